@@ -1,0 +1,151 @@
+using Cimef.Site.Data;
+using Cimef.Site.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace Cimef.Site.Tests.Cli;
+
+/// <summary>The CLI verbs, run as real processes on fresh data directories.</summary>
+public class CliTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "cimef-cli-tests", Guid.NewGuid().ToString("N"));
+    private string Data => Path.Combine(_root, "data");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_root, true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Unknown_verb_prints_usage_and_fails()
+    {
+        var r = await SiteProcess.RunAsync(Data, "frobnicate");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("Commande inconnue : frobnicate", r.Stderr);
+        Assert.Contains("create-staff", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Create_staff_with_missing_or_bad_arguments_fails_with_usage()
+    {
+        var missing = await SiteProcess.RunAsync(Data, "create-staff", "--email", "a@cimef.test");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("--name", missing.Stderr);
+
+        var badRole = await SiteProcess.RunAsync(Data, "create-staff", "--email", "a@cimef.test", "--name", "A", "--role", "Chef", "--password", "Longue-phrase-2026");
+        Assert.NotEqual(0, badRole.ExitCode);
+        Assert.Contains("Rôle inconnu", badRole.Stderr);
+
+        var dangling = await SiteProcess.RunAsync(Data, "backup", "--out");
+        Assert.NotEqual(0, dangling.ExitCode);
+    }
+
+    [Fact]
+    public async Task Create_staff_then_api_token_gives_a_working_bearer_token_stored_hashed()
+    {
+        var staff = await SiteProcess.RunAsync(Data, "create-staff", "--email", "doc@cimef.test", "--name", "Dr Test", "--role", "doctor", "--password", "Radiologie-2026");
+        Assert.True(staff.ExitCode == 0, staff.Stderr);
+        var token = await SiteProcess.RunAsync(Data, "create-api-token", "--email", "doc@cimef.test", "--name", "RIS");
+        Assert.True(token.ExitCode == 0, token.Stderr);
+        var value = token.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last();
+        Assert.StartsWith("cimef_", value);
+
+        using var factory = new CimefFactory();
+        factory.Settings["Storage:DataDirectory"] = Data;
+        var client = factory.NewClient();
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, (await client.GetAsync("/")).StatusCode);
+        client.UseBearer(value);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);
+        client.UseBearer(value + "x");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await client.GetAsync("/")).StatusCode);
+
+        var stored = await factory.WithDbAsync(db => Task.FromResult(db.ApiTokens.Single().TokenHash));
+        Assert.NotEqual(value, stored);
+        Assert.Equal(64, stored.Length);
+    }
+
+    [Fact]
+    public async Task Backup_then_restore_gives_identical_row_counts_and_files()
+    {
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var backupDir = Path.Combine(_root, "backup1");
+        var backup = await SiteProcess.RunAsync(Data, "backup", "--out", backupDir);
+        Assert.True(backup.ExitCode == 0, backup.Stderr);
+        Assert.Contains("Sauvegarde vérifiée", backup.Stdout);
+        var before = Counts();
+        var filesBefore = ReportFiles();
+
+        // Change things after the backup: a new staff member, a deleted report file.
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "create-staff", "--email", "x@cimef.test", "--name", "X", "--role", "Secretary", "--password", "Secretariat-2026")).ExitCode);
+        File.Delete(Path.Combine(Data, "reports", filesBefore.Keys.First()));
+        Assert.NotEqual(before, Counts());
+
+        var restore = await SiteProcess.RunAsync(Data, "restore", "--from", backupDir);
+        Assert.True(restore.ExitCode == 0, restore.Stderr);
+        Assert.Equal(before, Counts());
+        Assert.Equal(filesBefore, ReportFiles());
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "check")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Backup_refuses_a_non_empty_target_and_restore_refuses_a_tampered_backup()
+    {
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var dir = Path.Combine(_root, "b");
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "backup", "--out", dir)).ExitCode);
+        Assert.NotEqual(0, (await SiteProcess.RunAsync(Data, "backup", "--out", dir)).ExitCode);
+
+        var report = Directory.EnumerateFiles(Path.Combine(dir, "reports"), "*", SearchOption.AllDirectories).First();
+        await File.AppendAllTextAsync(report, "tampered");
+        var restore = await SiteProcess.RunAsync(Data, "restore", "--from", dir);
+        Assert.NotEqual(0, restore.ExitCode);
+        Assert.Contains("fichier modifié", restore.Stderr);
+    }
+
+    [Fact]
+    public async Task Check_passes_on_a_sound_install_and_fails_on_a_missing_or_altered_report_file()
+    {
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var ok = await SiteProcess.RunAsync(Data, "check");
+        Assert.True(ok.ExitCode == 0, ok.Stdout + ok.Stderr);
+        Assert.Contains("integrity_check = ok", ok.Stdout);
+
+        var file = Path.Combine(Data, "reports", ReportFiles().Keys.First());
+        var original = await File.ReadAllBytesAsync(file);
+        await File.AppendAllTextAsync(file, "x");
+        var altered = await SiteProcess.RunAsync(Data, "check");
+        Assert.Equal(1, altered.ExitCode);
+        Assert.Contains("fichier modifié", altered.Stderr);
+
+        File.Delete(file);
+        var missing = await SiteProcess.RunAsync(Data, "check");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("fichier manquant", missing.Stderr);
+
+        await File.WriteAllBytesAsync(file, original);
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "check")).ExitCode);
+    }
+
+    private string Counts()
+    {
+        using var c = new SqliteConnection(Sqlite.ConnectionString(Path.Combine(Data, "cimef.db")));
+        c.Open();
+        var tables = new[] { "Patients", "Invoices", "Payments", "PatientAccesses", "PatientReports", "AspNetUsers", "OutboxMessages", "AuditEntries" };
+        var parts = tables.Select(t =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"SELECT COUNT(*) FROM \"{t}\"";
+            return $"{t}={cmd.ExecuteScalar()}";
+        }).ToList();
+        c.Close();
+        SqliteConnection.ClearAllPools();
+        return string.Join(",", parts);
+    }
+
+    private Dictionary<string, string> ReportFiles()
+    {
+        var root = Path.Combine(Data, "reports");
+        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
+    }
+}

@@ -1,0 +1,92 @@
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cimef.Site.Tests.Infrastructure;
+
+/// <summary>
+/// The one fixture: the real pipeline over a real SQLite file in a temp data directory of its own
+/// (one per test class through IClassFixture), with a FakeTimeProvider as the clock.
+/// </summary>
+public class CimefFactory : WebApplicationFactory<Program>
+{
+    public static readonly DateTimeOffset Start = new(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+
+    public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "cimef-tests", Guid.NewGuid().ToString("N"));
+    public FakeTimeProvider Time { get; } = new(Start);
+
+    /// <summary>Extra configuration (e.g. "Portal:MaxLoginAttempts"); set before the first client is created.</summary>
+    public Dictionary<string, string?> Settings { get; } = new();
+
+    /// <summary>Extra service replacements; set before the first client is created.</summary>
+    public Action<IServiceCollection>? ConfigureTestServices { get; set; }
+
+    public CimefFactory()
+    {
+        Directory.CreateDirectory(DataDir);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Storage:DataDirectory", DataDir);
+        foreach (var (k, v) in Settings) builder.UseSetting(k, v);
+        builder.ConfigureServices(s =>
+        {
+            s.RemoveAll<TimeProvider>();
+            s.AddSingleton<TimeProvider>(Time);
+            ConfigureTestServices?.Invoke(s);
+        });
+    }
+
+    /// <summary>A client that keeps cookies, does not follow redirects and speaks https (so Secure cookies flow).</summary>
+    public HttpClient NewClient() => CreateClient(new WebApplicationFactoryClientOptions
+    {
+        AllowAutoRedirect = false,
+        BaseAddress = new Uri("https://localhost"),
+        HandleCookies = true,
+    });
+
+    public async Task<T> WithDbAsync<T>(Func<CimefDb, Task<T>> work)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<CimefDb>());
+    }
+
+    public async Task WithScopeAsync(Func<IServiceProvider, Task> work)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        await work(scope.ServiceProvider);
+    }
+
+    /// <summary>Creates a staff member with the role (password <see cref="StaffPassword"/>) and returns a signed-in client.</summary>
+    public async Task<HttpClient> StaffClientAsync(string role, string? email = null)
+    {
+        email ??= $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}@cimef.test";
+        await CreateStaffAsync(email, role);
+        var client = NewClient();
+        var response = await client.PostFormAsync("/Account/SignIn", new() { ["Input.Email"] = email, ["Input.Password"] = StaffPassword });
+        if ((int)response.StatusCode != 302) throw new InvalidOperationException($"Sign-in failed for {email}: {(int)response.StatusCode}");
+        return client;
+    }
+
+    public const string StaffPassword = "Clinique-2026-test";
+
+    public Task CreateStaffAsync(string email, string role) => WithScopeAsync(async sp =>
+    {
+        var result = await StaffAccounts.CreateAsync(sp, email, "Test " + Roles.French(role), role, StaffPassword);
+        if (!result.Succeeded) throw new InvalidOperationException(string.Join(" ", result.Errors.Select(e => e.Description)));
+    });
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

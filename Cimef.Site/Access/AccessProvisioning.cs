@@ -1,0 +1,109 @@
+using System.Security.Claims;
+using Cimef.Site.Auditing;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Notifications;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cimef.Site.Access;
+
+/// <summary>
+/// The spec's rule: when an invoice becomes sent or paid and has no access, get-or-create the patient's
+/// single permanent PatientAccess (reactivating it if needed, reusing its credentials), link it to the
+/// invoice and queue the credentials notification. Changes are added to the caller's unit of work.
+/// </summary>
+public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector, TimeProvider time)
+{
+    public async Task<PatientAccess> EnsureForInvoiceAsync(Invoice invoice, ClaimsPrincipal? by, CancellationToken ct = default)
+    {
+        if (invoice.PatientAccessId is int existingId)
+            return invoice.PatientAccess ?? await db.PatientAccesses.SingleAsync(a => a.Id == existingId, ct);
+
+        var (access, _) = await GetOrCreateAsync(invoice.PatientId, by, ct);
+        invoice.PatientAccess = access;
+        var patient = invoice.Patient ?? await db.Patients.SingleAsync(p => p.Id == invoice.PatientId, ct);
+        Outbox.Queue(db, OutboxKind.Credentials, patient, access, null, time.GetUtcNow().UtcDateTime);
+        return access;
+    }
+
+    /// <summary>Returns the patient's access, creating it (new credentials) or reactivating it (same credentials).</summary>
+    public async Task<(PatientAccess Access, bool Created)> GetOrCreateAsync(int patientId, ClaimsPrincipal? by, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var access = db.PatientAccesses.Local.FirstOrDefault(a => a.PatientId == patientId)
+                     ?? await db.PatientAccesses.SingleOrDefaultAsync(a => a.PatientId == patientId, ct);
+        if (access is not null)
+        {
+            if (!access.IsActive)
+            {
+                access.IsActive = true;
+                access.DeactivatedAt = null;
+                access.DeactivatedBy = null;
+                Audit.Staff(db, by, now, "access.reactivate", "PatientAccess", access.Id == 0 ? null : access.Id, $"patient {patientId}");
+            }
+            return (access, false);
+        }
+
+        access = new PatientAccess
+        {
+            PatientId = patientId,
+            AccessKey = await NewUniqueKeyAsync(ct),
+            IsActive = true,
+            CreatedAt = now,
+            CreatedBy = by?.Identity?.Name ?? "système",
+        };
+        SetPassword(access, CredentialGenerator.NewPassword());
+        db.PatientAccesses.Add(access);
+        Audit.Staff(db, by, now, "access.create", "PatientAccess", null, $"patient {patientId}, clé …{CredentialGenerator.Suffix(access.AccessKey)}");
+        return (access, true);
+    }
+
+    /// <summary>New key and password; the old ones stop working and every open session ends now.</summary>
+    public async Task RegenerateAsync(PatientAccess access, ClaimsPrincipal? by, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        access.AccessKey = await NewUniqueKeyAsync(ct);
+        SetPassword(access, CredentialGenerator.NewPassword());
+        access.RegeneratedAt = now;
+        access.RegeneratedBy = by?.Identity?.Name ?? "système";
+        await EndSessionsAsync(access.Id, "regenerated", ct);
+        Audit.Staff(db, by, now, "access.regenerate", "PatientAccess", access.Id, $"nouvelle clé …{CredentialGenerator.Suffix(access.AccessKey)}");
+    }
+
+    public async Task DeactivateAsync(PatientAccess access, ClaimsPrincipal? by, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        access.IsActive = false;
+        access.DeactivatedAt = now;
+        access.DeactivatedBy = by?.Identity?.Name ?? "système";
+        await EndSessionsAsync(access.Id, "deactivated", ct);
+        Audit.Staff(db, by, now, "access.deactivate", "PatientAccess", access.Id);
+    }
+
+    /// <summary>Ends the access's open sessions immediately (executed now, not at SaveChanges).</summary>
+    public Task<int> EndSessionsAsync(int accessId, string reason, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return db.PatientSessions
+            .Where(s => s.PatientAccessId == accessId && s.EndedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.EndedAt, now).SetProperty(s => s.EndReason, reason), ct);
+    }
+
+    public string RevealPassword(PatientAccess access) => protector.Unprotect(access.ProtectedPassword);
+
+    private void SetPassword(PatientAccess access, string password)
+    {
+        access.PasswordHash = protector.Hash(password);
+        access.ProtectedPassword = protector.Protect(password);
+    }
+
+    private async Task<string> NewUniqueKeyAsync(CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var key = CredentialGenerator.NewKey();
+            if (!await db.PatientAccesses.AnyAsync(a => a.AccessKey == key, ct)) return key;
+        }
+        throw new InvalidOperationException("Could not generate a unique access key.");
+    }
+}

@@ -1,0 +1,51 @@
+using System.Security.Claims;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+
+namespace Cimef.Site.Auditing;
+
+/// <summary>
+/// Adds append-only audit and access-event rows to the current unit of work, so they commit
+/// (or roll back) together with the change they describe. Never pass a password or a full key.
+/// </summary>
+public static class Audit
+{
+    public static AuditEntry Staff(CimefDb db, ClaimsPrincipal? user, DateTime at, string action, string entityType, object? entityId, string? detail = null)
+        => Staff(db, user?.FindFirstValue(ClaimTypes.NameIdentifier), user?.Identity?.Name, at, action, entityType, entityId, detail);
+
+    public static AuditEntry Staff(CimefDb db, string? userId, string? userName, DateTime at, string action, string entityType, object? entityId, string? detail = null)
+    {
+        var entry = new AuditEntry
+        {
+            At = at,
+            UserId = userId,
+            UserName = userName ?? "système",
+            Action = action,
+            EntityType = entityType,
+            EntityId = entityId?.ToString(),
+            Detail = Truncate(detail, 500),
+        };
+        db.AuditEntries.Add(entry);
+        return entry;
+    }
+
+    public static AccessEvent Patient(CimefDb db, HttpContext? http, DateTime at, string kind, int? accessId, int? reportId = null, string? submittedKey = null, string? detail = null)
+    {
+        var ev = new AccessEvent
+        {
+            At = at,
+            Kind = kind,
+            PatientAccessId = accessId,
+            ReportId = reportId,
+            KeySuffix = string.IsNullOrEmpty(submittedKey) ? null : Access.CredentialGenerator.Suffix(submittedKey),
+            ClientIp = http?.Connection.RemoteIpAddress?.ToString(),
+            UserAgent = Truncate(http?.Request.Headers.UserAgent.ToString(), 200),
+            Detail = Truncate(detail, 200),
+        };
+        db.AccessEvents.Add(ev);
+        return ev;
+    }
+
+    private static string? Truncate(string? s, int max) =>
+        string.IsNullOrEmpty(s) ? s : s.Length <= max ? s : s[..max];
+}

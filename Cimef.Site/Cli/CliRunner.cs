@@ -1,0 +1,159 @@
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Storage;
+using Cimef.Site.Web;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Cli;
+
+/// <summary>
+/// Verbs on the site's own executable: <c>Cimef.Site &lt;verb&gt; [--option value]…</c>.
+/// Each applies migrations first and works beside a running site on the same data directory.
+/// </summary>
+public static class CliRunner
+{
+    private static readonly Dictionary<string, string> Usage = new()
+    {
+        ["create-staff"] = "create-staff --email EMAIL --name \"NOM\" --role Admin|Secretary|Doctor|Accountant --password MOTDEPASSE",
+        ["create-api-token"] = "create-api-token --email EMAIL --name NOM_DU_JETON",
+        ["seed-demo"] = "seed-demo",
+        ["backup"] = "backup --out DOSSIER",
+        ["restore"] = "restore --from DOSSIER",
+        ["check"] = "check",
+        ["help"] = "help",
+    };
+
+    /// <summary>The verb if args start with one (or with an unknown word that is not an option), else null (run the site).</summary>
+    public static string? VerbOf(string[] args) =>
+        args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=') ? args[0] : null;
+
+    public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        var stdout = output ?? Console.Out;
+        var stderr = error ?? Console.Error;
+        var verb = args[0];
+        if (!Usage.ContainsKey(verb) || verb == "help")
+            return PrintUsage(stderr, verb == "help" ? null : $"Commande inconnue : {verb}");
+
+        if (!TryParseOptions(args.Skip(1).ToArray(), out var opts, out var parseError))
+            return PrintUsage(stderr, parseError, verb);
+
+        try
+        {
+            await DatabaseStartup.InitializeAsync(services);
+            await using var scope = services.CreateAsyncScope();
+            var sp = scope.ServiceProvider;
+            return verb switch
+            {
+                "create-staff" => await CreateStaffAsync(sp, opts, stdout, stderr),
+                "create-api-token" => await CreateApiTokenAsync(sp, opts, stdout, stderr),
+                "seed-demo" => await DemoSeed.RunAsync(sp, stdout, stderr),
+                "backup" => Require(opts, stderr, verb, "out") ?? await BackupRestore.BackupAsync(sp, opts["out"], stdout, stderr),
+                "restore" => Require(opts, stderr, verb, "from") ?? await BackupRestore.RestoreAsync(sp, opts["from"], stdout, stderr),
+                "check" => await CheckAsync(sp, stdout, stderr),
+                _ => PrintUsage(stderr, null),
+            };
+        }
+        catch (OptionsValidationException e)
+        {
+            await stderr.WriteLineAsync("Configuration invalide : " + string.Join(" ", e.Failures));
+            return 3;
+        }
+    }
+
+    private static int PrintUsage(TextWriter w, string? problem, string? verb = null)
+    {
+        if (problem is not null) w.WriteLine(problem);
+        w.WriteLine("Usage : Cimef.Site <commande> [options]   (sans commande : démarre le site)");
+        foreach (var (name, usage) in Usage)
+            if (verb is null || name == verb) w.WriteLine("  " + usage);
+        return 2;
+    }
+
+    private static bool TryParseOptions(string[] rest, out Dictionary<string, string> opts, out string? error)
+    {
+        opts = new(StringComparer.OrdinalIgnoreCase);
+        error = null;
+        for (var i = 0; i < rest.Length; i++)
+        {
+            if (!rest[i].StartsWith("--") || rest[i].Length < 3) { error = $"Argument inattendu : {rest[i]}"; return false; }
+            var name = rest[i][2..];
+            if (i + 1 >= rest.Length || rest[i + 1].StartsWith("--")) { error = $"Valeur manquante pour --{name}"; return false; }
+            opts[name] = rest[++i];
+        }
+        return true;
+    }
+
+    private static int? Require(Dictionary<string, string> opts, TextWriter stderr, string verb, params string[] names)
+    {
+        var missing = names.Where(n => !opts.TryGetValue(n, out var v) || string.IsNullOrWhiteSpace(v)).ToList();
+        if (missing.Count == 0) return null;
+        return PrintUsage(stderr, "Option(s) manquante(s) : " + string.Join(", ", missing.Select(m => "--" + m)), verb);
+    }
+
+    private static async Task<int> CreateStaffAsync(IServiceProvider sp, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr)
+    {
+        if (Require(o, stderr, "create-staff", "email", "name", "role", "password") is int bad) return bad;
+        var role = Roles.All.FirstOrDefault(r => string.Equals(r, o["role"], StringComparison.OrdinalIgnoreCase)) ?? o["role"];
+        var result = await StaffAccounts.CreateAsync(sp, o["email"], o["name"], role, o["password"]);
+        if (!result.Succeeded)
+        {
+            foreach (var e in result.Errors) await stderr.WriteLineAsync(e.Description);
+            return 1;
+        }
+        await stdout.WriteLineAsync($"Compte créé : {o["email"]} ({Roles.French(role)}).");
+        return 0;
+    }
+
+    private static async Task<int> CreateApiTokenAsync(IServiceProvider sp, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr)
+    {
+        if (Require(o, stderr, "create-api-token", "email", "name") is int bad) return bad;
+        var users = sp.GetRequiredService<UserManager<StaffUser>>();
+        var user = await users.FindByEmailAsync(o["email"]);
+        if (user is null || user.IsDisabled)
+        {
+            await stderr.WriteLineAsync($"Aucun compte actif pour {o["email"]}.");
+            return 1;
+        }
+        var db = sp.GetRequiredService<CimefDb>();
+        var token = ApiTokenHandler.NewToken();
+        db.ApiTokens.Add(new ApiToken
+        {
+            UserId = user.Id,
+            Name = o["name"].Trim(),
+            TokenHash = ApiTokenHandler.HashToken(token),
+            CreatedAt = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime,
+        });
+        await db.SaveChangesAsync();
+        await stdout.WriteLineAsync("Jeton créé (il ne sera plus affiché) :");
+        await stdout.WriteLineAsync(token);
+        return 0;
+    }
+
+    private static async Task<int> CheckAsync(IServiceProvider sp, TextWriter stdout, TextWriter stderr)
+    {
+        var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+        var db = sp.GetRequiredService<CimefDb>();
+        var failed = false;
+
+        var integrity = Sqlite.IntegrityCheck(storage.DatabasePath);
+        await stdout.WriteLineAsync($"Base de données : integrity_check = {integrity}");
+        if (integrity != "ok") failed = true;
+
+        var (journal, sync, fk) = Sqlite.EnsureAndRead(storage.DatabasePath);
+        await stdout.WriteLineAsync($"Pragmas : journal_mode={journal}, synchronous={sync}, foreign_keys={(fk ? 1 : 0)}");
+
+        var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var problems = await IntegrityCheck.RunAsync(db, sp.GetRequiredService<ReportStore>(), now);
+        var total = await db.PatientReports.CountAsync(r => r.IsActive);
+        await stdout.WriteLineAsync($"Rapports actifs vérifiés : {total}, problèmes : {problems.Count}");
+        foreach (var p in problems)
+            await stderr.WriteLineAsync($"  rapport {p.ReportId} : {(p.Status == FileIntegrity.Missing ? "fichier manquant" : "fichier modifié")} ({p.StoredFileName})");
+        if (problems.Count > 0) failed = true;
+
+        await stdout.WriteLineAsync(failed ? "ÉCHEC" : "OK");
+        return failed ? 1 : 0;
+    }
+}

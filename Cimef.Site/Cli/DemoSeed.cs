@@ -1,0 +1,189 @@
+using System.Text;
+using Cimef.Site.Access;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Storage;
+using Cimef.Site.Web;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cimef.Site.Cli;
+
+/// <summary>
+/// A realistic demo: staff for every role, Senegalese patients, invoices in every state with payments,
+/// permanent accesses and a released report. Development starts seed it on an empty database.
+/// </summary>
+public static class DemoSeed
+{
+    public const string AdminEmail = "admin@cimef.sn";
+    public const string StaffPassword = "Demo-Cimef-2026";
+
+    private static readonly (string Name, string Phone, string? Email, DateOnly? Born)[] DemoPatients =
+    [
+        ("Aminata Diop", "+221771234567", "aminata.diop@example.sn", new DateOnly(1985, 3, 14)),
+        ("Mamadou Ndiaye", "+221762345678", null, new DateOnly(1972, 11, 2)),
+        ("Fatou Sow", "+221703456789", "fatou.sow@example.sn", new DateOnly(1990, 7, 21)),
+        ("Ibrahima Fall", "+221774567890", null, new DateOnly(1964, 1, 30)),
+        ("Awa Gueye", "+221785678901", "awa.gueye@example.sn", new DateOnly(1998, 9, 5)),
+        ("Cheikh Ba", "+221766789012", null, null),
+        ("Khady Sarr", "+221707890123", "khady.sarr@example.sn", new DateOnly(1979, 4, 12)),
+        ("Ousmane Faye", "+221778901234", null, new DateOnly(1956, 12, 25)),
+        ("Mariama Cissé", "+221769012345", "mariama.cisse@example.sn", new DateOnly(2001, 6, 8)),
+        ("Moussa Diallo", "+221770123456", null, new DateOnly(1988, 2, 17)),
+    ];
+
+    public static async Task SeedIfEmptyAsync(IServiceProvider services, TextWriter output)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
+        if (await db.Patients.AnyAsync() || await db.Users.AnyAsync()) return;
+        await RunAsync(scope.ServiceProvider, output, output);
+    }
+
+    public static async Task<int> RunAsync(IServiceProvider sp, TextWriter stdout, TextWriter stderr)
+    {
+        var db = sp.GetRequiredService<CimefDb>();
+        var users = sp.GetRequiredService<UserManager<StaffUser>>();
+        var time = sp.GetRequiredService<TimeProvider>();
+        var provisioning = sp.GetRequiredService<AccessProvisioning>();
+        var store = sp.GetRequiredService<ReportStore>();
+        if (await db.Patients.AnyAsync(p => p.Phone == DemoPatients[0].Phone))
+        {
+            await stderr.WriteLineAsync("Les données de démonstration sont déjà présentes.");
+            return 1;
+        }
+
+        foreach (var (email, name, role) in new[]
+                 {
+                     (AdminEmail, "Awa Administratrice", Roles.Admin),
+                     ("secretaire@cimef.sn", "Ndèye Secrétaire", Roles.Secretary),
+                     ("medecin@cimef.sn", "Dr Abdoulaye Radiologue", Roles.Doctor),
+                     ("comptable@cimef.sn", "Pape Comptable", Roles.Accountant),
+                 })
+        {
+            if (await users.FindByEmailAsync(email) is null)
+                await StaffAccounts.CreateAsync(sp, email, name, role, StaffPassword);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var exams = await db.Exams.Where(e => e.IsActive).OrderBy(e => e.Id).ToListAsync();
+        await using var tx = await db.Database.BeginTransactionAsync();
+        var patients = DemoPatients.Select((p, i) => new Patient
+        {
+            FullName = p.Name,
+            SearchName = Text.SearchForm(p.Name),
+            Phone = p.Phone,
+            Email = p.Email,
+            DateOfBirth = p.Born,
+            CreatedAt = now.AddDays(-30 + i),
+            CreatedBy = "secretaire@cimef.sn",
+        }).ToList();
+        db.Patients.AddRange(patients);
+        await db.SaveChangesAsync();
+
+        Invoice? reportInvoice = null;
+        var statuses = new[] { InvoiceStatus.Paid, InvoiceStatus.Sent, InvoiceStatus.Paid, InvoiceStatus.Draft, InvoiceStatus.Paid, InvoiceStatus.Cancelled, InvoiceStatus.Sent, InvoiceStatus.Paid, InvoiceStatus.Draft, InvoiceStatus.Paid };
+        var methods = Enum.GetValues<PaymentMethod>();
+        for (var i = 0; i < patients.Count; i++)
+        {
+            var created = now.AddDays(-20 + i);
+            var exam = exams[(i * 3) % exams.Count];
+            var invoice = new Invoice
+            {
+                Number = await InvoiceNumbers.NextAsync(db, created.Year),
+                Patient = patients[i],
+                PatientId = patients[i].Id,
+                CreatedAt = created,
+                CreatedBy = "secretaire@cimef.sn",
+                Lines = [new InvoiceLine { ExamId = exam.Id, Description = exam.Name, Quantity = 1, UnitPrice = exam.Price, Total = exam.Price }],
+                Total = exam.Price,
+            };
+            db.Invoices.Add(invoice);
+            var status = statuses[i];
+            if (status is InvoiceStatus.Sent or InvoiceStatus.Paid or InvoiceStatus.Cancelled)
+            {
+                invoice.Status = InvoiceStatus.Sent;
+                invoice.IssuedAt = created.AddMinutes(5);
+                invoice.IssuedBy = "secretaire@cimef.sn";
+                await provisioning.EnsureForInvoiceAsync(invoice, null);
+            }
+            if (status == InvoiceStatus.Paid)
+            {
+                invoice.Payments.Add(new Payment { Amount = invoice.Total, Method = methods[i % methods.Length], At = created.AddMinutes(20), ReceivedBy = "comptable@cimef.sn" });
+                invoice.Status = InvoiceStatus.Paid;
+                invoice.PaidAt = created.AddMinutes(20);
+                invoice.PaidBy = "comptable@cimef.sn";
+                reportInvoice ??= invoice;
+            }
+            if (status == InvoiceStatus.Cancelled)
+            {
+                invoice.Status = InvoiceStatus.Cancelled;
+                invoice.CancelledAt = created.AddHours(1);
+                invoice.CancelledBy = "secretaire@cimef.sn";
+                invoice.CancelReason = "Examen reporté à la demande du patient";
+            }
+            await db.SaveChangesAsync();
+        }
+
+        var demoAccess = await db.PatientAccesses.Include(a => a.Patient).SingleAsync(a => a.Id == reportInvoice!.PatientAccessId);
+        var pdf = MinimalPdf($"CIMEF - Compte rendu d'examen - {demoAccess.Patient.FullName}");
+        var stored = await store.SaveAsync(new MemoryStream(pdf), "pdf");
+        try
+        {
+            db.PatientReports.Add(new PatientReport
+            {
+                PatientAccessId = demoAccess.Id,
+                InvoiceId = reportInvoice!.Id,
+                Title = reportInvoice.Lines[0].Description,
+                StoredFileName = stored.StoredFileName,
+                OriginalName = "compte-rendu.pdf",
+                ContentType = "application/pdf",
+                Size = stored.Size,
+                Sha256 = stored.Sha256,
+                CreatedAt = now.AddDays(-1),
+                CreatedBy = "medecin@cimef.sn",
+                IsActive = true,
+                Integrity = FileIntegrity.Ok,
+            });
+            await db.SaveChangesAsync();
+            await tx.CommitAsync();
+        }
+        catch
+        {
+            store.Delete(stored.StoredFileName);
+            throw;
+        }
+
+        await stdout.WriteLineAsync("=== Données de démonstration créées ===");
+        await stdout.WriteLineAsync($"Personnel : {AdminEmail} / {StaffPassword} (aussi secretaire@, medecin@, comptable@cimef.sn, même mot de passe)");
+        await stdout.WriteLineAsync($"Patient : {demoAccess.Patient.FullName} — clé {CredentialGenerator.FormatKey(demoAccess.AccessKey)} — mot de passe {provisioning.RevealPassword(demoAccess)}");
+        return 0;
+    }
+
+    /// <summary>A one-page PDF with one line of text (standard Helvetica font, nothing embedded).</summary>
+    public static byte[] MinimalPdf(string line)
+    {
+        var safe = new string(line.Where(c => c < 128 && c != '(' && c != ')' && c != '\\').ToArray());
+        var content = $"BT /F1 14 Tf 60 760 Td ({safe}) Tj ET";
+        var objects = new[]
+        {
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            $"<< /Length {content.Length} >>\nstream\n{content}\nendstream",
+        };
+        var sb = new StringBuilder("%PDF-1.4\n");
+        var offsets = new List<int>();
+        for (var i = 0; i < objects.Length; i++)
+        {
+            offsets.Add(sb.Length);
+            sb.Append($"{i + 1} 0 obj\n{objects[i]}\nendobj\n");
+        }
+        var xref = sb.Length;
+        sb.Append($"xref\n0 {objects.Length + 1}\n0000000000 65535 f \n");
+        foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
+        sb.Append($"trailer\n<< /Size {objects.Length + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
+        return Encoding.ASCII.GetBytes(sb.ToString());
+    }
+}

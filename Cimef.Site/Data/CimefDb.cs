@@ -1,0 +1,192 @@
+using Cimef.Site.Data.Entities;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Cimef.Site.Data;
+
+public class CimefDb(DbContextOptions<CimefDb> options) : IdentityDbContext<StaffUser>(options)
+{
+    public DbSet<Patient> Patients => Set<Patient>();
+    public DbSet<Exam> Exams => Set<Exam>();
+    public DbSet<Invoice> Invoices => Set<Invoice>();
+    public DbSet<InvoiceLine> InvoiceLines => Set<InvoiceLine>();
+    public DbSet<InvoiceCounter> InvoiceCounters => Set<InvoiceCounter>();
+    public DbSet<Payment> Payments => Set<Payment>();
+    public DbSet<PatientAccess> PatientAccesses => Set<PatientAccess>();
+    public DbSet<PatientReport> PatientReports => Set<PatientReport>();
+    public DbSet<PatientSession> PatientSessions => Set<PatientSession>();
+    public DbSet<LoginFailure> LoginFailures => Set<LoginFailure>();
+    public DbSet<AccessEvent> AccessEvents => Set<AccessEvent>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<Alert> Alerts => Set<Alert>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder b)
+    {
+        // Every timestamp is UTC; SQLite stores text, so mark values read back as UTC.
+        b.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        b.Properties<DateTime?>().HaveConversion<NullableUtcDateTimeConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        base.OnModelCreating(b);
+
+        b.Entity<Patient>(e =>
+        {
+            e.Property(p => p.FullName).HasMaxLength(120);
+            e.Property(p => p.SearchName).HasMaxLength(120);
+            e.Property(p => p.Phone).HasMaxLength(20);
+            e.Property(p => p.Email).HasMaxLength(254);
+            e.HasIndex(p => p.SearchName);
+            e.HasIndex(p => p.Phone);
+        });
+
+        b.Entity<Exam>(e =>
+        {
+            e.Property(x => x.Code).HasMaxLength(20);
+            e.Property(x => x.Name).HasMaxLength(120);
+            e.Property(x => x.Modality).HasMaxLength(40);
+            e.HasIndex(x => x.Code).IsUnique();
+            e.ToTable(t => t.HasCheckConstraint("CK_Exam_Price", "Price >= 0"));
+        });
+
+        b.Entity<Invoice>(e =>
+        {
+            e.Property(x => x.Number).HasMaxLength(20);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(12);
+            e.HasIndex(x => x.Number).IsUnique();
+            e.HasIndex(x => new { x.PatientId, x.Status });
+            e.HasIndex(x => x.PatientAccessId);
+            e.HasOne(x => x.Patient).WithMany(p => p.Invoices).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne(x => x.PatientAccess).WithMany().OnDelete(DeleteBehavior.Restrict);
+            e.ToTable(t => t.HasCheckConstraint("CK_Invoice_Total", "Total >= 0"));
+        });
+
+        b.Entity<InvoiceLine>(e =>
+        {
+            e.Property(x => x.Description).HasMaxLength(200);
+            e.HasOne(x => x.Invoice).WithMany(i => i.Lines).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne(x => x.Exam).WithMany().OnDelete(DeleteBehavior.Restrict);
+            e.ToTable(t =>
+            {
+                t.HasCheckConstraint("CK_InvoiceLine_Quantity", "Quantity >= 1");
+                t.HasCheckConstraint("CK_InvoiceLine_UnitPrice", "UnitPrice >= 0");
+            });
+        });
+
+        b.Entity<InvoiceCounter>().HasKey(x => x.Year);
+
+        b.Entity<Payment>(e =>
+        {
+            e.Property(x => x.Method).HasConversion<string>().HasMaxLength(12);
+            e.HasIndex(x => x.At);
+            e.HasOne(x => x.Invoice).WithMany(i => i.Payments).OnDelete(DeleteBehavior.Restrict);
+            e.ToTable(t => t.HasCheckConstraint("CK_Payment_Amount", "Amount > 0"));
+        });
+
+        b.Entity<PatientAccess>(e =>
+        {
+            e.Property(x => x.AccessKey).HasMaxLength(12);
+            e.HasIndex(x => x.AccessKey).IsUnique();
+            e.HasIndex(x => x.PatientId).IsUnique();
+            e.HasOne(x => x.Patient).WithOne(p => p.Access).HasForeignKey<PatientAccess>(x => x.PatientId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        b.Entity<PatientReport>(e =>
+        {
+            e.Property(x => x.Title).HasMaxLength(200);
+            e.Property(x => x.OriginalName).HasMaxLength(255);
+            e.Property(x => x.StoredFileName).HasMaxLength(100);
+            e.Property(x => x.Sha256).HasMaxLength(64);
+            e.Property(x => x.Integrity).HasConversion<string>().HasMaxLength(12);
+            e.HasIndex(x => new { x.PatientAccessId, x.IsActive, x.CreatedAt });
+            e.HasIndex(x => x.InvoiceId);
+            e.HasOne(x => x.PatientAccess).WithMany(a => a.Reports).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne(x => x.Invoice).WithMany().OnDelete(DeleteBehavior.Restrict);
+        });
+
+        b.Entity<PatientSession>(e =>
+        {
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => new { x.PatientAccessId, x.EndedAt });
+            e.HasOne(x => x.PatientAccess).WithMany().OnDelete(DeleteBehavior.Cascade);
+        });
+
+        b.Entity<LoginFailure>(e =>
+        {
+            e.Property(x => x.Key).HasMaxLength(40);
+            e.Property(x => x.ClientIp).HasMaxLength(45);
+            e.HasIndex(x => new { x.Key, x.At });
+            e.HasIndex(x => new { x.ClientIp, x.At });
+        });
+
+        b.Entity<AccessEvent>(e =>
+        {
+            e.Property(x => x.Kind).HasMaxLength(24);
+            e.Property(x => x.KeySuffix).HasMaxLength(4);
+            e.Property(x => x.ClientIp).HasMaxLength(45);
+            e.Property(x => x.UserAgent).HasMaxLength(200);
+            e.Property(x => x.Detail).HasMaxLength(200);
+            e.HasIndex(x => x.At);
+            e.HasIndex(x => new { x.Kind, x.At });
+            e.HasIndex(x => new { x.PatientAccessId, x.At });
+        });
+
+        b.Entity<AuditEntry>(e =>
+        {
+            e.Property(x => x.UserName).HasMaxLength(256);
+            e.Property(x => x.Action).HasMaxLength(60);
+            e.Property(x => x.EntityType).HasMaxLength(40);
+            e.Property(x => x.EntityId).HasMaxLength(40);
+            e.Property(x => x.Detail).HasMaxLength(500);
+            e.HasIndex(x => x.At);
+            e.HasIndex(x => new { x.UserName, x.At });
+            e.HasIndex(x => new { x.Action, x.At });
+        });
+
+        b.Entity<OutboxMessage>(e =>
+        {
+            e.Property(x => x.Kind).HasConversion<string>().HasMaxLength(20);
+            e.Property(x => x.Channel).HasConversion<string>().HasMaxLength(8);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(10);
+            e.Property(x => x.Recipient).HasMaxLength(254);
+            e.Property(x => x.LastError).HasMaxLength(500);
+            e.HasIndex(x => new { x.Status, x.NextAttemptAt });
+            e.HasIndex(x => x.PatientId);
+            e.HasOne(x => x.Patient).WithMany().OnDelete(DeleteBehavior.Restrict);
+            e.HasOne(x => x.PatientAccess).WithMany().HasForeignKey(x => x.PatientAccessId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne(x => x.Report).WithMany().HasForeignKey(x => x.ReportId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        b.Entity<ApiToken>(e =>
+        {
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.Property(x => x.Name).HasMaxLength(100);
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasOne(x => x.User).WithMany().OnDelete(DeleteBehavior.Cascade);
+        });
+
+        b.Entity<Alert>(e =>
+        {
+            e.Property(x => x.Level).HasConversion<string>().HasMaxLength(10);
+            e.Property(x => x.Kind).HasMaxLength(40);
+            e.Property(x => x.Subject).HasMaxLength(120);
+            e.Property(x => x.Detail).HasMaxLength(500);
+            e.Property(x => x.DedupKey).HasMaxLength(200);
+            e.HasIndex(x => new { x.AcknowledgedAt, x.At });
+            e.HasIndex(x => x.DedupKey);
+        });
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+    private sealed class NullableUtcDateTimeConverter() : ValueConverter<DateTime?, DateTime?>(
+        v => v.HasValue ? (v.Value.Kind == DateTimeKind.Utc ? v.Value : v.Value.ToUniversalTime()) : v,
+        v => v.HasValue ? DateTime.SpecifyKind(v.Value, DateTimeKind.Utc) : v);
+}

@@ -1,0 +1,82 @@
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Data;
+
+/// <summary>
+/// Run once per process before serving or running a CLI verb: data directories, pragmas (checked),
+/// pre-migration backup, migrations, starter catalogue, roles, first admin from configuration.
+/// </summary>
+public static class DatabaseStartup
+{
+    public static async Task InitializeAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
+        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Cimef.Startup");
+        var time = services.GetRequiredService<TimeProvider>();
+        foreach (var dir in new[] { storage.Root, storage.ReportsDirectory, storage.KeysDirectory, storage.BackupsDirectory })
+            Directory.CreateDirectory(dir);
+
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
+            var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+            if (pending.Count > 0 && File.Exists(storage.DatabasePath) && new FileInfo(storage.DatabasePath).Length > 0)
+            {
+                var backup = Path.Combine(storage.BackupsDirectory, $"pre-migration-{time.GetUtcNow():yyyyMMdd-HHmmss}.db");
+                Sqlite.OnlineBackup(storage.DatabasePath, backup);
+                log.LogInformation("Database copied to {Backup} before applying {Count} migration(s).", backup, pending.Count);
+            }
+            await db.Database.MigrateAsync(ct);
+        }
+
+        var (journal, sync, fk) = Sqlite.EnsureAndRead(storage.DatabasePath);
+        if (!string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase) || sync != 2 || !fk)
+            throw new InvalidOperationException($"SQLite pragmas not as required (journal_mode={journal}, synchronous={sync}, foreign_keys={fk}).");
+
+        var removed = services.GetRequiredService<ReportStore>().CleanupTempFiles();
+        if (removed > 0) log.LogWarning("Removed {Count} temporary file(s) left by interrupted uploads.", removed);
+
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var sp = scope.ServiceProvider;
+            var db = sp.GetRequiredService<CimefDb>();
+            await ExamCatalogue.EnsureStarterAsync(db, ct);
+
+            var roles = sp.GetRequiredService<RoleManager<IdentityRole>>();
+            foreach (var role in Roles.All)
+                if (!await roles.RoleExistsAsync(role)) await roles.CreateAsync(new IdentityRole(role));
+
+            var admin = sp.GetRequiredService<IOptions<AdminOptions>>().Value;
+            if (!string.IsNullOrWhiteSpace(admin.Email) && !string.IsNullOrWhiteSpace(admin.Password))
+            {
+                var users = sp.GetRequiredService<UserManager<StaffUser>>();
+                if (await users.FindByEmailAsync(admin.Email) is null)
+                {
+                    var result = await StaffAccounts.CreateAsync(sp, admin.Email, "Administrateur", Roles.Admin, admin.Password);
+                    if (result.Succeeded) log.LogInformation("First admin account created from configuration.");
+                    else log.LogError("Admin account from configuration refused: {Errors}", string.Join(" ", result.Errors.Select(e => e.Description)));
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Creating a staff account: shared by the admin page, the CLI and the configuration bootstrap.</summary>
+public static class StaffAccounts
+{
+    public static async Task<IdentityResult> CreateAsync(IServiceProvider sp, string email, string fullName, string role, string password)
+    {
+        if (!Roles.All.Contains(role))
+            return IdentityResult.Failed(new IdentityError { Code = "role", Description = $"Rôle inconnu : {role}. Rôles : {string.Join(", ", Roles.All)}." });
+        var users = sp.GetRequiredService<UserManager<StaffUser>>();
+        var time = sp.GetRequiredService<TimeProvider>();
+        var user = new StaffUser { UserName = email.Trim(), Email = email.Trim(), FullName = fullName.Trim(), EmailConfirmed = true, CreatedAt = time.GetUtcNow().UtcDateTime };
+        var result = await users.CreateAsync(user, password);
+        if (!result.Succeeded) return result;
+        return await users.AddToRoleAsync(user, role);
+    }
+}

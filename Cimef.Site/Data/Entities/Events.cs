@@ -1,0 +1,124 @@
+namespace Cimef.Site.Data.Entities;
+
+/// <summary>Server-side patient session; the cookie carries the raw id, the table only its SHA-256.</summary>
+public class PatientSession
+{
+    public int Id { get; set; }
+    public string TokenHash { get; set; } = "";
+    public int PatientAccessId { get; set; }
+    public PatientAccess PatientAccess { get; set; } = null!;
+    public DateTime CreatedAt { get; set; }
+    public DateTime LastSeenAt { get; set; }
+    /// <summary>Absolute cap (12 h after creation).</summary>
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? EndedAt { get; set; }
+    public string? EndReason { get; set; }
+    public string? ClientIp { get; set; }
+}
+
+/// <summary>One failed (or in-flight) patient login attempt, for throttling per key and per IP.</summary>
+public class LoginFailure
+{
+    public long Id { get; set; }
+    /// <summary>Normalised submitted key (known or not).</summary>
+    public string Key { get; set; } = "";
+    public string ClientIp { get; set; } = "";
+    public DateTime At { get; set; }
+}
+
+public static class AccessEventKinds
+{
+    public const string LoginSuccess = "login_success";
+    public const string LoginFailure = "login_failure";
+    public const string LoginDisabled = "login_disabled";
+    public const string LoginThrottled = "login_throttled";
+    public const string Logout = "logout";
+    public const string ReportList = "report_list";
+    public const string Download = "download";
+    public const string DownloadDenied = "download_denied";
+    public const string DownloadGone = "download_gone";
+    public const string FileMissing = "file_missing";
+}
+
+/// <summary>Patient-side event (append-only). Never a password; at most the key's last 4 characters.</summary>
+public class AccessEvent
+{
+    public long Id { get; set; }
+    public DateTime At { get; set; }
+    public string Kind { get; set; } = "";
+    public int? PatientAccessId { get; set; }
+    public int? ReportId { get; set; }
+    public string? KeySuffix { get; set; }
+    public string? ClientIp { get; set; }
+    public string? UserAgent { get; set; }
+    public string? Detail { get; set; }
+}
+
+/// <summary>Staff action (append-only).</summary>
+public class AuditEntry
+{
+    public long Id { get; set; }
+    public DateTime At { get; set; }
+    public string? UserId { get; set; }
+    public string UserName { get; set; } = "";
+    public string Action { get; set; } = "";
+    public string EntityType { get; set; } = "";
+    public string? EntityId { get; set; }
+    public string? Detail { get; set; }
+}
+
+public enum OutboxKind { Credentials, ReportAvailable }
+public enum OutboxChannel { Email, Sms }
+public enum OutboxStatus { Pending, Sent, Failed }
+
+/// <summary>A notification to send; the body is rendered at send time (never stored).</summary>
+public class OutboxMessage
+{
+    public int Id { get; set; }
+    public OutboxKind Kind { get; set; }
+    public OutboxChannel Channel { get; set; }
+    public int PatientId { get; set; }
+    public Patient Patient { get; set; } = null!;
+    public int? PatientAccessId { get; set; }
+    public PatientAccess? PatientAccess { get; set; }
+    public int? ReportId { get; set; }
+    public PatientReport? Report { get; set; }
+    public string Recipient { get; set; } = "";
+    public OutboxStatus Status { get; set; } = OutboxStatus.Pending;
+    public int Attempts { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime NextAttemptAt { get; set; }
+    public DateTime? SentAt { get; set; }
+    public string? LastError { get; set; }
+}
+
+/// <summary>Bearer token for integrations; only its SHA-256 is stored.</summary>
+public class ApiToken
+{
+    public int Id { get; set; }
+    public string UserId { get; set; } = "";
+    public StaffUser User { get; set; } = null!;
+    public string Name { get; set; } = "";
+    public string TokenHash { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+    public DateTime? LastUsedAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+}
+
+public enum AlertLevel { Info, Warning, Critical }
+
+/// <summary>A security or operations alert shown to admins; acknowledged by a person (audited).</summary>
+public class Alert
+{
+    public int Id { get; set; }
+    public DateTime At { get; set; }
+    public AlertLevel Level { get; set; }
+    public string Kind { get; set; } = "";
+    /// <summary>What it is about, e.g. "clé …K7QZ" or "rapport 42".</summary>
+    public string Subject { get; set; } = "";
+    public string Detail { get; set; } = "";
+    /// <summary>Same kind + subject raises one open alert, not one per event.</summary>
+    public string DedupKey { get; set; } = "";
+    public DateTime? AcknowledgedAt { get; set; }
+    public string? AcknowledgedBy { get; set; }
+}

@@ -1,0 +1,36 @@
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+
+namespace Cimef.Site.Notifications;
+
+/// <summary>
+/// Queues notifications as rows in the caller's unit of work (same transaction as the change that causes
+/// them). Only recipients and references are stored; bodies are rendered when sent.
+/// </summary>
+public static class Outbox
+{
+    public static IReadOnlyList<OutboxMessage> Queue(CimefDb db, OutboxKind kind, Patient patient, PatientAccess? access, PatientReport? report, DateTime now)
+    {
+        var queued = new List<OutboxMessage>(2);
+        if (!string.IsNullOrWhiteSpace(patient.Email))
+            queued.Add(New(OutboxChannel.Email, patient.Email));
+        if (!string.IsNullOrWhiteSpace(patient.Phone))
+            queued.Add(New(OutboxChannel.Sms, patient.Phone));
+        db.OutboxMessages.AddRange(queued);
+        return queued;
+
+        OutboxMessage New(OutboxChannel channel, string recipient) => new()
+        {
+            Kind = kind,
+            Channel = channel,
+            Patient = patient,
+            PatientId = patient.Id,
+            PatientAccess = access,
+            Report = report,
+            Recipient = recipient,
+            Status = OutboxStatus.Pending,
+            CreatedAt = now,
+            NextAttemptAt = now,
+        };
+    }
+}

@@ -1,0 +1,120 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Cimef.Site;
+
+// Typed configuration, bound from appsettings.json / environment (e.g. Portal__MaxLoginAttempts)
+// and validated at start (ValidateDataAnnotations + ValidateOnStart).
+
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+    [Required] public string DataDirectory { get; set; } = "data/";
+
+    /// <summary>Absolute data directory, resolved against the content root at start.</summary>
+    public string Root { get; set; } = "";
+    public string DatabasePath => Path.Combine(Root, "cimef.db");
+    public string ReportsDirectory => Path.Combine(Root, "reports");
+    public string KeysDirectory => Path.Combine(Root, "keys");
+    public string BackupsDirectory => Path.Combine(Root, "backups");
+    public string MailPickupDirectory => Path.Combine(Root, "mail-pickup");
+    public string SmsPickupDirectory => Path.Combine(Root, "sms-pickup");
+}
+
+public sealed class PortalOptions
+{
+    public const string Section = "Portal";
+    [Required, Url] public string Url { get; set; } = "http://localhost:5000/patient";
+    [Range(1, 1440)] public int SessionTimeoutMinutes { get; set; } = 30;
+    [Range(1, 72)] public int SessionAbsoluteHours { get; set; } = 12;
+    [Range(1, 100)] public int MaxLoginAttempts { get; set; } = 5;
+    [Range(1, 86400)] public int LoginAttemptDelaySeconds { get; set; } = 300;
+    /// <summary>Login requests per minute per IP before the rate limiter answers 429.</summary>
+    [Range(1, 100000)] public int LoginRequestsPerMinutePerIp { get; set; } = 60;
+}
+
+public sealed class ClinicOptions
+{
+    public const string Section = "Clinic";
+    [Required] public string Name { get; set; } = "CIMEF — Centre d'Imagerie Médicale";
+    public string Address { get; set; } = "Dakar, Sénégal";
+    public string Phone { get; set; } = "+221 33 800 00 00";
+    public string TimeZone { get; set; } = "Africa/Dakar";
+}
+
+public sealed class EmailOptions
+{
+    public const string Section = "Email";
+    [Required, EmailAddress] public string From { get; set; } = "noreply@cimef.sn";
+    public SmtpOptions Smtp { get; set; } = new();
+}
+
+public sealed class SmtpOptions
+{
+    public string? Host { get; set; }
+    [Range(1, 65535)] public int Port { get; set; } = 587;
+    /// <summary>Auto, None, StartTls, StartTlsWhenAvailable or SslOnConnect.</summary>
+    public string Security { get; set; } = "Auto";
+    public string? User { get; set; }
+    public string? Password { get; set; }
+}
+
+public sealed class SmsOptions
+{
+    public const string Section = "Sms";
+    /// <summary>None (pickup folder), Orange or Twilio.</summary>
+    public string Provider { get; set; } = "None";
+    public bool IncludePassword { get; set; }
+    public OrangeSmsOptions Orange { get; set; } = new();
+    public TwilioSmsOptions Twilio { get; set; } = new();
+}
+
+public sealed class OrangeSmsOptions
+{
+    public string BaseUrl { get; set; } = "https://api.orange.com";
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+    /// <summary>Sender address registered with Orange, e.g. tel:+221770000000.</summary>
+    public string? SenderAddress { get; set; }
+    public string? SenderName { get; set; }
+}
+
+public sealed class TwilioSmsOptions
+{
+    public string BaseUrl { get; set; } = "https://api.twilio.com";
+    public string? AccountSid { get; set; }
+    public string? AuthToken { get; set; }
+    public string? From { get; set; }
+}
+
+public sealed class ReportsOptions
+{
+    public const string Section = "Reports";
+    [Range(1, 1024)] public int MaxUploadMegabytes { get; set; } = 50;
+}
+
+public sealed class AlertsOptions
+{
+    public const string Section = "Alerts";
+    [EmailAddress] public string? Email { get; set; }
+    [Range(1, 600000)] public int SlowMilliseconds { get; set; } = 2000;
+}
+
+public sealed class AuditOptions
+{
+    public const string Section = "Audit";
+    [Range(1, 36500)] public int RetentionDays { get; set; } = 730;
+}
+
+public sealed class NetworkOptions
+{
+    public const string Section = "Network";
+    /// <summary>Reverse proxies whose X-Forwarded-For/Proto are trusted (IP addresses).</summary>
+    public string[] KnownProxies { get; set; } = [];
+}
+
+public sealed class AdminOptions
+{
+    public const string Section = "Admin";
+    public string? Email { get; set; }
+    public string? Password { get; set; }
+}

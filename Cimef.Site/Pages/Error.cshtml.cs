@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Cimef.Site.Pages;
+
+/// <summary>French page for status codes re-executed by UseStatusCodePagesWithReExecute (404, 403, 405…).</summary>
+[ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
+[IgnoreAntiforgeryToken]
+public class ErrorModel : PageModel
+{
+    public string Title { get; private set; } = "Erreur";
+    public string Message { get; private set; } = "";
+    public bool UsePortalLayout { get; private set; }
+
+    public IActionResult OnGet(int? code) => Show(code);
+    public IActionResult OnPost(int? code) => Show(code);
+
+    private IActionResult Show(int? code)
+    {
+        var feature = HttpContext.Features.Get<IStatusCodeReExecuteFeature>();
+        if (feature is null && code is null) return NotFound();
+        var original = feature?.OriginalPath ?? "";
+        UsePortalLayout = original.StartsWith("/patient", StringComparison.OrdinalIgnoreCase);
+        (Title, Message) = code switch
+        {
+            404 => ("Page introuvable", "La page demandée n'existe pas ou n'est plus disponible."),
+            403 => ("Accès refusé", "Vous n'avez pas les droits nécessaires pour cette action."),
+            405 => ("Action non permise", "Cette action n'est pas permise sur cette page."),
+            400 => ("Requête invalide", "La requête n'a pas pu être traitée. Rechargez la page et réessayez."),
+            413 => ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+            429 => ("Trop de tentatives", "Trop de demandes en peu de temps. Réessayez dans quelques minutes."),
+            503 => ("Service momentanément indisponible", "Réessayez dans quelques instants."),
+            _ => ("Erreur", "Une erreur est survenue."),
+        };
+        Response.StatusCode = code ?? 404;
+        return Page();
+    }
+}

@@ -1,0 +1,204 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Cimef.Site;
+using Cimef.Site.Access;
+using Cimef.Site.Api;
+using Cimef.Site.Cli;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Storage;
+using Cimef.Site.Web;
+using Htmx.TagHelpers;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.ResponseCompression;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting.WindowsServices;
+using Microsoft.Extensions.Options;
+
+// Composition root only: services, middleware, endpoint mapping and CLI dispatch.
+var verb = CliRunner.VerbOf(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = verb is null ? args : [],
+    ContentRootPath = WindowsServiceHelpers.IsWindowsService() ? AppContext.BaseDirectory : null,
+    WebRootPath = StaticAssets.FindWebRoot(),
+});
+builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+builder.Services.AddWindowsService(o => o.ServiceName = "CimefPortal");
+builder.Services.AddSystemd();
+
+// Typed, validated configuration.
+AddOptions<StorageOptions>(StorageOptions.Section).PostConfigure<IHostEnvironment>((o, env) =>
+    o.Root = Path.GetFullPath(Path.Combine(env.ContentRootPath, o.DataDirectory)));
+AddOptions<PortalOptions>(PortalOptions.Section);
+AddOptions<ClinicOptions>(ClinicOptions.Section);
+AddOptions<EmailOptions>(EmailOptions.Section);
+AddOptions<SmsOptions>(SmsOptions.Section);
+AddOptions<ReportsOptions>(ReportsOptions.Section);
+AddOptions<AlertsOptions>(AlertsOptions.Section);
+AddOptions<AuditOptions>(AuditOptions.Section);
+AddOptions<NetworkOptions>(NetworkOptions.Section);
+AddOptions<AdminOptions>(AdminOptions.Section);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<SqlitePragmaInterceptor>();
+builder.Services.AddDbContext<CimefDb>((sp, o) => o
+    .UseSqlite(Sqlite.ConnectionString(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabasePath))
+    .AddInterceptors(sp.GetRequiredService<SqlitePragmaInterceptor>()));
+
+// Key ring (and the credential HMAC secret beside it) live in the data directory.
+builder.Services.AddDataProtection().SetApplicationName("CimefPortal");
+builder.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
+    .Configure<IOptions<StorageOptions>, ILoggerFactory>((o, storage, logs) =>
+        o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
+            new DirectoryInfo(storage.Value.KeysDirectory), logs));
+
+builder.Services.AddSingleton<CredentialProtector>();
+builder.Services.AddScoped<AccessProvisioning>();
+builder.Services.AddSingleton<ReportStore>();
+
+// Staff: ASP.NET Core Identity on the same database.
+builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);
+builder.Services.AddIdentity<StaffUser, IdentityRole>(o =>
+    {
+        o.Lockout.MaxFailedAccessAttempts = 5;
+        o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+        o.Lockout.AllowedForNewUsers = true;
+        o.Password.RequiredLength = 10;
+        o.Password.RequireDigit = true;
+        o.Password.RequireLowercase = false;
+        o.Password.RequireUppercase = false;
+        o.Password.RequireNonAlphanumeric = false;
+        o.User.RequireUniqueEmail = true;
+    })
+    .AddEntityFrameworkStores<CimefDb>()
+    .AddErrorDescriber<FrenchIdentityErrors>()
+    .AddDefaultTokenProviders();
+builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+builder.Services.ConfigureApplicationCookie(o =>
+{
+    o.Cookie.Name = "cimef_staff";
+    o.Cookie.HttpOnly = true;
+    o.Cookie.SameSite = SameSiteMode.Strict;
+    o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+    o.LoginPath = "/Account/SignIn";
+    o.LogoutPath = "/Account/SignOut";
+    o.AccessDeniedPath = "/Account/Denied";
+    o.ExpireTimeSpan = TimeSpan.FromHours(10);
+    o.SlidingExpiration = true;
+    o.Events.OnRedirectToLogin = ctx => AuthRedirects.Redirect(ctx.HttpContext, ctx.RedirectUri, StatusCodes.Status401Unauthorized);
+    o.Events.OnRedirectToAccessDenied = ctx => AuthRedirects.Redirect(ctx.HttpContext, ctx.RedirectUri, StatusCodes.Status403Forbidden);
+});
+builder.Services.AddAuthentication()
+    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiTokenHandler>(AuthSchemes.ApiToken, null);
+builder.Services.AddAuthorization(Policies.Add);
+builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ForbiddenAudit>();
+
+builder.Services.AddRazorPages(o =>
+{
+    o.Conventions.AuthorizeFolder("/", Policies.Staff);
+    o.Conventions.AllowAnonymousToFolder("/Account");
+    o.Conventions.AllowAnonymousToFolder("/Portal");
+    o.Conventions.AllowAnonymousToPage("/Error");
+    o.Conventions.AuthorizeFolder("/Staff", Policies.Admin);
+});
+builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(FrenchModelBinding.Apply);
+// French text is written as UTF-8, not as &#xE9; entities (smaller pages, readable source).
+builder.Services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(o =>
+    o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
+builder.Services.AddAntiforgery(o =>
+{
+    o.Cookie.Name = "cimef_af";
+    o.Cookie.SameSite = SameSiteMode.Strict;
+    o.HeaderName = "RequestVerificationToken";
+});
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+    o.SerializerOptions.DictionaryKeyPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+});
+
+builder.Services.AddResponseCompression(o =>
+{
+    o.EnableForHttps = true;
+    o.Providers.Add<BrotliCompressionProvider>();
+    o.Providers.Add<GzipCompressionProvider>();
+    o.MimeTypes = ResponseCompressionDefaults.MimeTypes.Concat(["image/svg+xml", "text/csv"]);
+});
+builder.Services.Configure<BrotliCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Optimal);
+builder.Services.Configure<GzipCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Optimal);
+
+builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NetworkOptions>>((o, net) =>
+{
+    o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+    o.KnownProxies.Clear();
+    o.KnownIPNetworks.Clear();
+    foreach (var p in net.Value.KnownProxies)
+        if (IPAddress.TryParse(p, out var ip)) o.KnownProxies.Add(ip);
+});
+
+builder.Services.AddRateLimiter(o =>
+{
+    o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+    o.OnRejected = (ctx, _) =>
+    {
+        var seconds = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 60;
+        ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString();
+        return ValueTask.CompletedTask;
+    };
+    o.AddPolicy(RateLimits.PatientLogin, http =>
+    {
+        var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
+        return RateLimitPartition.GetFixedWindowLimiter(ClientIp.Of(http), _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = portal.LoginRequestsPerMinutePerIp,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        });
+    });
+});
+builder.Services.AddExceptionHandler<FriendlyExceptionHandler>();
+builder.Services.AddProblemDetails();
+
+var app = builder.Build();
+
+if (verb is not null) return await CliRunner.RunAsync(app.Services, args);
+
+await DatabaseStartup.InitializeAsync(app.Services);
+Fr.UseTimeZone(app.Services.GetRequiredService<IOptions<ClinicOptions>>().Value.TimeZone);
+if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Services, Console.Out);
+
+app.UseForwardedHeaders();
+app.UseExceptionHandler();
+if (HttpsConfigured(app.Configuration))
+{
+    app.UseHsts();
+    app.UseHttpsRedirection();
+}
+app.UseMiddleware<SecurityHeaders>();
+app.UseStatusCodePagesWithReExecute("/Error", "?code={0}");
+app.UseResponseCompression();
+app.UseStaticFiles(StaticAssets.Options());
+app.UseRouting();
+app.UseRateLimiter();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapHtmxAntiforgeryScript();
+app.MapRazorPages();
+app.MapHealth();
+
+app.Run();
+return 0;
+
+OptionsBuilder<T> AddOptions<T>(string section) where T : class =>
+    builder.Services.AddOptions<T>().Bind(builder.Configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
+
+static bool HttpsConfigured(IConfiguration c) =>
+    (c["urls"] ?? c["ASPNETCORE_URLS"] ?? "").Contains("https://", StringComparison.OrdinalIgnoreCase)
+    || c.GetSection("Kestrel:Endpoints").GetChildren().Any(e => (e["Url"] ?? "").StartsWith("https", StringComparison.OrdinalIgnoreCase));
+
+public partial class Program;

@@ -1,0 +1,54 @@
+#!/usr/bin/env pwsh
+# CIMEF Portal build script. Works under Windows PowerShell 5.1 and PowerShell 7 (pwsh, provided by `dotnet tool restore`).
+#   ./run.ps1                 run the site (Development: demo data on an empty database)
+#   ./run.ps1 test            run every test (the same command as README and .ci/run)
+#   ./run.ps1 publish         self-contained folders for linux-x64 and win-x64 under publish/
+#   ./run.ps1 bench [load]    benchmark table (bench-results/benchmark.md); "load" adds the 200-patient load and soak
+#   ./run.ps1 backup [DIR]    verified backup of the data directory (default: data/backups/<date>)
+param(
+    [Parameter(Position = 0)][string]$Verb = "run",
+    [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest
+)
+$ErrorActionPreference = "Stop"
+Set-Location -Path $PSScriptRoot
+
+function Invoke-Checked([string]$File, [string[]]$Arguments) {
+    & $File @Arguments
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+function Restore-Npm {
+    if (-not (Test-Path "node_modules/htmx.org/dist/htmx.min.js")) { Invoke-Checked "npm" @("ci", "--no-audit", "--no-fund") }
+}
+
+switch ($Verb) {
+    "run" {
+        Restore-Npm
+        Invoke-Checked "dotnet" (@("run", "--project", "Cimef.Site") + $(if ($Rest) { @("--") + $Rest } else { @() }))
+    }
+    "test" {
+        Restore-Npm
+        Invoke-Checked "dotnet" @("test", "Cimef.sln", "--filter", "Category!=Bench")
+    }
+    "publish" {
+        Restore-Npm
+        foreach ($rid in @("linux-x64", "win-x64")) {
+            Invoke-Checked "dotnet" @("publish", "Cimef.Site", "-c", "Release", "-r", $rid, "--self-contained", "true", "-o", "publish/$rid")
+            Write-Host "Published publish/$rid"
+        }
+    }
+    "bench" {
+        Restore-Npm
+        $env:CIMEF_BENCH_LOAD = $(if ($Rest -contains "load") { "1" } else { "0" })
+        Invoke-Checked "dotnet" @("test", "Cimef.Site.Tests", "-c", "Release", "--filter", "Category=Bench", "--logger", "console;verbosity=normal")
+        Get-Content "bench-results/benchmark.md"
+    }
+    "backup" {
+        $out = $(if ($Rest) { $Rest[0] } else { Join-Path "Cimef.Site/data/backups" (Get-Date -Format "yyyyMMdd-HHmmss") })
+        Invoke-Checked "dotnet" @("run", "--project", "Cimef.Site", "--", "backup", "--out", $out)
+    }
+    default {
+        Write-Error "Unknown verb '$Verb'. Use: run | test | publish | bench [load] | backup [DIR]"
+        exit 2
+    }
+}
