@@ -48,7 +48,7 @@ switch ($Verb) {
         Invoke-Checked "dotnet" @("run", "--project", "Cimef.Site", "--", "backup", "--out", $out)
     }
     default {
-        Write-Error "Unknown verb '$Verb'. Use: run | test | publish | bench [load] | backup [DIR]"
+        [Console]::Error.WriteLine("Unknown verb '$Verb'. Use: run | test | publish | bench [load] | backup [DIR]")
         exit 2
     }
 }

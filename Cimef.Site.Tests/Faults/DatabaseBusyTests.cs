@@ -1,0 +1,84 @@
+using System.Net;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace Cimef.Site.Tests.Faults;
+
+/// <summary>The database held by another writer beyond the busy timeout gives a clean 503, never a stack trace.</summary>
+public class DatabaseBusyTests(CimefFactory factory) : IClassFixture<CimefFactory>
+{
+    [Fact]
+    public async Task A_write_blocked_beyond_the_busy_timeout_answers_a_french_503_page()
+    {
+        await factory.CreateStaffAsync("busy@cimef.test", Roles.Secretary);
+        var client = factory.NewClient();
+        var token = await client.GetAntiforgeryTokenAsync("/Account/SignIn");
+
+        using var locker = new SqliteConnection(Sqlite.ConnectionString(Path.Combine(factory.DataDir, "cimef.db")));
+        locker.Open();
+        using (var begin = locker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE;";
+            begin.ExecuteNonQuery();
+        }
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.PostAsync("/Account/SignIn", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["Input.Email"] = "busy@cimef.test",
+                ["Input.Password"] = CimefFactory.StaffPassword,
+                ["__RequestVerificationToken"] = token,
+            }));
+        }
+        finally
+        {
+            using var rollback = locker.CreateCommand();
+            rollback.CommandText = "ROLLBACK;";
+            rollback.ExecuteNonQuery();
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("momentanément", body);
+        Assert.DoesNotContain("Exception", body);
+        Assert.DoesNotContain("   at ", body);
+        Assert.True(response.Headers.Contains("Retry-After"));
+    }
+
+    [Fact]
+    public async Task A_staff_form_blocked_the_same_way_answers_503_without_details()
+    {
+        var admin = await factory.StaffClientAsync(Roles.Admin);
+        var token = await admin.GetAntiforgeryTokenAsync("/Staff");
+        using var locker = new SqliteConnection(Sqlite.ConnectionString(Path.Combine(factory.DataDir, "cimef.db")));
+        locker.Open();
+        using (var begin = locker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE;";
+            begin.ExecuteNonQuery();
+        }
+        HttpResponseMessage response;
+        try
+        {
+            response = await admin.PostAsync("/Staff?handler=Create", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["Input.FullName"] = "Bloqué",
+                ["Input.Email"] = "bloque@cimef.test",
+                ["Input.Role"] = Roles.Secretary,
+                ["Input.Password"] = "Secretariat-2026",
+                ["__RequestVerificationToken"] = token,
+            }));
+        }
+        finally
+        {
+            using var rollback = locker.CreateCommand();
+            rollback.CommandText = "ROLLBACK;";
+            rollback.ExecuteNonQuery();
+        }
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.DoesNotContain("Exception", await response.Content.ReadAsStringAsync());
+    }
+}
