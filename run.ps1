@@ -3,7 +3,7 @@
 #   ./run.ps1                 run the site (Development: demo data on an empty database)
 #   ./run.ps1 test            run every test (the same command as README and .ci/run)
 #   ./run.ps1 publish         self-contained folders for linux-x64 and win-x64 under publish/
-#   ./run.ps1 bench [load]    benchmark table (bench-results/benchmark.md); "load" adds the 200-patient load and soak
+#   ./run.ps1 bench [load]    benchmark table (Cimef.Site.Tests/Bench/results/benchmark.md); "load" adds the 200-patient load and soak
 #   ./run.ps1 backup [DIR]    verified backup of the data directory (default: data/backups/<date>)
 param(
     [Parameter(Position = 0)][string]$Verb = "run",
@@ -39,9 +39,14 @@ switch ($Verb) {
     }
     "bench" {
         Restore-Npm
-        $env:CIMEF_BENCH_LOAD = $(if ($Rest -contains "load") { "1" } else { "0" })
-        Invoke-Checked "dotnet" @("test", "Cimef.Site.Tests", "-c", "Release", "--filter", "Category=Bench", "--logger", "console;verbosity=normal")
-        Get-Content "bench-results/benchmark.md"
+        $filter = "Category=Bench&Kind!=Load"
+        if ($Rest -contains "load") {
+            $rid = $(if ($IsWindows -or $env:OS -eq "Windows_NT") { "win-x64" } else { "linux-x64" })
+            Invoke-Checked "dotnet" @("publish", "Cimef.Site", "-c", "Release", "-r", $rid, "--self-contained", "true", "-o", "publish/$rid")
+            $filter = "Category=Bench"
+        }
+        Invoke-Checked "dotnet" @("test", "Cimef.Site.Tests", "-c", "Release", "--filter", $filter, "--logger", "console;verbosity=normal")
+        Get-Content "Cimef.Site.Tests/Bench/results/benchmark.md"
     }
     "backup" {
         $out = $(if ($Rest) { $Rest[0] } else { Join-Path "Cimef.Site/data/backups" (Get-Date -Format "yyyyMMdd-HHmmss") })

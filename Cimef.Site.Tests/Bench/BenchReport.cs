@@ -4,8 +4,8 @@ using System.Text.Json;
 namespace Cimef.Site.Tests.Bench;
 
 /// <summary>
-/// Collects benchmark rows from every bench class into bench-results/benchmark.json and renders the one
-/// Markdown table (bench-results/benchmark.md) that `./run.ps1 bench` prints. Rows keep their section order.
+/// Collects benchmark rows from every bench class into Cimef.Site.Tests/Bench/results/benchmark.json and renders the one
+/// Markdown table (Cimef.Site.Tests/Bench/results/benchmark.md) that `./run.ps1 bench` prints. Rows keep their section order.
 /// </summary>
 public static class BenchReport
 {
@@ -19,7 +19,7 @@ public static class BenchReport
         {
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
             while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Cimef.sln"))) dir = dir.Parent;
-            var path = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "bench-results");
+            var path = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "Cimef.Site.Tests", "Bench", "results");
             Directory.CreateDirectory(path);
             return path;
         }

@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Cimef.Site.Access;
+using Cimef.Site.Cli;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Storage;
+using Cimef.Site.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cimef.Site.Tests.Bench;
+
+/// <summary>
+/// `./run.ps1 bench load`: 200 simulated patients (login → dashboard → download) for 60 s against the published
+/// site on loopback, then a 10-minute soak watching the server's working set. Bounded in requests and time.
+/// </summary>
+[Trait("Category", "Bench")]
+[Trait("Kind", "Load")]
+public class LoadBench : IDisposable
+{
+    private const int Patients = 200;
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "cimef-load", Guid.NewGuid().ToString("N"));
+
+    private sealed record Credentials(string Key, string Password, int ReportId);
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_data, true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Two_hundred_patients_for_60_seconds_then_a_10_minute_soak()
+    {
+        var credentials = await CreatePatientsAsync();
+        // The per-IP login flood cap is meant for the internet; every simulated patient comes from 127.0.0.1 here.
+        await using var site = await PublishedSite.StartAsync(_data, new Dictionary<string, string> { ["Portal__LoginRequestsPerMinutePerIp"] = "1000000" });
+
+        var load = await RunAsync(site, credentials, TimeSpan.FromSeconds(60), maxIterations: 200_000);
+        var ws = site.WorkingSet() / 1048576.0;
+        BenchReport.Add("Load (published site)", "200 patients × 60 s: requests, errors (non-429)", $"{load.Requests:N0} requests ({load.Requests / load.Seconds:N0}/s), {load.Errors} errors, {load.Throttled} × 429");
+        BenchReport.Add("Load (published site)", "200 patients: p50 / p99 latency", $"{load.P50:N1} ms / {load.P99:N1} ms");
+        BenchReport.Add("Load (published site)", "Server working set after load", $"{ws:N0} MB", "≤ 200 MB", ws <= 200);
+
+        var samples = new List<double>();
+        var soak = Stopwatch.StartNew();
+        var soakTask = RunAsync(site, credentials.Take(50).ToList(), TimeSpan.FromMinutes(10), maxIterations: 2_000_000);
+        while (!soakTask.IsCompleted)
+        {
+            await Task.WhenAny(soakTask, Task.Delay(TimeSpan.FromSeconds(30))); // sampling a real process over real minutes
+            samples.Add(site.WorkingSet() / 1048576.0);
+        }
+        var soakResult = await soakTask;
+        var baseline = samples.Skip(2).FirstOrDefault(samples.FirstOrDefault());
+        var growth = baseline == 0 ? 0 : (samples.Last() - baseline) / baseline * 100;
+        BenchReport.Add("Load (published site)", "10-min soak (50 patients): working set start → end", $"{baseline:N0} MB → {samples.Last():N0} MB ({growth:+0.0;-0.0}%), {soakResult.Requests:N0} requests, {soakResult.Errors} errors", "growth ≤ 10%", growth <= 10);
+
+        Assert.Equal(0, load.Errors);
+        Assert.Equal(0, soakResult.Errors);
+    }
+
+    private sealed record LoadResult(long Requests, long Errors, long Throttled, double Seconds, double P50, double P99);
+
+    private static async Task<LoadResult> RunAsync(PublishedSite site, IReadOnlyList<Credentials> patients, TimeSpan duration, long maxIterations)
+    {
+        var latencies = new ConcurrentBag<double[]>();
+        long errors = 0, throttled = 0, iterations = 0;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(patients.Select(async p =>
+        {
+            var mine = new List<double>();
+            using var handler = new HttpClientHandler { UseCookies = true, CookieContainer = new CookieContainer() };
+            using var client = new HttpClient(handler) { BaseAddress = new Uri(site.Address), Timeout = TimeSpan.FromSeconds(30) };
+            while (sw.Elapsed < duration && Interlocked.Increment(ref iterations) <= maxIterations)
+            {
+                var login = await Timed(mine, () => client.PostAsJsonAsync("/api/patients/portal/login/", new { access_key = p.Key, password = p.Password }));
+                if (login == 429) { Interlocked.Increment(ref throttled); continue; }
+                var dashboard = await Timed(mine, () => client.GetAsync("/patient/dashboard"));
+                var download = await Timed(mine, () => client.GetAsync($"/api/reports/download/{p.ReportId}/"));
+                await Timed(mine, () => client.PostAsJsonAsync("/api/patients/portal/logout/", new { }));
+                foreach (var s in new[] { login, dashboard, download })
+                    if (s != 200) Interlocked.Increment(ref errors);
+            }
+            latencies.Add(mine.ToArray());
+        }));
+        var all = latencies.SelectMany(x => x).OrderBy(x => x).ToArray();
+        return new LoadResult(all.Length, errors, throttled, sw.Elapsed.TotalSeconds, LoadGenerator.Percentile(all, 0.5), LoadGenerator.Percentile(all, 0.99));
+    }
+
+    private static async Task<int> Timed(List<double> into, Func<Task<HttpResponseMessage>> send)
+    {
+        var t0 = Stopwatch.GetTimestamp();
+        try
+        {
+            using var r = await send();
+            await r.Content.CopyToAsync(Stream.Null);
+            return (int)r.StatusCode;
+        }
+        catch (Exception) { return -1; }
+        finally { into.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds); }
+    }
+
+    private async Task<List<Credentials>> CreatePatientsAsync()
+    {
+        using var factory = new CimefFactory();
+        factory.Settings["Storage:DataDirectory"] = _data;
+        var list = new List<Credentials>();
+        await factory.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<CimefDb>();
+            var provisioning = sp.GetRequiredService<AccessProvisioning>();
+            var store = sp.GetRequiredService<ReportStore>();
+            var now = DateTime.UtcNow;
+            var pdf = DemoSeed.MinimalPdf("Compte rendu de charge").Concat(new byte[100 * 1024]).ToArray();
+            for (var i = 0; i < Patients; i++)
+            {
+                var patient = new Patient { FullName = $"Patient Charge {i:D3}", SearchName = $"patient charge {i:D3}", Phone = $"+22177{i:D7}", CreatedAt = now, CreatedBy = "bench" };
+                var invoice = new Invoice { Number = await InvoiceNumbers.NextAsync(db, now.Year), Patient = patient, Status = InvoiceStatus.Sent, Total = 15000, CreatedAt = now, CreatedBy = "bench", IssuedAt = now, IssuedBy = "bench" };
+                db.Invoices.Add(invoice);
+                await db.SaveChangesAsync();
+                var access = await provisioning.EnsureForInvoiceAsync(invoice, null);
+                await db.SaveChangesAsync();
+                var stored = await store.SaveAsync(new MemoryStream(pdf), "pdf");
+                var report = new PatientReport { PatientAccessId = access.Id, InvoiceId = invoice.Id, Title = "Radiographie du thorax", StoredFileName = stored.StoredFileName, OriginalName = "cr.pdf", ContentType = "application/pdf", Size = stored.Size, Sha256 = stored.Sha256, CreatedAt = now, CreatedBy = "bench", IsActive = true, Integrity = FileIntegrity.Ok };
+                db.PatientReports.Add(report);
+                await db.SaveChangesAsync();
+                list.Add(new Credentials(access.AccessKey, provisioning.RevealPassword(access), report.Id));
+            }
+        });
+        return list;
+    }
+}
