@@ -22,7 +22,9 @@ var verb = CliRunner.VerbOf(args);
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = verb is null ? args : [],
-    ContentRootPath = WindowsServiceHelpers.IsWindowsService() ? AppContext.BaseDirectory : null,
+    // A published binary started from elsewhere (service, scheduled task) still finds its appsettings.json and data/.
+    ContentRootPath = WindowsServiceHelpers.IsWindowsService() || !File.Exists(Path.Combine(Environment.CurrentDirectory, "appsettings.json"))
+        ? AppContext.BaseDirectory : null,
     WebRootPath = StaticAssets.FindWebRoot(),
 });
 builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
