@@ -13,7 +13,7 @@ public class InvoicesTests(CimefFactory factory) : IClassFixture<CimefFactory>
         var client = await factory.StaffClientAsync(Roles.Secretary);
         var patientId = await client.CreatePatientAsync("Aïssatou Ba", email: "aissatou@example.sn");
 
-        var created = await client.PostFormAsync($"/Billing/Create?patientId={patientId}", new() { ["Input.ExamCode"] = "", ["Input.Quantity"] = "1" });
+        var created = await client.PostFormAsync($"/Billing/Create?patientId={patientId}", new() { ["Input.ExamCode"] = "", ["Input.Quantity"] = "1" }, tokenPage: $"/Billing/Create?patientId={patientId}");
         Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
         var url = created.Headers.Location!.OriginalString;
         var id = int.Parse(url.Split('/').Last());

@@ -14,7 +14,7 @@ public static class PatientSearch
 {
     public const int PageSize = 25;
 
-    public sealed record Row(int Id, string FullName, string Phone, string? Email, string? DateOfBirth, long? AccessActive);
+    public sealed record Row(long Id, string FullName, string Phone, string? Email, string? DateOfBirth, long? AccessActive);
 
     public sealed record Page(IReadOnlyList<Row> Rows, bool HasNext, int PageNumber);
 

@@ -148,11 +148,12 @@ public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeP
         reason = reason?.Trim();
         if (string.IsNullOrEmpty(reason)) return Invalid("Indiquez le motif de l'annulation.");
         if (reason.Length > 300) return Invalid("Le motif ne doit pas dépasser 300 caractères.");
-        return await ChangeAsync(invoiceId, [InvoiceStatus.Draft, InvoiceStatus.Sent], null, invoice =>
+        return await ChangeAsync(invoiceId, [InvoiceStatus.Draft, InvoiceStatus.Sent, InvoiceStatus.Paid], null, invoice =>
         {
             if (Paid(invoice) > 0)
-                return Task.FromResult<WorkflowResult?>(new WorkflowResult(Outcome.Conflict,
-                    "Cette facture a des paiements enregistrés : annulez d'abord ses paiements, puis la facture."));
+                return Task.FromResult<WorkflowResult?>(new WorkflowResult(Outcome.Conflict, invoice.Status == InvoiceStatus.Paid
+                    ? "Une facture payée ne peut pas être annulée : annulez d'abord ses paiements, puis la facture."
+                    : "Cette facture a des paiements enregistrés : annulez d'abord ses paiements, puis la facture."));
             invoice.Status = InvoiceStatus.Cancelled;
             invoice.CancelledAt = Now;
             invoice.CancelledBy = NameOf(by);

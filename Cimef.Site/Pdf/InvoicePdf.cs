@@ -170,17 +170,18 @@ public static class InvoicePdf
         y += 11;
         g.DrawString("ils restent valables pour tous vos examens au cabinet.", small, ink, x, y);
 
-        var qr = QrPng(QrPayload(m.PortalUrl, c.AccessKey));
+        var qr = QrBitmap(QrPayload(m.PortalUrl, c.AccessKey));
         using var stream = new MemoryStream(qr);
         using var image = XImage.FromStream(stream);
         g.DrawImage(image, right - qrSize - 14, top + (height - qrSize) / 2, qrSize, qrSize);
     }
 
-    private static byte[] QrPng(string payload)
+    /// <summary>A BMP (PDFsharp's core build reads BMP and JPEG); 3 pixels per module keeps it sharp when scaled.</summary>
+    private static byte[] QrBitmap(string payload)
     {
         using var generator = new QRCodeGenerator();
         using var data = generator.CreateQrCode(payload, QRCodeGenerator.ECCLevel.M);
-        return new PngByteQRCode(data).GetGraphic(4);
+        return new BitmapByteQRCode(data).GetGraphic(3);
     }
 
     private static void Right(XGraphics g, string text, XFont font, XBrush brush, double right, double y)
