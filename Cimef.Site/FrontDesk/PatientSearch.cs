@@ -26,13 +26,13 @@ public static class PatientSearch
         var args = new DynamicParameters();
         args.Add("take", PageSize + 1);
         args.Add("skip", (page - 1) * PageSize);
-        var where = Where(q, args);
+        var where = Where(q, args, out var byPhone);
 
         var sql = $"""
             SELECT p."Id", p."FullName", p."Phone", p."Email", p."DateOfBirth", a."IsActive" AS "AccessActive"
             FROM "Patients" p LEFT JOIN "PatientAccesses" a ON a."PatientId" = p."Id"
             {where}
-            ORDER BY p."SearchName", p."Id"
+            ORDER BY {(byPhone ? "p.\"Phone\"" : "p.\"SearchName\"")}, p."Id"
             LIMIT @take OFFSET @skip
             """;
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
@@ -41,8 +41,10 @@ public static class PatientSearch
         return new Page(rows, hasNext, page);
     }
 
-    private static string Where(string q, DynamicParameters args)
+    /// <summary>The WHERE clause; <paramref name="byPhone"/> says the rows should come in phone order (the phone index answers it).</summary>
+    private static string Where(string q, DynamicParameters args, out bool byPhone)
     {
+        byPhone = false;
         if (q.Length == 0) return "";
         var conditions = new List<string>();
 
@@ -58,15 +60,14 @@ public static class PatientSearch
         var phoneLike = q.All(c => char.IsAsciiDigit(c) || c is ' ' or '+' or '-' or '.');
         if (phoneLike && digits.Length >= 2)
         {
-            var international = q.TrimStart().StartsWith('+') || digits.StartsWith("00")
-                ? "+" + digits.TrimStart('0')
+            // One prefix of the international form: "+221 70…", "0022170…", "22170…" and "70…" all become "+22170…".
+            var international = q.TrimStart().StartsWith('+') ? "+" + digits
+                : digits.StartsWith("00") ? "+" + digits[2..]
+                : digits.StartsWith("221") && digits.Length > 3 ? "+" + digits
                 : "+221" + digits;
             args.Add("telLo", international);
             args.Add("telHi", international + "\uFFFF");
-            args.Add("telLo2", "+" + digits);
-            args.Add("telHi2", "+" + digits + "\uFFFF");
             conditions.Add("""(p."Phone" >= @telLo AND p."Phone" < @telHi)""");
-            conditions.Add("""(p."Phone" >= @telLo2 AND p."Phone" < @telHi2)""");
         }
 
         var key = CredentialGenerator.NormalizeKey(q);
@@ -77,6 +78,7 @@ public static class PatientSearch
             conditions.Add("""p."Id" IN (SELECT k."PatientId" FROM "PatientAccesses" k WHERE k."AccessKey" >= @keyLo AND k."AccessKey" < @keyHi)""");
         }
 
+        byPhone = phoneLike && digits.Length >= 2 && conditions.Count == 1;
         var name = Web.Text.SearchForm(q);
         if (!phoneLike && name.Length > 0)
         {
