@@ -57,3 +57,22 @@ public class InvoicePdfTests(CimefFactory factory) : IClassFixture<CimefFactory>
         Assert.Equal(HttpStatusCode.NotFound, (await secretary.GetAsync("/api/invoices/999999/pdf/")).StatusCode);
     }
 }
+
+public class InvoicePdfLayoutTests
+{
+    [Fact]
+    public void A_long_invoice_flows_onto_a_second_page_and_keeps_the_whole_access_box()
+    {
+        var invoice = new Invoice { Number = "FAC-2026-000001", Status = InvoiceStatus.Sent, CreatedAt = CimefFactory.Start.UtcDateTime };
+        for (var i = 0; i < 50; i++) invoice.Lines.Add(new InvoiceLine { Description = $"Examen {i}", Quantity = 1, UnitPrice = 1000, Total = 1000 });
+        invoice.Total = 50000;
+        var model = new InvoicePdf.Model(new ClinicOptions(), "https://resultats.cimef.sn/patient", invoice,
+            new Patient { FullName = "Long", Phone = "+221771234567" }, new InvoicePdf.Credentials("ABCDEFGHJKMN", "abcd2345"));
+        using var pdf = PdfDocument.Open(InvoicePdf.Render(model));
+        Assert.True(pdf.NumberOfPages >= 2);
+        var all = string.Join(" ", pdf.GetPages().SelectMany(p => p.GetWords()).Select(w => w.Text));
+        Assert.Contains("Examen 49", all);
+        Assert.Contains("ABCD-EFGH-JKMN", all);
+        Assert.Contains("abcd2345", all);
+    }
+}

@@ -55,17 +55,54 @@ public static class InvoicePdf
         using var doc = new PdfDocument();
         doc.Info.Title = $"Facture {m.Invoice.Number}";
         doc.Info.Author = m.Clinic.Name;
-        var page = doc.AddPage();
-        page.Size = PdfSharp.PageSize.A4;
-        using (var g = XGraphics.FromPdfPage(page))
-            Draw(g, m, page.Width.Point);
+        var pages = new Pages(doc);
+        try
+        {
+            Draw(pages, m);
+        }
+        finally
+        {
+            pages.Graphics.Dispose();
+        }
         using var output = new MemoryStream();
         doc.Save(output, false);
         return output.ToArray();
     }
 
-    private static void Draw(XGraphics g, Model m, double pageWidth)
+    /// <summary>The current page's graphics; <see cref="Next"/> starts a new A4 page (long invoices, or a box that does not fit).</summary>
+    private sealed class Pages
     {
+        private readonly PdfDocument _doc;
+        public XGraphics Graphics { get; private set; }
+        public double Width { get; private set; }
+
+        public Pages(PdfDocument doc)
+        {
+            _doc = doc;
+            (Graphics, Width) = New();
+        }
+
+        public XGraphics Next()
+        {
+            Graphics.Dispose();
+            (Graphics, Width) = New();
+            return Graphics;
+        }
+
+        private (XGraphics, double) New()
+        {
+            var page = _doc.AddPage();
+            page.Size = PdfSharp.PageSize.A4;
+            return (XGraphics.FromPdfPage(page), page.Width.Point);
+        }
+    }
+
+    private const double Bottom = 790;
+
+    private static void Draw(Pages pages, Model m)
+    {
+        var g = pages.Graphics;
+        var pageWidth = pages.Width;
         var title = new XFont(FontResolver.Family, 16, XFontStyleEx.Bold);
         var bold = new XFont(FontResolver.Family, 10, XFontStyleEx.Bold);
         var normal = new XFont(FontResolver.Family, 10, XFontStyleEx.Regular);
@@ -110,6 +147,11 @@ public static class InvoicePdf
         foreach (var l in inv.Lines)
         {
             y += 15;
+            if (y > Bottom - 60)
+            {
+                g = pages.Next();
+                y = 60;
+            }
             g.DrawString(Clip(l.Description, 60), normal, ink, left, y);
             Right(g, l.Quantity.ToString(Fr.Culture), normal, ink, cQty, y);
             Right(g, Fr.Money(l.UnitPrice), normal, ink, cUnit, y);
@@ -142,7 +184,16 @@ public static class InvoicePdf
             g.DrawString("Facture annulée : " + Clip(inv.CancelReason ?? "", 80), bold, new XSolidBrush(XColor.FromArgb(161, 29, 29)), left, y);
         }
 
-        if (m.Access is not null) DrawAccessBox(g, m, m.Access, left, right, y + 30, title, bold, normal, small, ink);
+        if (m.Access is not null)
+        {
+            var top = y + 30;
+            if (top + 150 > Bottom)
+            {
+                g = pages.Next();
+                top = 60;
+            }
+            DrawAccessBox(g, m, m.Access, left, right, top, title, bold, normal, small, ink);
+        }
 
         g.DrawString($"{m.Clinic.Name} · {m.Clinic.Address} · {m.Clinic.Phone}", small, grey, left, 810);
     }
