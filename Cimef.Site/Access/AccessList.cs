@@ -28,6 +28,8 @@ public static class AccessList
     {
         var args = new DynamicParameters();
         args.Add("since", windowStart);
+        args.Add("yes", true);
+        args.Add("no", false);
         args.Add("max", maxAttempts);
         args.Add("take", PageSize + 1);
         args.Add("skip", (Math.Clamp(page, 1, 10_000) - 1) * PageSize);
@@ -44,9 +46,9 @@ public static class AccessList
         }
         switch (status)
         {
-            case "active": where.Add("""a."IsActive" = 1 AND f.n IS NULL"""); break;
-            case "inactive": where.Add("""a."IsActive" = 0"""); break;
-            case "locked": where.Add("""a."IsActive" = 1 AND f.n IS NOT NULL"""); break;
+            case "active": where.Add("""a."IsActive" = @yes AND f.n IS NULL"""); break;
+            case "inactive": where.Add("""a."IsActive" = @no"""); break;
+            case "locked": where.Add("""a."IsActive" = @yes AND f.n IS NOT NULL"""); break;
         }
         // Failures are looked up per key with the (Key, At) index; only locked keys join for the status filter.
         var sql = $"""

@@ -45,11 +45,13 @@ public static class PatientsApi
                 CreatedAt = now,
                 CreatedBy = request.HttpContext.User.Identity?.Name ?? "système",
             };
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
             db.Patients.Add(patient);
             await db.SaveChangesAsync(ct);
             Audit.Staff(db, request.HttpContext.User, now, "patient.create", "Patient", patient.Id,
                 duplicates.Count > 0 ? $"doublon possible de {string.Join(", ", duplicates.Select(d => d.Id))}" : null);
             await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
             return Results.Json(new
             {
                 id = patient.Id,

@@ -36,11 +36,13 @@ public class CreateModel(CimefDb db, TimeProvider time) : PageModel, IPatientFor
             CreatedAt = now,
             CreatedBy = User.Identity?.Name ?? "",
         };
+        await using var tx = await db.Database.BeginTransactionAsync();
         db.Patients.Add(patient);
         await db.SaveChangesAsync();
         Audit.Staff(db, User, now, "patient.create", "Patient", patient.Id,
             duplicates.Count > 0 ? $"doublon confirmé (patients {string.Join(", ", duplicates.Select(d => d.Id))})" : null);
         await db.SaveChangesAsync();
+        await tx.CommitAsync();
         TempData["StatusMessage"] = $"Patient {patient.FullName} enregistré.";
         return this.RedirectOrHx($"/Patients/Details/{patient.Id}");
     }

@@ -29,10 +29,12 @@ public class IndexModel(CimefDb db, TimeProvider time) : PageModel
             return Page();
         }
         var exam = new Exam { Code = code!, Name = Input.Name!.Trim(), Modality = Input.Modality!.Trim(), Price = Input.Price, IsActive = true };
+        await using var tx = await db.Database.BeginTransactionAsync();
         db.Exams.Add(exam);
         await db.SaveChangesAsync();
         Audit.Staff(db, User, time.GetUtcNow().UtcDateTime, "exam.create", "Exam", exam.Id, $"{exam.Code} {exam.Name} {Fr.Money(exam.Price)}");
         await db.SaveChangesAsync();
+        await tx.CommitAsync();
         TempData["StatusMessage"] = $"Examen « {exam.Name} » ajouté.";
         return RedirectToPage();
     }
