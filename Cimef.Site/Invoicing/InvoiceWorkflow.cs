@@ -63,7 +63,7 @@ public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeP
             CreatedBy = NameOf(by),
         };
         foreach (var (exam, qty) in resolved) invoice.Lines.Add(NewLine(exam, qty));
-        Recompute(invoice);
+        if (!Recompute(invoice)) return Invalid(TooLarge);
         db.Invoices.Add(invoice);
         await db.SaveChangesAsync(ct);
         Audit.Staff(db, by, now, "invoice.create", "Invoice", invoice.Id, $"{invoice.Number}, patient {patient.Id}, {Fr.Money(invoice.Total)}");
@@ -80,7 +80,7 @@ public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeP
         {
             if (invoice.Lines.Count >= MaxLines) return Invalid($"Une facture compte au plus {MaxLines} lignes.");
             invoice.Lines.Add(NewLine(exam!, line.Quantity));
-            Recompute(invoice);
+            if (!Recompute(invoice)) return Invalid(TooLarge);
             Audit.Staff(db, by, Now, "invoice.line.add", "Invoice", invoice.Id, $"{invoice.Number}: {exam!.Code} × {line.Quantity}");
             return null;
         }, ct);
@@ -93,7 +93,7 @@ public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeP
             if (line is null) return Task.FromResult<WorkflowResult?>(new WorkflowResult(Outcome.NotFound, "Ligne introuvable."));
             invoice.Lines.Remove(line);
             db.InvoiceLines.Remove(line);
-            Recompute(invoice);
+            _ = Recompute(invoice);
             Audit.Staff(db, by, Now, "invoice.line.remove", "Invoice", invoice.Id, $"{invoice.Number}: {line.Description}");
             return Task.FromResult<WorkflowResult?>(null);
         }, ct);
@@ -241,10 +241,19 @@ public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeP
         Description = exam.Name,
         Quantity = qty,
         UnitPrice = exam.Price,
-        Total = checked(exam.Price * qty),
+        Total = exam.Price * qty, // ≤ 10 000 000 × 100: fits an int
     };
 
-    private static void Recompute(Invoice invoice) => invoice.Total = checked(invoice.Lines.Sum(l => l.Total));
+    private const string TooLarge = "Le total de la facture dépasse le maximum autorisé.";
+
+    /// <summary>Total = sum of the lines, on the server; false when it would not fit (the change is then refused).</summary>
+    private static bool Recompute(Invoice invoice)
+    {
+        var total = invoice.Lines.Sum(l => (long)l.Total);
+        if (total > int.MaxValue) return false;
+        invoice.Total = (int)total;
+        return true;
+    }
 
     private static WorkflowResult Invalid(string message) => new(Outcome.Invalid, message);
 
