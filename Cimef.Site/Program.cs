@@ -60,6 +60,7 @@ builder.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.Ke
 builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
 builder.Services.AddSingleton<ReportStore>();
+builder.Services.AddBilling(); // front desk and billing (issue 3)
 
 // Staff: ASP.NET Core Identity on the same database.
 builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);
@@ -192,6 +193,7 @@ app.UseAntiforgery();
 app.MapHtmxAntiforgeryScript();
 app.MapRazorPages();
 app.MapHealth();
+app.MapBillingApis(); // front desk and billing (issue 3)
 
 app.Run();
 return 0;

@@ -19,6 +19,9 @@ public static class Fr
 
     public static System.DateTime Local(System.DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(System.DateTime.SpecifyKind(utc, DateTimeKind.Utc), _zone);
 
+    /// <summary>Clinic-local wall time → UTC (for day ranges).</summary>
+    public static System.DateTime Utc(System.DateTime local) => TimeZoneInfo.ConvertTimeToUtc(System.DateTime.SpecifyKind(local, DateTimeKind.Unspecified), _zone);
+
     public static string DateTime(System.DateTime? utc) => utc is null ? "—" : Local(utc.Value).ToString("dd/MM/yyyy HH:mm", Culture);
 
     public static string Date(System.DateTime? utc) => utc is null ? "—" : Local(utc.Value).ToString("dd/MM/yyyy", Culture);

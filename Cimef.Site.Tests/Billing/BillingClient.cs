@@ -1,0 +1,55 @@
+using System.Net;
+using System.Text.Json;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Tests.Infrastructure;
+using Cimef.Site.Web;
+
+namespace Cimef.Site.Tests.Billing;
+
+/// <summary>Shortcuts for the front desk and billing tests, all through the real JSON API (or the database for fixtures).</summary>
+public static class BillingClient
+{
+    private static int _phone = 7100000;
+
+    public static string NewPhone() => "77" + Interlocked.Increment(ref _phone).ToString("D7");
+
+    public static async Task<int> CreatePatientAsync(this HttpClient client, string name = "Awa Diop", string? phone = null, string? email = "awa@example.sn")
+    {
+        var r = await client.PostJsonAsync("/api/patients/", new { full_name = name, phone = phone ?? NewPhone(), email });
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        return (await r.JsonAsync()).GetProperty("id").GetInt32();
+    }
+
+    public static async Task<JsonElement> CreateInvoiceAsync(this HttpClient client, int patientId, params (string Code, int Qty)[] lines)
+    {
+        var r = await client.PostJsonAsync("/api/invoices/", new { patient_id = patientId, lines = lines.Select(l => new { exam_code = l.Code, quantity = l.Qty }) });
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        return await r.JsonAsync();
+    }
+
+    public static async Task<JsonElement> SendInvoiceAsync(this HttpClient client, int invoiceId)
+    {
+        var r = await client.PostAsync($"/api/invoices/{invoiceId}/send/", null);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        return await r.JsonAsync();
+    }
+
+    /// <summary>A Bearer token for a new staff member with <paramref name="role"/>.</summary>
+    public static async Task<HttpClient> TokenClientAsync(this CimefFactory factory, string role)
+    {
+        var email = $"api-{Guid.NewGuid():N}@cimef.test";
+        await factory.CreateStaffAsync(email, role);
+        var token = ApiTokenHandler.NewToken();
+        await factory.WithDbAsync(async db =>
+        {
+            var user = db.Users.Single(u => u.Email == email);
+            db.ApiTokens.Add(new ApiToken { UserId = user.Id, Name = "test", TokenHash = ApiTokenHandler.HashToken(token), CreatedAt = DateTime.UtcNow });
+            return await db.SaveChangesAsync();
+        });
+        var client = factory.NewClient();
+        client.UseBearer(token);
+        return client;
+    }
+
+    public static async Task<string> HtmlAsync(this HttpResponseMessage r) => WebUtility.HtmlDecode(await r.Content.ReadAsStringAsync());
+}

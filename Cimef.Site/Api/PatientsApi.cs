@@ -1,0 +1,79 @@
+using Cimef.Site.Auditing;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.FrontDesk;
+using Cimef.Site.Web;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cimef.Site.Api;
+
+/// <summary>POST /api/patients/ and GET /api/patients/?q= (front desk: Secretary, Admin).</summary>
+public static class PatientsApi
+{
+    public sealed record CreateBody(string? FullName, string? Phone, string? Email, string? DateOfBirth);
+
+    public sealed record PatientJson(int Id, string FullName, string Phone, string? Email, string? DateOfBirth);
+
+    public static void MapPatientsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/patients").RequireAuthorization(Policies.FrontDesk);
+
+        group.MapPost("/", async (HttpRequest request, CimefDb db, TimeProvider time, CancellationToken ct) =>
+        {
+            var (body, error) = await ApiJson.ReadAsync<CreateBody>(request);
+            if (error is not null) return error;
+            var now = time.GetUtcNow().UtcDateTime;
+            DateOnly? dob = null;
+            var dobError = false;
+            if (!string.IsNullOrWhiteSpace(body!.DateOfBirth))
+            {
+                if (DateOnly.TryParseExact(body.DateOfBirth.Trim(), "yyyy-MM-dd", out var parsed)) dob = parsed;
+                else dobError = true;
+            }
+            var (clean, errors) = PatientRules.Clean(body.FullName, body.Phone, body.Email, dob, DateOnly.FromDateTime(Fr.Local(now)));
+            if (dobError) errors["date_of_birth"] = ["Date de naissance invalide (format AAAA-MM-JJ)."];
+            if (errors.Count > 0) return ApiJson.Errors(errors);
+
+            var duplicates = await PatientRules.FindDuplicatesAsync(db, clean!, null, ct);
+            var patient = new Patient
+            {
+                FullName = clean!.FullName,
+                SearchName = Text.SearchForm(clean.FullName),
+                Phone = clean.Phone,
+                Email = clean.Email,
+                DateOfBirth = clean.DateOfBirth,
+                CreatedAt = now,
+                CreatedBy = request.HttpContext.User.Identity?.Name ?? "système",
+            };
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            db.Patients.Add(patient);
+            await db.SaveChangesAsync(ct);
+            Audit.Staff(db, request.HttpContext.User, now, "patient.create", "Patient", patient.Id,
+                duplicates.Count > 0 ? $"doublon possible de {string.Join(", ", duplicates.Select(d => d.Id))}" : null);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return Results.Json(new
+            {
+                id = patient.Id,
+                full_name = patient.FullName,
+                phone = patient.Phone,
+                email = patient.Email,
+                date_of_birth = patient.DateOfBirth?.ToString("yyyy-MM-dd"),
+                warnings = duplicates.Select(d => $"Patient existant avec {d.Reason} : {d.FullName} (n° {d.Id}).").ToList(),
+            }, statusCode: StatusCodes.Status201Created);
+        });
+
+        group.MapGet("/", async (string? q, int? page, CimefDb db, HttpRequest request, CancellationToken ct) =>
+        {
+            var result = await PatientSearch.RunAsync(db.Database.GetDbConnection(), q, page ?? 1, ct);
+            var next = result.HasNext
+                ? $"{request.PathBase}/api/patients/?q={Uri.EscapeDataString(q ?? "")}&page={result.PageNumber + 1}"
+                : null;
+            return Results.Json(new
+            {
+                results = result.Rows.Select(r => new PatientJson((int)r.Id, r.FullName, r.Phone, r.Email, r.DateOfBirth)),
+                next,
+            });
+        });
+    }
+}

@@ -1,0 +1,91 @@
+using System.Data.Common;
+using Cimef.Site.Access;
+using Dapper;
+
+namespace Cimef.Site.FrontDesk;
+
+/// <summary>
+/// Staff patient search shared by /Patients and GET /api/patients/: one query string matched against the
+/// name (accent-free, contains), the phone (prefix of the international form), the access key and the
+/// invoice number. Index-friendly: phone, key and invoice number use range predicates on their indexes,
+/// the name scan walks the SearchName index in order and stops after one page.
+/// </summary>
+public static class PatientSearch
+{
+    public const int PageSize = 25;
+
+    public sealed record Row(long Id, string FullName, string Phone, string? Email, string? DateOfBirth, long? AccessActive);
+
+    public sealed record Page(IReadOnlyList<Row> Rows, bool HasNext, int PageNumber);
+
+    public static async Task<Page> RunAsync(DbConnection connection, string? query, int page, CancellationToken ct = default)
+    {
+        page = Math.Clamp(page, 1, 10_000);
+        var q = (query ?? "").Trim();
+        if (q.Length > 100) q = q[..100];
+        var args = new DynamicParameters();
+        args.Add("take", PageSize + 1);
+        args.Add("skip", (page - 1) * PageSize);
+        var where = Where(q, args, out var byPhone);
+
+        var sql = $"""
+            SELECT p."Id", p."FullName", p."Phone", p."Email", p."DateOfBirth", a."IsActive" AS "AccessActive"
+            FROM "Patients" p LEFT JOIN "PatientAccesses" a ON a."PatientId" = p."Id"
+            {where}
+            ORDER BY {(byPhone ? "p.\"Phone\"" : "p.\"SearchName\"")}, p."Id"
+            LIMIT @take OFFSET @skip
+            """;
+        var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
+        var hasNext = rows.Count > PageSize;
+        if (hasNext) rows.RemoveAt(rows.Count - 1);
+        return new Page(rows, hasNext, page);
+    }
+
+    /// <summary>The WHERE clause; <paramref name="byPhone"/> says the rows should come in phone order (the phone index answers it).</summary>
+    private static string Where(string q, DynamicParameters args, out bool byPhone)
+    {
+        byPhone = false;
+        if (q.Length == 0) return "";
+        var conditions = new List<string>();
+
+        if (q.StartsWith("FAC", StringComparison.OrdinalIgnoreCase))
+        {
+            var number = q.ToUpperInvariant();
+            args.Add("invLo", number);
+            args.Add("invHi", number + "\uFFFF");
+            conditions.Add("""p."Id" IN (SELECT i."PatientId" FROM "Invoices" i WHERE i."Number" >= @invLo AND i."Number" < @invHi)""");
+        }
+
+        var digits = new string(q.Where(char.IsAsciiDigit).ToArray());
+        var phoneLike = q.All(c => char.IsAsciiDigit(c) || c is ' ' or '+' or '-' or '.');
+        if (phoneLike && digits.Length >= 2)
+        {
+            // One prefix of the international form: "+221 70…", "0022170…", "22170…" and "70…" all become "+22170…".
+            var international = q.TrimStart().StartsWith('+') ? "+" + digits
+                : digits.StartsWith("00") ? "+" + digits[2..]
+                : digits.StartsWith("221") && digits.Length > 3 ? "+" + digits
+                : "+221" + digits;
+            args.Add("telLo", international);
+            args.Add("telHi", international + "\uFFFF");
+            conditions.Add("""(p."Phone" >= @telLo AND p."Phone" < @telHi)""");
+        }
+
+        var key = CredentialGenerator.NormalizeKey(q);
+        if (key.Length >= 4 && key.All(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9') && !phoneLike)
+        {
+            args.Add("keyLo", key);
+            args.Add("keyHi", key + "\uFFFF");
+            conditions.Add("""p."Id" IN (SELECT k."PatientId" FROM "PatientAccesses" k WHERE k."AccessKey" >= @keyLo AND k."AccessKey" < @keyHi)""");
+        }
+
+        byPhone = phoneLike && digits.Length >= 2 && conditions.Count == 1;
+        var name = Web.Text.SearchForm(q);
+        if (!phoneLike && name.Length > 0)
+        {
+            args.Add("name", "%" + name.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%");
+            conditions.Add("""p."SearchName" LIKE @name ESCAPE '\'""");
+        }
+
+        return conditions.Count == 0 ? "WHERE 1 = 0" : "WHERE " + string.Join(" OR ", conditions);
+    }
+}

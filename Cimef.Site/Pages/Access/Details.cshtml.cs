@@ -1,0 +1,97 @@
+using Cimef.Site.Access;
+using Cimef.Site.Auditing;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Notifications;
+using Cimef.Site.Web;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Pages.Access;
+
+/// <summary>
+/// Access management for one patient: reveal/re-print the credentials (audited: who, which patient, when — never
+/// the password), regenerate them (old ones stop at once, sessions end, new notification queued), unlock the key
+/// after too many failures, activate/deactivate.
+/// </summary>
+[Authorize(Policy = Policies.AccessManagement)]
+public class DetailsModel(CimefDb db, AccessProvisioning provisioning, TimeProvider time, IOptions<PortalOptions> portal) : PageModel
+{
+    [FromRoute] public int Id { get; set; }
+    public PatientAccess Access { get; private set; } = null!;
+    public int Failures { get; private set; }
+    public bool Locked => Failures >= portal.Value.MaxLoginAttempts;
+    public string PortalUrl => portal.Value.Url;
+    /// <summary>Set only in the response to an explicit reveal or regenerate (never stored, never logged).</summary>
+    public string? RevealedPassword { get; private set; }
+    public int? LatestInvoiceId { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostRevealAsync()
+    {
+        if (!await LoadAsync()) return NotFound();
+        Audit.Staff(db, User, Now, "access.reveal", "PatientAccess", Access.Id, $"patient {Access.PatientId}");
+        await db.SaveChangesAsync();
+        RevealedPassword = provisioning.RevealPassword(Access);
+        Response.Headers.CacheControl = "no-store";
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostRegenerateAsync()
+    {
+        if (!await LoadAsync()) return NotFound();
+        await using (var tx = await db.Database.BeginTransactionAsync())
+        {
+            await provisioning.RegenerateAsync(Access, User);
+            Outbox.Queue(db, OutboxKind.Credentials, Access.Patient, Access, null, Now);
+            await db.SaveChangesAsync();
+            await tx.CommitAsync();
+        }
+        RevealedPassword = provisioning.RevealPassword(Access);
+        Response.Headers.CacheControl = "no-store";
+        TempData["StatusMessage"] = "Nouveaux identifiants générés : les anciens ne fonctionnent plus, les sessions ouvertes sont fermées et le patient va être notifié.";
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostUnlockAsync()
+    {
+        if (!await LoadAsync()) return NotFound();
+        var removed = await db.LoginFailures.Where(f => f.Key == Access.AccessKey).ExecuteDeleteAsync();
+        Audit.Staff(db, User, Now, "access.unlock", "PatientAccess", Access.Id, $"patient {Access.PatientId}, {removed} échec(s) effacé(s)");
+        await db.SaveChangesAsync();
+        TempData["StatusMessage"] = "Clé déverrouillée : le patient peut se reconnecter.";
+        return this.RedirectOrHx($"/Access/Details/{Id}");
+    }
+
+    public async Task<IActionResult> OnPostToggleAsync()
+    {
+        if (!await LoadAsync()) return NotFound();
+        if (Access.IsActive) await provisioning.DeactivateAsync(Access, User);
+        else
+        {
+            Access.IsActive = true;
+            Access.DeactivatedAt = null;
+            Access.DeactivatedBy = null;
+            Audit.Staff(db, User, Now, "access.activate", "PatientAccess", Access.Id, $"patient {Access.PatientId}");
+        }
+        await db.SaveChangesAsync();
+        TempData["StatusMessage"] = Access.IsActive ? "Accès activé." : "Accès désactivé : les sessions du patient sont fermées.";
+        return this.RedirectOrHx($"/Access/Details/{Id}");
+    }
+
+    private DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    private async Task<bool> LoadAsync()
+    {
+        var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.Id == Id);
+        if (access is null) return false;
+        Access = access;
+        Failures = await AccessList.FailuresAsync(db.Database.GetDbConnection(), access.AccessKey, Now.AddSeconds(-portal.Value.LoginAttemptDelaySeconds));
+        LatestInvoiceId = await db.Invoices.Where(i => i.PatientAccessId == access.Id).OrderByDescending(i => i.Id).Select(i => (int?)i.Id).FirstOrDefaultAsync();
+        return true;
+    }
+}

@@ -1,0 +1,104 @@
+using Cimef.Site.Access;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Invoicing;
+using Cimef.Site.Pdf;
+using Cimef.Site.Web;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Pages.Billing;
+
+/// <summary>Billing: one invoice — edit a draft's lines (htmx), send it, cancel it with a reason, download/print the PDF.</summary>
+[Authorize(Policy = Policies.Billing)]
+public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, AccessProvisioning access,
+    IOptions<ClinicOptions> clinic, IOptions<PortalOptions> portal, IAuthorizationService authz) : PageModel
+{
+    public sealed class LineInput
+    {
+        public string? ExamCode { get; set; }
+        public int Quantity { get; set; } = 1;
+    }
+
+    [FromRoute] public int Id { get; set; }
+    [BindProperty] public LineInput Line { get; set; } = new();
+    public Invoice Invoice { get; private set; } = null!;
+    public IReadOnlyList<Exam> Exams { get; private set; } = [];
+    public int Paid { get; private set; }
+    public bool CanTakePayments { get; private set; }
+    public string? LineError { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostAddLineAsync()
+    {
+        if (!ModelState.IsValid)
+            return await LinesAsync(string.Join(" ", ModelState.Values.SelectMany(v => v.Errors).Select(e => e.ErrorMessage)));
+        var result = await workflow.AddLineAsync(Id, new InvoiceWorkflow.LineRequest(Line.ExamCode, Line.Quantity), User);
+        return await LinesAsync(result.Ok ? null : result.Error, result);
+    }
+
+    public async Task<IActionResult> OnPostRemoveLineAsync(int lineId)
+    {
+        var result = await workflow.RemoveLineAsync(Id, lineId, User);
+        return await LinesAsync(result.Ok ? null : result.Error, result);
+    }
+
+    public async Task<IActionResult> OnPostSendAsync() =>
+        Done(await workflow.SendAsync(Id, User), "Facture émise : l'accès aux résultats du patient est prêt.");
+
+    public async Task<IActionResult> OnPostCancelAsync(string? reason) =>
+        Done(await workflow.CancelAsync(Id, reason, User), "Facture annulée.");
+
+    public async Task<IActionResult> OnGetPdfAsync()
+    {
+        var model = await InvoicePdf.LoadAsync(db, access, clinic.Value, portal.Value, Id, HttpContext.RequestAborted);
+        if (model is null) return NotFound();
+        Response.Headers.CacheControl = "no-store";
+        var bytes = InvoicePdf.Render(model);
+        // inline: the browser's viewer prints it; the file name serves "save as".
+        Response.Headers.ContentDisposition = $"inline; filename=\"{model.Invoice.Number}.pdf\"";
+        return File(bytes, "application/pdf");
+    }
+
+    /// <summary>htmx: the refreshed lines fragment (status 200 even on a refused change, message shown inline); no JS: back to the page.</summary>
+    private async Task<IActionResult> LinesAsync(string? error, WorkflowResult? result = null)
+    {
+        if (result?.Outcome == Outcome.NotFound && result.Error == InvoiceWorkflow.NotFoundMessage) return NotFound();
+        if (!Request.WantsFragment())
+        {
+            TempData["StatusMessage"] = error is null ? "Lignes mises à jour." : "Erreur : " + error;
+            return Redirect($"/Billing/Details/{Id}");
+        }
+        if (!await LoadAsync()) return NotFound();
+        LineError = error;
+        if (error is null) Line = new LineInput();
+        Response.Headers.Append("Vary", "HX-Request");
+        return Partial("_Lines", this);
+    }
+
+    private IActionResult Done(WorkflowResult result, string success)
+    {
+        if (result.Outcome == Outcome.NotFound) return NotFound();
+        TempData["StatusMessage"] = result.Ok ? success : "Erreur : " + result.Error;
+        return this.RedirectOrHx($"/Billing/Details/{Id}");
+    }
+
+    private async Task<bool> LoadAsync()
+    {
+        var invoice = await db.Invoices.AsNoTracking()
+            .Include(i => i.Patient).Include(i => i.Lines).Include(i => i.Payments).Include(i => i.PatientAccess)
+            .AsSplitQuery().SingleOrDefaultAsync(i => i.Id == Id);
+        if (invoice is null) return false;
+        Invoice = invoice;
+        Paid = InvoiceWorkflow.Paid(invoice);
+        Exams = invoice.Status == InvoiceStatus.Draft
+            ? await db.Exams.AsNoTracking().Where(e => e.IsActive).OrderBy(e => e.Modality).ThenBy(e => e.Name).ToListAsync()
+            : [];
+        CanTakePayments = (await authz.AuthorizeAsync(User, Policies.Payments)).Succeeded;
+        return true;
+    }
+}

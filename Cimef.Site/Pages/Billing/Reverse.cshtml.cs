@@ -1,0 +1,25 @@
+using Cimef.Site.Data;
+using Cimef.Site.Invoicing;
+using Cimef.Site.Web;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cimef.Site.Pages.Billing;
+
+/// <summary>Cash desk: reverse a payment with a reason (the row stays for the history; a paid invoice goes back to sent).</summary>
+[Authorize(Policy = Policies.Payments)]
+public class ReverseModel(CimefDb db, InvoiceWorkflow workflow) : PageModel
+{
+    public IActionResult OnGet() => Redirect("/Billing");
+
+    public async Task<IActionResult> OnPostAsync(int id, string? reason)
+    {
+        var result = await workflow.ReversePaymentAsync(id, reason, User);
+        if (result.Outcome == Outcome.NotFound) return NotFound();
+        TempData["StatusMessage"] = result.Ok ? "Paiement annulé." : "Erreur : " + result.Error;
+        var invoiceId = result.Invoice?.Id ?? await db.Payments.Where(p => p.Id == id).Select(p => p.InvoiceId).SingleAsync();
+        return this.RedirectOrHx($"/Billing/Details/{invoiceId}");
+    }
+}

@@ -1,0 +1,245 @@
+using Cimef.Site.Access;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.FrontDesk;
+using Cimef.Site.Web;
+using Microsoft.EntityFrameworkCore;
+using PdfSharp.Drawing;
+using PdfSharp.Pdf;
+using QRCoder;
+
+namespace Cimef.Site.Pdf;
+
+/// <summary>
+/// The printed invoice (A4): clinic header, number and dates, patient, lines, total in FCFA, payment status
+/// and payments, and — when the invoice carries the patient's access — the framed "Vos résultats en ligne"
+/// box with the key, the password, the portal URL and a QR code that opens the portal with the key filled in.
+/// </summary>
+public static class InvoicePdf
+{
+    public sealed record Credentials(string AccessKey, string Password);
+
+    public sealed record Model(
+        ClinicOptions Clinic, string PortalUrl, Invoice Invoice, Patient Patient, Credentials? Access);
+
+    /// <summary>The QR payload: the portal URL with the key only (never the password).</summary>
+    public static string QrPayload(string portalUrl, string accessKey) =>
+        portalUrl + (portalUrl.Contains('?') ? "&" : "?") + "key=" + Uri.EscapeDataString(accessKey);
+
+    public static string StatusFrench(InvoiceStatus s) => s switch
+    {
+        InvoiceStatus.Draft => "Brouillon",
+        InvoiceStatus.Sent => "Émise — en attente de paiement",
+        InvoiceStatus.Paid => "Payée",
+        InvoiceStatus.Cancelled => "Annulée",
+        _ => s.ToString(),
+    };
+
+    /// <summary>Loads everything the PDF shows (null when the invoice does not exist); the password is decrypted here only.</summary>
+    public static async Task<Model?> LoadAsync(CimefDb db, AccessProvisioning access, ClinicOptions clinic, PortalOptions portal, int invoiceId, CancellationToken ct = default)
+    {
+        var invoice = await db.Invoices.AsNoTracking()
+            .Include(i => i.Patient).Include(i => i.Lines).Include(i => i.Payments).Include(i => i.PatientAccess)
+            .AsSplitQuery()
+            .SingleOrDefaultAsync(i => i.Id == invoiceId, ct);
+        if (invoice is null) return null;
+        var credentials = invoice.PatientAccess is { } a && invoice.Status is InvoiceStatus.Sent or InvoiceStatus.Paid
+            ? new Credentials(a.AccessKey, access.RevealPassword(a))
+            : null;
+        return new Model(clinic, portal.Url, invoice, invoice.Patient, credentials);
+    }
+
+    public static byte[] Render(Model m)
+    {
+        FontResolver.Register();
+        using var doc = new PdfDocument();
+        doc.Info.Title = $"Facture {m.Invoice.Number}";
+        doc.Info.Author = m.Clinic.Name;
+        var pages = new Pages(doc);
+        try
+        {
+            Draw(pages, m);
+        }
+        finally
+        {
+            pages.Graphics.Dispose();
+        }
+        using var output = new MemoryStream();
+        doc.Save(output, false);
+        return output.ToArray();
+    }
+
+    /// <summary>The current page's graphics; <see cref="Next"/> starts a new A4 page (long invoices, or a box that does not fit).</summary>
+    private sealed class Pages
+    {
+        private readonly PdfDocument _doc;
+        public XGraphics Graphics { get; private set; }
+        public double Width { get; private set; }
+
+        public Pages(PdfDocument doc)
+        {
+            _doc = doc;
+            (Graphics, Width) = New();
+        }
+
+        public XGraphics Next()
+        {
+            Graphics.Dispose();
+            (Graphics, Width) = New();
+            return Graphics;
+        }
+
+        private (XGraphics, double) New()
+        {
+            var page = _doc.AddPage();
+            page.Size = PdfSharp.PageSize.A4;
+            return (XGraphics.FromPdfPage(page), page.Width.Point);
+        }
+    }
+
+    private const double Bottom = 790;
+
+    private static void Draw(Pages pages, Model m)
+    {
+        var g = pages.Graphics;
+        var pageWidth = pages.Width;
+        var title = new XFont(FontResolver.Family, 16, XFontStyleEx.Bold);
+        var bold = new XFont(FontResolver.Family, 10, XFontStyleEx.Bold);
+        var normal = new XFont(FontResolver.Family, 10, XFontStyleEx.Regular);
+        var small = new XFont(FontResolver.Family, 8, XFontStyleEx.Regular);
+        var ink = XBrushes.Black;
+        var grey = new XSolidBrush(XColor.FromArgb(90, 100, 114));
+        var line = new XPen(XColor.FromArgb(190, 198, 208), 0.6);
+        const double left = 50;
+        var right = pageWidth - 50;
+        var inv = m.Invoice;
+
+        // Header: clinic and invoice identity.
+        double y = 60;
+        g.DrawString(m.Clinic.Name, title, ink, left, y);
+        y += 16;
+        g.DrawString(m.Clinic.Address, normal, grey, left, y);
+        y += 13;
+        g.DrawString("Tél. " + m.Clinic.Phone, normal, grey, left, y);
+        Right(g, "FACTURE", title, ink, right, 60);
+        Right(g, inv.Number, bold, ink, right, 78);
+        Right(g, "Date : " + Fr.Date(inv.IssuedAt ?? inv.CreatedAt), normal, ink, right, 92);
+        if (inv.PaidAt is not null) Right(g, "Payée le " + Fr.Date(inv.PaidAt), normal, ink, right, 105);
+
+        y += 30;
+        g.DrawString("Patient", bold, ink, left, y);
+        y += 14;
+        g.DrawString(m.Patient.FullName, normal, ink, left, y);
+        y += 13;
+        var details = PhoneNumbers.Display(m.Patient.Phone) + (m.Patient.DateOfBirth is DateOnly d ? " · né(e) le " + Fr.Date(d) : "");
+        g.DrawString(details, normal, grey, left, y);
+        Right(g, "Statut : " + StatusFrench(inv.Status), bold, ink, right, y - 13);
+
+        // Lines.
+        y += 28;
+        double cQty = right - 200, cUnit = right - 100;
+        g.DrawString("Examen", bold, ink, left, y);
+        Right(g, "Qté", bold, ink, cQty, y);
+        Right(g, "Prix unitaire", bold, ink, cUnit, y);
+        Right(g, "Montant", bold, ink, right, y);
+        y += 6;
+        g.DrawLine(line, left, y, right, y);
+        foreach (var l in inv.Lines)
+        {
+            y += 15;
+            if (y > Bottom - 60)
+            {
+                g = pages.Next();
+                y = 60;
+            }
+            g.DrawString(Clip(l.Description, 60), normal, ink, left, y);
+            Right(g, l.Quantity.ToString(Fr.Culture), normal, ink, cQty, y);
+            Right(g, Fr.Money(l.UnitPrice), normal, ink, cUnit, y);
+            Right(g, Fr.Money(l.Total), normal, ink, right, y);
+        }
+        y += 8;
+        g.DrawLine(line, left, y, right, y);
+        y += 16;
+        Right(g, "Total : " + Fr.Money(inv.Total), bold, ink, right, y);
+
+        // Payments.
+        var payments = inv.Payments.Where(p => p.ReversedAt == null).OrderBy(p => p.At).ToList();
+        var paid = payments.Sum(p => p.Amount);
+        y += 14;
+        Right(g, "Payé : " + Fr.Money(paid) + "   Reste à payer : " + Fr.Money(Math.Max(0, inv.Total - paid)), normal, ink, right, y);
+        if (payments.Count > 0)
+        {
+            y += 22;
+            g.DrawString("Paiements", bold, ink, left, y);
+            foreach (var p in payments)
+            {
+                y += 14;
+                g.DrawString($"{Fr.DateTime(p.At)} · {PaymentMethods.French(p.Method)}", normal, ink, left, y);
+                Right(g, Fr.Money(p.Amount), normal, ink, right, y);
+            }
+        }
+        if (inv.Status == InvoiceStatus.Cancelled)
+        {
+            y += 22;
+            g.DrawString("Facture annulée : " + Clip(inv.CancelReason ?? "", 80), bold, new XSolidBrush(XColor.FromArgb(161, 29, 29)), left, y);
+        }
+
+        if (m.Access is not null)
+        {
+            var top = y + 30;
+            if (top + 150 > Bottom)
+            {
+                g = pages.Next();
+                top = 60;
+            }
+            DrawAccessBox(g, m, m.Access, left, right, top, title, bold, normal, small, ink);
+        }
+
+        g.DrawString($"{m.Clinic.Name} · {m.Clinic.Address} · {m.Clinic.Phone}", small, grey, left, 810);
+    }
+
+    private static void DrawAccessBox(XGraphics g, Model m, Credentials c, double left, double right, double top,
+        XFont title, XFont bold, XFont normal, XFont small, XBrush ink)
+    {
+        const double height = 150, qrSize = 120;
+        var frame = new XPen(XColor.FromArgb(11, 93, 138), 2);
+        g.DrawRoundedRectangle(frame, left, top, right - left, height, 10, 10);
+        var x = left + 14;
+        var y = top + 24;
+        g.DrawString("Vos résultats en ligne", title, ink, x, y);
+        var key = new XFont(FontResolver.Family, 14, XFontStyleEx.Bold);
+        y += 26;
+        g.DrawString("Clé d'accès :", normal, ink, x, y);
+        g.DrawString(CredentialGenerator.FormatKey(c.AccessKey), key, ink, x + 95, y);
+        y += 22;
+        g.DrawString("Mot de passe :", normal, ink, x, y);
+        g.DrawString(c.Password, key, ink, x + 95, y);
+        y += 22;
+        g.DrawString("Adresse : " + m.PortalUrl, bold, ink, x, y);
+        y += 18;
+        g.DrawString("Ces identifiants sont permanents et réutilisables : conservez-les,", small, ink, x, y);
+        y += 11;
+        g.DrawString("ils restent valables pour tous vos examens au cabinet.", small, ink, x, y);
+
+        var qr = QrBitmap(QrPayload(m.PortalUrl, c.AccessKey));
+        using var stream = new MemoryStream(qr);
+        using var image = XImage.FromStream(stream);
+        g.DrawImage(image, right - qrSize - 14, top + (height - qrSize) / 2, qrSize, qrSize);
+    }
+
+    /// <summary>A BMP (PDFsharp's core build reads BMP and JPEG); 3 pixels per module keeps it sharp when scaled.</summary>
+    private static byte[] QrBitmap(string payload)
+    {
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(payload, QRCodeGenerator.ECCLevel.M);
+        return new BitmapByteQRCode(data).GetGraphic(3);
+    }
+
+    private static void Right(XGraphics g, string text, XFont font, XBrush brush, double right, double y)
+    {
+        var w = g.MeasureString(text, font).Width;
+        g.DrawString(text, font, brush, right - w, y);
+    }
+
+    private static string Clip(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+}
