@@ -8,7 +8,7 @@ public static class EmailMessages
 {
     public const string ResultsSubject = "Vos résultats d'examen sont disponibles";
     public const string CredentialsSubject = "Vos identifiants d'accès au portail patient";
-    public const string PermanenceWarning = "Ces identifiants sont permanents et réutilisables : conservez-les précieusement, ils vous serviront pour tous vos prochains examens.";
+    public const string PermanenceWarning = "Important : ce sont des identifiants permanents et réutilisables. Conservez-les précieusement : ils vous serviront pour tous vos prochains examens.";
 
     public static MimeMessage Build(NotificationContent c, string from, string clinicName, string to)
     {
