@@ -1,4 +1,5 @@
-using System.Net;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using MimeKit;
 
 namespace Cimef.Site.Notifications;
@@ -9,6 +10,9 @@ public static class EmailMessages
     public const string ResultsSubject = "Vos résultats d'examen sont disponibles";
     public const string CredentialsSubject = "Vos identifiants d'accès au portail patient";
     public const string PermanenceWarning = "Important : ce sont des identifiants permanents et réutilisables. Conservez-les précieusement : ils vous serviront pour tous vos prochains examens.";
+
+    // Accented letters stay readable in the HTML part (the message is UTF-8); markup characters are encoded.
+    private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
 
     public static MimeMessage Build(NotificationContent c, string from, string clinicName, string to)
     {
@@ -32,7 +36,7 @@ public static class EmailMessages
             {clinicName}
             """;
 
-        string H(string s) => WebUtility.HtmlEncode(s);
+        static string H(string s) => Html.Encode(s);
         var html = $"""
             <!doctype html><html lang="fr"><body>
             <p>Bonjour {H(c.PatientName)},</p>
