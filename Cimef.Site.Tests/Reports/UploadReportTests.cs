@@ -109,6 +109,40 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_raw_cr_lf_breaking_the_multipart_header_is_a_clean_400_and_stores_nothing()
+    {
+        var doctor = await factory.StaffClientAsync(Roles.Doctor);
+        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var token = await doctor.GetAntiforgeryTokenAsync($"/Reports?patientId={s.PatientId}");
+        const string b = "cimef-boundary";
+        var body = $"--{b}\r\nContent-Disposition: form-data; name=\"__RequestVerificationToken\"\r\n\r\n{token}\r\n" +
+                   $"--{b}\r\nContent-Disposition: form-data; name=\"PatientId\"\r\n\r\n{s.PatientId}\r\n" +
+                   $"--{b}\r\nContent-Disposition: form-data; name=\"Input.Title\"\r\n\r\nT\r\n" +
+                   $"--{b}\r\nContent-Disposition: form-data; name=\"Files\"; filename=\"../evil\r\nX-Injected: 1.pdf\"\r\n\r\n%PDF-1.4 x\r\n--{b}--\r\n";
+        var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", $"multipart/form-data; boundary={b}");
+
+        var response = await doctor.PostAsync("/Reports", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Requête invalide", WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
+        Assert.False(await factory.WithDbAsync(db => db.PatientReports.AnyAsync(r => r.InvoiceId == s.InvoiceId)));
+    }
+
+    [Fact]
+    public async Task The_invoice_choice_shows_the_cross_validation_verdict_as_a_fragment()
+    {
+        var doctor = await factory.StaffClientAsync(Roles.Doctor);
+        var paid = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var draft = await AnotherInvoiceAsync(factory, paid.PatientId, InvoiceStatus.Draft);
+        var ok = WebUtility.HtmlDecode(await (await doctor.HtmxGetAsync($"/Reports?handler=Check&patientId={paid.PatientId}&invoiceId={paid.InvoiceId}")).Content.ReadAsStringAsync());
+        Assert.Contains($"Clés validées avec facture {paid.InvoiceNumber}", ok);
+        var no = WebUtility.HtmlDecode(await (await doctor.HtmxGetAsync($"/Reports?handler=Check&patientId={paid.PatientId}&Input.InvoiceId={draft.InvoiceId}")).Content.ReadAsStringAsync());
+        Assert.Contains("Aucune facture trouvée avec ces clés", no);
+        Assert.DoesNotContain("<html", no);
+    }
+
+    [Fact]
     public async Task Several_files_in_one_go_make_one_report_each()
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);

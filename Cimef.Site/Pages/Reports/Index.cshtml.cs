@@ -69,9 +69,9 @@ public class IndexModel(CimefDb db, ReportPublisher publisher) : PageModel
     }
 
     /// <summary>htmx: the cross-validation verdict for the chosen patient and invoice.</summary>
-    public async Task<IActionResult> OnGetCheckAsync(int? invoiceId)
+    public async Task<IActionResult> OnGetCheckAsync(int? invoiceId, [FromQuery(Name = "Input.InvoiceId")] int? selected)
     {
-        if (PatientId is int pid) Validation = await publisher.CrossValidateAsync(pid, invoiceId);
+        if (PatientId is int pid) Validation = await publisher.CrossValidateAsync(pid, invoiceId ?? selected);
         return this.PageOrPartial("_Validation", this);
     }
 
