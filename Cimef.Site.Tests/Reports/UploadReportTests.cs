@@ -167,6 +167,15 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
         Assert.StartsWith("/Account/Denied", response.Headers.Location!.PathAndQuery);
         var admin = await factory.StaffClientAsync(Roles.Admin);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/Reports")).StatusCode);
+        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var page = await admin.GetStringAsync($"/Reports?patientId={s.PatientId}");
+        var form = page[page.IndexOf("<form id=\"upload-form\"", StringComparison.Ordinal)..];
+        form = form[..form.IndexOf("</form>", StringComparison.Ordinal)];
+        Assert.Contains("enctype=\"multipart/form-data\"", form);
+        Assert.Contains("name=\"__RequestVerificationToken\"", form);
+        Assert.Contains("type=\"file\"", form);
+        Assert.DoesNotContain("style=", page);
+        Assert.DoesNotContain("<script>", page);
     }
 
     [Fact]

@@ -36,6 +36,8 @@ public sealed class UploadLimit(RequestDelegate next, IOptions<ReportsOptions> o
         }
         var feature = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = limit;
+        // The form reader has its own cap (128 Mo by default): align it with the configured limit.
+        http.Features.Set<IFormFeature>(new FormFeature(http.Request, new FormOptions { MultipartBodyLengthLimit = limit }));
         try
         {
             await next(http);
