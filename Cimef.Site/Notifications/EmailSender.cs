@@ -68,6 +68,8 @@ public sealed class EmailSender(IOptions<EmailOptions> email, IOptions<StorageOp
             await message.WriteToAsync(file, ct);
             file.Flush(flushToDisk: true);
         }
+        // The message carries credentials: readable by the service account only.
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(temp, Path.Combine(dir, name));
     }
 }

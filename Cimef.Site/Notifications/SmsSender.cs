@@ -171,7 +171,9 @@ public sealed class SmsSender(IHttpClientFactory http, IOptions<SmsOptions> sms,
         Directory.CreateDirectory(dir);
         var name = $"{time.GetUtcNow():yyyyMMdd-HHmmss}-{Guid.NewGuid():N}.txt";
         var temp = Path.Combine(dir, "." + name + ".tmp");
-        await File.WriteAllTextAsync(temp, $"To: {to}\n\n{text}\n", Encoding.UTF8, ct);
+        await File.WriteAllTextAsync(temp, $"To: {to}\n\n{text}\n", new UTF8Encoding(false), ct);
+        // The message carries credentials: readable by the service account only.
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(temp, Path.Combine(dir, name));
     }
 }
