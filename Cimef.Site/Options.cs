@@ -64,6 +64,8 @@ public sealed class SmsOptions
     /// <summary>None (pickup folder), Orange or Twilio.</summary>
     public string Provider { get; set; } = "None";
     public bool IncludePassword { get; set; }
+    /// <summary>HTTP timeout for provider calls; a timeout is retried by the outbox.</summary>
+    [Range(1, 300)] public int TimeoutSeconds { get; set; } = 15;
     public OrangeSmsOptions Orange { get; set; } = new();
     public TwilioSmsOptions Twilio { get; set; } = new();
 }
@@ -90,6 +92,17 @@ public sealed class ReportsOptions
 {
     public const string Section = "Reports";
     [Range(1, 1024)] public int MaxUploadMegabytes { get; set; } = 50;
+    /// <summary>Runs the background file integrity check (at start, then every IntegrityCheckHours).</summary>
+    public bool IntegrityWorkerEnabled { get; set; } = true;
+    [Range(1, 720)] public int IntegrityCheckHours { get; set; } = 24;
+}
+
+public sealed class NotificationsOptions
+{
+    public const string Section = "Notifications";
+    /// <summary>Runs the background outbox sender (tests turn it off and call OutboxProcessor directly).</summary>
+    public bool WorkerEnabled { get; set; } = true;
+    [Range(1, 3600)] public int PollSeconds { get; set; } = 15;
 }
 
 public sealed class AlertsOptions

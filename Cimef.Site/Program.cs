@@ -39,6 +39,7 @@ AddOptions<ClinicOptions>(ClinicOptions.Section);
 AddOptions<EmailOptions>(EmailOptions.Section);
 AddOptions<SmsOptions>(SmsOptions.Section);
 AddOptions<ReportsOptions>(ReportsOptions.Section);
+AddOptions<NotificationsOptions>(NotificationsOptions.Section);
 AddOptions<AlertsOptions>(AlertsOptions.Section);
 AddOptions<AuditOptions>(AuditOptions.Section);
 AddOptions<NetworkOptions>(NetworkOptions.Section);
@@ -61,6 +62,16 @@ builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
 builder.Services.AddSingleton<ReportStore>();
 builder.Services.AddBilling(); // front desk and billing (issue 3)
+
+// Reports and notifications (issue 5): release workflow, outbox sending (email/SMS), integrity check.
+builder.Services.AddScoped<ReportPublisher>();
+builder.Services.AddSingleton<Cimef.Site.Notifications.EmailSender>();
+builder.Services.AddSingleton<Cimef.Site.Notifications.SmsSender>();
+builder.Services.AddHttpClient(Cimef.Site.Notifications.SmsSender.HttpClientName);
+builder.Services.AddScoped<Cimef.Site.Notifications.OutboxProcessor>();
+builder.Services.AddHostedService<Cimef.Site.Notifications.OutboxWorker>();
+builder.Services.AddSingleton<IntegrityWorker>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<IntegrityWorker>());
 
 // Staff: ASP.NET Core Identity on the same database.
 builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);
@@ -188,12 +199,14 @@ app.UseRouting();
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseMiddleware<UploadLimit>(); // report uploads: size limit before the body is read (issue 5)
 app.UseAntiforgery();
 
 app.MapHtmxAntiforgeryScript();
 app.MapRazorPages();
 app.MapHealth();
 app.MapBillingApis(); // front desk and billing (issue 3)
+app.MapReportsApi();
 
 app.Run();
 return 0;

@@ -29,6 +29,9 @@ public class CimefFactory : WebApplicationFactory<Program>
     public CimefFactory()
     {
         Directory.CreateDirectory(DataDir);
+        // Background senders/checkers stay off in tests; tests drive OutboxProcessor / IntegrityWorker themselves.
+        Settings["Notifications:WorkerEnabled"] = "false";
+        Settings["Reports:IntegrityWorkerEnabled"] = "false";
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -13,13 +13,15 @@ public class ErrorModel : PageModel
     public string Message { get; private set; } = "";
     public bool UsePortalLayout { get; private set; }
 
-    public IActionResult OnGet(int? code) => Show(code);
-    public IActionResult OnPost(int? code) => Show(code);
+    public IActionResult OnGet([FromQuery] int? code) => Show(code);
+    // [FromQuery]: a re-executed POST whose form could not be parsed must not be read again (that lost the status code).
+    public IActionResult OnPost([FromQuery] int? code) => Show(code);
 
     private IActionResult Show(int? code)
     {
         var feature = HttpContext.Features.Get<IStatusCodeReExecuteFeature>();
         if (feature is null && code is null) return NotFound();
+        code ??= feature?.OriginalStatusCode;
         var original = feature?.OriginalPath ?? "";
         UsePortalLayout = original.StartsWith("/patient", StringComparison.OrdinalIgnoreCase);
         (Title, Message) = code switch

@@ -1,0 +1,80 @@
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Storage;
+using Cimef.Site.Web;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cimef.Site.Api;
+
+/// <summary>
+/// Reports API for integrations (a RIS or an imaging workstation). Staff cookie or Bearer token, Doctor/Admin.
+/// POST is multipart: a Bearer caller needs nothing else; a cookie caller must also send the antiforgery
+/// token (form field or RequestVerificationToken header), because a multipart form can be posted cross-site.
+/// PUT takes JSON only (a cross-site form cannot send application/json) with SameSite=Strict cookies.
+/// </summary>
+public static class ReportsApi
+{
+    public sealed record ReportJson(int Id, bool IsActive, string InvoiceNumber, string Sha256, long FileSize);
+
+    public sealed record StateInput(bool? IsActive, string? Reason);
+
+    public static void MapReportsApi(this WebApplication app)
+    {
+        var group = app.MapGroup("/api/reports").RequireAuthorization(Policies.Reports);
+        group.MapPost("/", UploadAsync).WithMetadata(new ReportUploadAttribute());
+        group.MapPut("/{id:int}/", SetStateAsync);
+    }
+
+    private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
+
+    private static async Task<IResult> UploadAsync(HttpContext http, CimefDb db, ReportPublisher publisher, IAntiforgery antiforgery, CancellationToken ct)
+    {
+        var bearer = http.User.Identities.Any(i => i.IsAuthenticated && i.AuthenticationType == AuthSchemes.ApiToken);
+        if (!bearer && !await antiforgery.IsRequestValidAsync(http))
+            return Error(400, "Jeton anti-falsification manquant ou invalide : utilisez un jeton d'API (Bearer) ou le formulaire du site.");
+        if (!http.Request.HasFormContentType) return Error(400, "Envoyez un formulaire multipart/form-data (patient_id ou invoice_number, title, file).");
+        var form = await http.Request.ReadFormAsync(ct);
+        var file = form.Files.GetFile("file");
+        if (file is null) return Error(400, "Le fichier est obligatoire (champ « file »).");
+
+        int patientId;
+        int? invoiceId = null;
+        var invoiceNumber = form["invoice_number"].ToString().Trim();
+        if (invoiceNumber.Length > 0)
+        {
+            var invoice = await db.Invoices.SingleOrDefaultAsync(i => i.Number == invoiceNumber, ct);
+            if (invoice is null) return Error(409, ReportPublisher.NoInvoice + $" : facture {invoiceNumber} introuvable.");
+            patientId = invoice.PatientId;
+            invoiceId = invoice.Id;
+            if (int.TryParse(form["patient_id"], out var pid) && pid != patientId)
+                return Error(409, ReportPublisher.NoInvoice + " : cette facture n'appartient pas à ce patient.");
+        }
+        else if (!int.TryParse(form["patient_id"], out patientId))
+            return Error(400, "Indiquez patient_id ou invoice_number.");
+
+        await using var content = file.OpenReadStream();
+        var result = await publisher.UploadAsync(patientId, invoiceId, form["title"], file.FileName, content, http.User, ct);
+        return result.Outcome switch
+        {
+            ReportPublisher.Outcome.Published or ReportPublisher.Outcome.StoredInactive =>
+                Results.Json(ToJson(result.Report!, result.Invoice!.Number), statusCode: StatusCodes.Status201Created),
+            ReportPublisher.Outcome.Conflict => Error(409, result.Message),
+            _ => Error(400, result.Message),
+        };
+    }
+
+    private static async Task<IResult> SetStateAsync(int id, StateInput input, HttpContext http, CimefDb db, ReportPublisher publisher, CancellationToken ct)
+    {
+        if (input.IsActive is not bool active) return Error(400, "Indiquez is_active (true ou false).");
+        var report = await db.PatientReports.Include(r => r.Invoice).SingleOrDefaultAsync(r => r.Id == id, ct);
+        if (report is null) return Error(404, "Rapport introuvable.");
+        var result = active ? await publisher.PublishAsync(report, http.User, ct) : publisher.Withdraw(report, input.Reason, http.User);
+        if (result.Outcome == ReportPublisher.Outcome.Invalid) return Error(400, result.Message);
+        if (result.Outcome == ReportPublisher.Outcome.Conflict) return Error(409, result.Message);
+        await db.SaveChangesAsync(ct);
+        return Results.Ok(ToJson(report, report.Invoice.Number));
+    }
+
+    private static ReportJson ToJson(PatientReport r, string invoiceNumber) => new(r.Id, r.IsActive, invoiceNumber, r.Sha256, r.Size);
+}

@@ -1,0 +1,48 @@
+using Cimef.Site.Data;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Storage;
+
+/// <summary>
+/// Runs <see cref="IntegrityCheck"/> at start and then every Reports:IntegrityCheckHours (default 24,
+/// TimeProvider-driven). Off when Reports:IntegrityWorkerEnabled is false.
+/// </summary>
+public sealed class IntegrityWorker(IServiceScopeFactory scopes, IOptions<ReportsOptions> options, TimeProvider time, ILogger<IntegrityWorker> log)
+    : BackgroundService
+{
+    private TaskCompletionSource _pass = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the next pass ends (lets tests wait for the background check without sleeping).</summary>
+    public Task NextPass => Volatile.Read(ref _pass).Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.IntegrityWorkerEnabled) return;
+        // Created before the first await, so time advanced after start is never missed.
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(options.Value.IntegrityCheckHours), time);
+        await Task.Yield();
+        do
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
+                var store = scope.ServiceProvider.GetRequiredService<ReportStore>();
+                var problems = await IntegrityCheck.RunAsync(db, store, time.GetUtcNow().UtcDateTime, stoppingToken);
+                if (problems.Count > 0) log.LogWarning("Integrity check: {Count} report file(s) missing or altered.", problems.Count);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                log.LogError(e, "Integrity check failed; it will run again at the next tick.");
+            }
+            Interlocked.Exchange(ref _pass, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+        while (await WaitAsync(timer, stoppingToken));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try { return await timer.WaitForNextTickAsync(ct); }
+        catch (OperationCanceledException) { return false; }
+    }
+}
