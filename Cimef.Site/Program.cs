@@ -58,6 +58,7 @@ builder.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.Ke
 builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
 builder.Services.AddSingleton<ReportStore>();
+builder.Services.AddPatientPortal(); // Patient portal: session scheme, login throttle, downloads (issue 4)
 
 // Staff: ASP.NET Core Identity on the same database.
 builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);
@@ -146,11 +147,17 @@ builder.Services.AddRateLimiter(o =>
     {
         var seconds = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 60;
         ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString();
-        return ValueTask.CompletedTask;
+        // JSON callers get {"error", "retry_after"} (patient portal, issue 4); pages get the French 429 page.
+        return ctx.HttpContext.Request.Path.StartsWithSegments("/api")
+            ? new ValueTask(ctx.HttpContext.Response.WriteAsJsonAsync(new { error = PatientMessages.Throttled(seconds), retry_after = seconds }))
+            : ValueTask.CompletedTask;
     };
     o.AddPolicy(RateLimits.PatientLogin, http =>
     {
         var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
+        // Only login submissions are capped; displaying the login page is not (issue 4).
+        if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
+            return RateLimitPartition.GetNoLimiter("read");
         return RateLimitPartition.GetFixedWindowLimiter(ClientIp.Of(http), _ => new FixedWindowRateLimiterOptions
         {
             PermitLimit = portal.LoginRequestsPerMinutePerIp,
@@ -190,6 +197,7 @@ app.UseAntiforgery();
 app.MapHtmxAntiforgeryScript();
 app.MapRazorPages();
 app.MapHealth();
+app.MapPortalApi(); // Patient portal JSON API (issue 4)
 
 app.Run();
 return 0;
