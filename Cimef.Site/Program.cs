@@ -138,6 +138,8 @@ builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<Networ
     o.KnownIPNetworks.Clear();
     foreach (var p in net.Value.KnownProxies)
         if (IPAddress.TryParse(p, out var ip)) o.KnownProxies.Add(ip);
+    // Empty KnownProxies and KnownIPNetworks would make the middleware trust every client: trust nobody instead.
+    if (o.KnownProxies.Count == 0) o.ForwardedHeaders = ForwardedHeaders.None;
 });
 
 builder.Services.AddRateLimiter(o =>
