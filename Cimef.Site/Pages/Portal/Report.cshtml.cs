@@ -11,7 +11,7 @@ public class ReportModel(PatientReportFiles files) : PageModel
 {
     public string Message { get; private set; } = "";
 
-    public async Task<IActionResult> OnGetAsync(string? id, bool view = false)
+    public async Task<IActionResult> OnGetAsync(string? id, string? view)
     {
         var auth = await HttpContext.AuthenticateAsync(AuthSchemes.Patient);
         if (!auth.Succeeded) return Challenge(AuthSchemes.Patient);
@@ -20,7 +20,7 @@ public class ReportModel(PatientReportFiles files) : PageModel
         switch (result.Outcome)
         {
             case PatientReportFiles.Outcome.Ok:
-                Response.Headers.ContentDisposition = PatientReportFiles.ContentDisposition(result.Report!, inline: view);
+                Response.Headers.ContentDisposition = PatientReportFiles.ContentDisposition(result.Report!, inline: view is "1" or "true");
                 var file = PhysicalFile(result.Path!, result.Report!.ContentType);
                 file.EnableRangeProcessing = true;
                 return file;
