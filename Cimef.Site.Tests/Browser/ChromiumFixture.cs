@@ -36,9 +36,10 @@ public sealed class ChromiumFixture : IAsyncLifetime
         _playwright?.Dispose();
     }
 
-    /// <summary>A fresh context (empty cache and cookies) with a 360×640 phone viewport.</summary>
-    public Task<IBrowserContext> PhoneContextAsync(string baseUrl, bool javaScript = true, bool bypassCsp = false) =>
-        Browser.NewContextAsync(new BrowserNewContextOptions
+    /// <summary>A fresh context (empty cache and cookies) with a 360×640 phone viewport; generous timeouts for a busy CI machine.</summary>
+    public async Task<IBrowserContext> PhoneContextAsync(string baseUrl, bool javaScript = true, bool bypassCsp = false)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseUrl,
             ViewportSize = new ViewportSize { Width = 360, Height = 640 },
@@ -49,6 +50,10 @@ public sealed class ChromiumFixture : IAsyncLifetime
             BypassCSP = bypassCsp,
             Locale = "fr-SN",
         });
+        context.SetDefaultTimeout(90_000);
+        context.SetDefaultNavigationTimeout(90_000);
+        return context;
+    }
 }
 
 /// <summary>Counts the bytes a page really received over the network (CDP encodedDataLength: headers + compressed body; 0 from cache).</summary>

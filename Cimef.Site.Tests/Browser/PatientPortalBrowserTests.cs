@@ -31,15 +31,7 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         return (p, bytes);
     }
 
-    private static async Task LoginAsync(IPage page, PortalData.TestPatient p)
-    {
-        await page.GotoAsync("/patient");
-        // As typed on a phone: lower case with dashes.
-        await page.GetByLabel("Clé d'accès (12 caractères)").FillAsync($"{p.Key[..4]}-{p.Key[4..8]}-{p.Key[8..]}".ToLowerInvariant());
-        await page.GetByLabel("Mot de passe (8 caractères)").FillAsync(p.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient/dashboard");
-    }
+    private static Task LoginAsync(IPage page, PortalData.TestPatient p) => PortalBudget.LoginAsync(page, p);
 
     [Theory]
     [InlineData(true)]
@@ -99,38 +91,12 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
     public async Task Byte_budgets_first_and_repeat_visits()
     {
         var (p, _) = await PatientWithReportAsync();
-        await using var context = await _chromium.PhoneContextAsync(_factory.Address);
-        var page = await context.NewPageAsync();
-        var meter = await TransferMeter.AttachAsync(page);
-
-        await page.GotoAsync("/patient", new() { WaitUntil = WaitUntilState.NetworkIdle });
-        var loginFirst = meter.Bytes;
-        meter.Reset();
-        await page.GotoAsync("/patient", new() { WaitUntil = WaitUntilState.NetworkIdle });
-        var loginRepeat = meter.Bytes;
-        await LoginAsync(page, p);
-
-        // Dashboard first visit: a new browser (empty cache) holding the session cookie.
-        await using var fresh = await _chromium.PhoneContextAsync(_factory.Address);
-        await fresh.AddCookiesAsync((await context.CookiesAsync()).Select(c => new Cookie
-        {
-            Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Secure = c.Secure, HttpOnly = c.HttpOnly, SameSite = c.SameSite,
-        }));
-        var dashboardPage = await fresh.NewPageAsync();
-        var dashboardMeter = await TransferMeter.AttachAsync(dashboardPage);
-        await dashboardPage.GotoAsync("/patient/dashboard", new() { WaitUntil = WaitUntilState.NetworkIdle });
-        Assert.EndsWith("/patient/dashboard", dashboardPage.Url);
-        var dashboardFirst = dashboardMeter.Bytes;
-        var firstUrls = string.Join("\n", dashboardMeter.Urls);
-        dashboardMeter.Reset();
-        await dashboardPage.GotoAsync("/patient/dashboard", new() { WaitUntil = WaitUntilState.NetworkIdle });
-        var dashboardRepeat = dashboardMeter.Bytes;
-
-        Assert.True(loginFirst <= 14 * 1024, $"login first visit {loginFirst} B");
-        Assert.True(loginRepeat <= 8 * 1024, $"login repeat visit {loginRepeat} B");
-        Assert.True(dashboardFirst <= 40 * 1024, $"dashboard first visit {dashboardFirst} B:\n{firstUrls}");
-        Assert.Contains("htmx.min.js", firstUrls);
-        Assert.True(dashboardRepeat <= 8 * 1024, $"dashboard repeat visit {dashboardRepeat} B");
+        var b = await PortalBudget.MeasureAsync(_chromium, _factory.Address, p);
+        Assert.True(b.LoginFirst <= 14 * 1024, $"login first visit {b.LoginFirst} B");
+        Assert.True(b.LoginRepeat <= 8 * 1024, $"login repeat visit {b.LoginRepeat} B");
+        Assert.True(b.DashboardFirst <= 40 * 1024, $"dashboard first visit {b.DashboardFirst} B:\n{b.DashboardFirstDetail}");
+        Assert.Contains("htmx.min.js", b.DashboardFirstDetail);
+        Assert.True(b.DashboardRepeat <= 8 * 1024, $"dashboard repeat visit {b.DashboardRepeat} B");
     }
 
     [Fact]
