@@ -71,6 +71,7 @@ public class PortalBench : IClassFixture<KestrelFactory>, IClassFixture<Chromium
         }
         var clients = new Queue<HttpClient>();
         foreach (var p in patients) clients.Enqueue(await PatientClientAsync(p));
+        foreach (var p in patients) clients.Enqueue(await PatientClientAsync(p));
         var html = await clients.Peek().GetByteArrayAsync("/patient/dashboard");
 
         // The static twin lives in wwwroot/lib (git-ignored, restored from npm) only for this run.
@@ -86,6 +87,10 @@ public class PortalBench : IClassFixture<KestrelFactory>, IClassFixture<Chromium
                 async c => (int)(await c.GetAsync(twinUrl)).StatusCode, connections: 16, duration: duration);
             var dashboard = await LoadGenerator.RunAsync(() => { lock (clients) return clients.Dequeue(); },
                 async c => (int)(await c.GetAsync("/patient/dashboard")).StatusCode, connections: 16, duration: duration);
+            var profile = await LoadGenerator.RunAsync(() => { lock (clients) return clients.Dequeue(); },
+                async c => (int)(await c.GetAsync("/api/patients/portal/profile/")).StatusCode, connections: 16, duration: duration);
+            BenchReport.Add(Section, "Profile API req/s, 16 connections (session check + one read, no write)",
+                $"{profile.RequestsPerSecond:N0} (p99 {profile.P99Ms:N1} ms)");
             var ratio = dashboard.RequestsPerSecond / staticResult.RequestsPerSecond;
             BenchReport.Add(Section, $"Static file of the dashboard's size ({html.Length:N0} B) req/s, 16 connections",
                 $"{staticResult.RequestsPerSecond:N0} (p99 {staticResult.P99Ms:N1} ms)");

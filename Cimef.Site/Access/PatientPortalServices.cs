@@ -17,6 +17,8 @@ public static class PatientPortalServices
         services.AddScoped<PatientSessions>();
         services.AddScoped<PatientSignIn>();
         services.AddScoped<PatientReportFiles>();
+        services.AddSingleton<Auditing.AccessEventBatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<Auditing.AccessEventBatch>());
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, PatientSessionHandler>(AuthSchemes.Patient, null);
         return services;
     }

@@ -109,14 +109,13 @@ public static class PortalApi
         return Results.Json(new { success = true });
     }
 
-    private static async Task<IResult> ReportsAsync(HttpContext http, CimefDb db, TimeProvider time)
+    private static async Task<IResult> ReportsAsync(HttpContext http, CimefDb db, AccessEventBatch events, TimeProvider time)
     {
         http.Response.Headers.CacheControl = "no-store";
         var accessId = http.User.AccessId();
         var now = time.GetUtcNow().UtcDateTime;
         var rows = await DashboardModel.AvailableReportsAsync(db, accessId, now);
-        Audit.Patient(db, http, now, AccessEventKinds.ReportList, accessId, detail: "api");
-        await db.SaveChangesAsync(http.RequestAborted);
+        await events.WriteAsync(Audit.PatientEvent(http, now, AccessEventKinds.ReportList, accessId, detail: "api"));
         return Results.Json(rows.Select(r => new ReportJson(r.Id, r.Title, r.CreatedAt, r.DownloadCount, r.Available,
             r.FileType, r.Size, $"/api/reports/download/{r.Id}/")));
     }

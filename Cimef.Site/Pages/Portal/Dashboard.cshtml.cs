@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Cimef.Site.Pages.Portal;
 
 /// <summary>The patient's own page: profile, permanent access, their available reports (htmx refresh of the list).</summary>
-public class DashboardModel(CimefDb db, TimeProvider time) : PageModel
+public class DashboardModel(CimefDb db, AccessEventBatch events, TimeProvider time) : PageModel
 {
     public sealed record Profile(string FullName, string Phone, int AccessCount, DateTime? LastAccess);
 
@@ -36,8 +36,7 @@ public class DashboardModel(CimefDb db, TimeProvider time) : PageModel
             .SingleAsync();
         Reports = await AvailableReportsAsync(db, accessId, time.GetUtcNow().UtcDateTime);
 
-        Audit.Patient(db, HttpContext, time.GetUtcNow().UtcDateTime, AccessEventKinds.ReportList, accessId);
-        await db.SaveChangesAsync();
+        await events.WriteAsync(Audit.PatientEvent(HttpContext, time.GetUtcNow().UtcDateTime, AccessEventKinds.ReportList, accessId));
         return this.PageOrPartial("_Reports", this);
     }
 
