@@ -76,6 +76,8 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         if (token.Length is < 20 or > 100) return null;
         var hash = Hash(token);
         var now = time.GetUtcNow().UtcDateTime;
+        // One connection for the whole request (EF would otherwise open and close it around every query).
+        await db.Database.OpenConnectionAsync(ct);
         var row = await db.PatientSessions.AsNoTracking()
             .Where(s => s.TokenHash == hash && s.EndedAt == null)
             .Select(s => new { s.Id, s.PatientAccessId, s.PatientAccess.PatientId, s.PatientAccess.IsActive, s.LastSeenAt, s.ExpiresAt })
