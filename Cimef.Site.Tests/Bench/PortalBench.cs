@@ -91,6 +91,10 @@ public class PortalBench : IClassFixture<KestrelFactory>, IClassFixture<Chromium
                 async c => (int)(await c.GetAsync("/api/patients/portal/profile/")).StatusCode, connections: 16, duration: duration);
             BenchReport.Add(Section, "Profile API req/s, 16 connections (session check + one read, no write)",
                 $"{profile.RequestsPerSecond:N0} (p99 {profile.P99Ms:N1} ms)");
+            var health = await LoadGenerator.RunAsync(() => NewClient(_factory.Address),
+                async c => (int)(await c.GetAsync("/healthz")).StatusCode, connections: 16, duration: duration);
+            BenchReport.Add(Section, "For comparison: /healthz req/s in the same run (one EF query, no session)",
+                $"{health.RequestsPerSecond:N0} (p99 {health.P99Ms:N1} ms)");
             var ratio = dashboard.RequestsPerSecond / staticResult.RequestsPerSecond;
             BenchReport.Add(Section, $"Static file of the dashboard's size ({html.Length:N0} B) req/s, 16 connections",
                 $"{staticResult.RequestsPerSecond:N0} (p99 {staticResult.P99Ms:N1} ms)");

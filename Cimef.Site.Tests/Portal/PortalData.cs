@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Cimef.Site.Access;
+using Cimef.Site.Auditing;
 using Cimef.Site.Cli;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
@@ -92,11 +93,20 @@ public static partial class PortalData
 
     public static Task<T> DbAsync<T>(this CimefFactory factory, Func<CimefDb, Task<T>> work) => factory.WithDbAsync(work);
 
-    public static Task<int> EventCountAsync(this CimefFactory factory, string kind, int? accessId = null) =>
-        factory.WithDbAsync(db => db.AccessEvents.CountAsync(e => e.Kind == kind && (accessId == null || e.PatientAccessId == accessId)));
+    /// <summary>Report list views are group-committed just after the response: wait for them before counting.</summary>
+    public static Task FlushEventsAsync(this CimefFactory factory) => factory.Services.GetRequiredService<AccessEventBatch>().FlushAsync();
 
-    public static Task<Dictionary<string, int>> EventCountsAsync(this CimefFactory factory) =>
-        factory.WithDbAsync(db => db.AccessEvents.GroupBy(e => e.Kind).ToDictionaryAsync(g => g.Key, g => g.Count()));
+    public static async Task<int> EventCountAsync(this CimefFactory factory, string kind, int? accessId = null)
+    {
+        await factory.FlushEventsAsync();
+        return await factory.WithDbAsync(db => db.AccessEvents.CountAsync(e => e.Kind == kind && (accessId == null || e.PatientAccessId == accessId)));
+    }
+
+    public static async Task<Dictionary<string, int>> EventCountsAsync(this CimefFactory factory)
+    {
+        await factory.FlushEventsAsync();
+        return await factory.WithDbAsync(db => db.AccessEvents.GroupBy(e => e.Kind).ToDictionaryAsync(g => g.Key, g => g.Count()));
+    }
 
     /// <summary>Runs <paramref name="action"/> and returns the AccessEvent kinds it added (kind → count).</summary>
     public static async Task<Dictionary<string, int>> EventsDuringAsync(this CimefFactory factory, Func<Task> action)

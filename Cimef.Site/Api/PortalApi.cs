@@ -115,7 +115,7 @@ public static class PortalApi
         var accessId = http.User.AccessId();
         var now = time.GetUtcNow().UtcDateTime;
         var rows = await DashboardModel.AvailableReportsAsync(db, accessId, now);
-        await events.WriteAsync(Audit.PatientEvent(http, now, AccessEventKinds.ReportList, accessId, detail: "api"));
+        events.Enqueue(Audit.PatientEvent(http, now, AccessEventKinds.ReportList, accessId, detail: "api"));
         return Results.Json(rows.Select(r => new ReportJson(r.Id, r.Title, r.CreatedAt, r.DownloadCount, r.Available,
             r.FileType, r.Size, $"/api/reports/download/{r.Id}/")));
     }

@@ -36,7 +36,7 @@ public class DashboardModel(CimefDb db, AccessEventBatch events, TimeProvider ti
             .SingleAsync();
         Reports = await AvailableReportsAsync(db, accessId, time.GetUtcNow().UtcDateTime);
 
-        await events.WriteAsync(Audit.PatientEvent(HttpContext, time.GetUtcNow().UtcDateTime, AccessEventKinds.ReportList, accessId));
+        events.Enqueue(Audit.PatientEvent(HttpContext, time.GetUtcNow().UtcDateTime, AccessEventKinds.ReportList, accessId));
         return this.PageOrPartial("_Reports", this);
     }
 
