@@ -29,7 +29,7 @@ public class DashboardModel(CimefDb db, AccessEventBatch events, TimeProvider ti
         var auth = await HttpContext.AuthenticateAsync(AuthSchemes.Patient);
         if (!auth.Succeeded) return Challenge(AuthSchemes.Patient);
         var accessId = auth.Principal.AccessId();
-        Response.Headers.CacheControl = "no-store";
+        Response.Headers.CacheControl = "no-cache, no-store"; // as antiforgery wants it (no warning per request)
 
         Patient = await db.PatientAccesses.AsNoTracking().Where(a => a.Id == accessId)
             .Select(a => new Profile(a.Patient.FullName, a.Patient.Phone, a.AccessCount, a.LastAccess))

@@ -46,7 +46,7 @@ public class IndexModel(PatientSignIn signIn, IOptions<ClinicOptions> clinic) : 
 
     public async Task<IActionResult> OnPostAsync()
     {
-        Response.Headers.CacheControl = "no-store";
+        Response.Headers.CacheControl = "no-cache, no-store"; // as antiforgery wants it (no warning per request)
         if (!ModelState.IsValid) return Page();
         var result = await signIn.SignInAsync(HttpContext, Input.AccessKey, Input.Password, HttpContext.RequestAborted);
         switch (result.Outcome)
