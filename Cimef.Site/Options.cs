@@ -28,6 +28,8 @@ public sealed class PortalOptions
     [Range(1, 72)] public int SessionAbsoluteHours { get; set; } = 12;
     [Range(1, 100)] public int MaxLoginAttempts { get; set; } = 5;
     [Range(1, 86400)] public int LoginAttemptDelaySeconds { get; set; } = 300;
+    /// <summary>Failed logins from one client IP (any keys) inside the same window before it is refused too.</summary>
+    [Range(1, 100000)] public int MaxLoginFailuresPerIp { get; set; } = 20;
     /// <summary>Login requests per minute per IP before the rate limiter answers 429.</summary>
     [Range(1, 100000)] public int LoginRequestsPerMinutePerIp { get; set; } = 60;
 }

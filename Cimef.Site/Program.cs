@@ -72,6 +72,7 @@ builder.Services.AddScoped<Cimef.Site.Notifications.OutboxProcessor>();
 builder.Services.AddHostedService<Cimef.Site.Notifications.OutboxWorker>();
 builder.Services.AddSingleton<IntegrityWorker>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<IntegrityWorker>());
+builder.Services.AddPatientPortal(); // Patient portal: session scheme, login throttle, downloads (issue 4)
 
 // Staff: ASP.NET Core Identity on the same database.
 builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);
@@ -151,6 +152,8 @@ builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<Networ
     o.KnownIPNetworks.Clear();
     foreach (var p in net.Value.KnownProxies)
         if (IPAddress.TryParse(p, out var ip)) o.KnownProxies.Add(ip);
+    // Empty KnownProxies and KnownIPNetworks would make the middleware trust every client: trust nobody instead.
+    if (o.KnownProxies.Count == 0) o.ForwardedHeaders = ForwardedHeaders.None;
 });
 
 builder.Services.AddRateLimiter(o =>
@@ -160,11 +163,17 @@ builder.Services.AddRateLimiter(o =>
     {
         var seconds = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 60;
         ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString();
-        return ValueTask.CompletedTask;
+        // JSON callers get {"error", "retry_after"} (patient portal, issue 4); pages get the French 429 page.
+        return ctx.HttpContext.Request.Path.StartsWithSegments("/api")
+            ? new ValueTask(ctx.HttpContext.Response.WriteAsJsonAsync(new { error = PatientMessages.Throttled(seconds), retry_after = seconds }))
+            : ValueTask.CompletedTask;
     };
     o.AddPolicy(RateLimits.PatientLogin, http =>
     {
         var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
+        // Only login submissions are capped; displaying the login page is not (issue 4).
+        if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
+            return RateLimitPartition.GetNoLimiter("read");
         return RateLimitPartition.GetFixedWindowLimiter(ClientIp.Of(http), _ => new FixedWindowRateLimiterOptions
         {
             PermitLimit = portal.LoginRequestsPerMinutePerIp,
@@ -207,6 +216,7 @@ app.MapRazorPages();
 app.MapHealth();
 app.MapBillingApis(); // front desk and billing (issue 3)
 app.MapReportsApi();
+app.MapPortalApi(); // Patient portal JSON API (issue 4)
 
 app.Run();
 return 0;

@@ -57,13 +57,13 @@ public class CimefFactory : WebApplicationFactory<Program>
 
     public async Task<T> WithDbAsync<T>(Func<CimefDb, Task<T>> work)
     {
-        await using var scope = Server.Services.CreateAsyncScope();
+        await using var scope = Services.CreateAsyncScope();
         return await work(scope.ServiceProvider.GetRequiredService<CimefDb>());
     }
 
     public async Task WithScopeAsync(Func<IServiceProvider, Task> work)
     {
-        await using var scope = Server.Services.CreateAsyncScope();
+        await using var scope = Services.CreateAsyncScope();
         await work(scope.ServiceProvider);
     }
 

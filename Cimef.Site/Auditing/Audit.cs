@@ -31,7 +31,15 @@ public static class Audit
 
     public static AccessEvent Patient(CimefDb db, HttpContext? http, DateTime at, string kind, int? accessId, int? reportId = null, string? submittedKey = null, string? detail = null)
     {
-        var ev = new AccessEvent
+        var ev = PatientEvent(http, at, kind, accessId, reportId, submittedKey, detail);
+        db.AccessEvents.Add(ev);
+        return ev;
+    }
+
+    /// <summary>The same event, not yet added to any unit of work (for <see cref="AccessEventBatch"/>).</summary>
+    public static AccessEvent PatientEvent(HttpContext? http, DateTime at, string kind, int? accessId, int? reportId = null, string? submittedKey = null, string? detail = null)
+    {
+        return new AccessEvent
         {
             At = at,
             Kind = kind,
@@ -42,8 +50,6 @@ public static class Audit
             UserAgent = Truncate(http?.Request.Headers.UserAgent.ToString(), 200),
             Detail = Truncate(detail, 200),
         };
-        db.AccessEvents.Add(ev);
-        return ev;
     }
 
     private static string? Truncate(string? s, int max) =>

@@ -1,0 +1,49 @@
+using Cimef.Site.Tests.Portal;
+using Microsoft.Playwright;
+
+namespace Cimef.Site.Tests.Browser;
+
+/// <summary>Bytes a phone browser transfers for the patient pages, first and repeat visits (used by the browser test and the bench).</summary>
+public static class PortalBudget
+{
+    public sealed record Bytes(long LoginFirst, long LoginRepeat, long DashboardFirst, long DashboardRepeat, string DashboardFirstDetail);
+
+    public static async Task<Bytes> MeasureAsync(ChromiumFixture chromium, string address, PortalData.TestPatient p)
+    {
+        await using var context = await chromium.PhoneContextAsync(address);
+        var page = await context.NewPageAsync();
+        var meter = await TransferMeter.AttachAsync(page);
+        await page.GotoAsync("/patient", new() { WaitUntil = WaitUntilState.NetworkIdle });
+        var loginFirst = meter.Bytes;
+        meter.Reset();
+        await page.GotoAsync("/patient", new() { WaitUntil = WaitUntilState.NetworkIdle });
+        var loginRepeat = meter.Bytes;
+        await LoginAsync(page, p);
+
+        // Dashboard first visit: a new browser (empty cache) holding the session cookie.
+        await using var fresh = await chromium.PhoneContextAsync(address);
+        await fresh.AddCookiesAsync((await context.CookiesAsync()).Select(c => new Cookie
+        {
+            Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Secure = c.Secure, HttpOnly = c.HttpOnly, SameSite = c.SameSite,
+        }));
+        var dashboard = await fresh.NewPageAsync();
+        var dashboardMeter = await TransferMeter.AttachAsync(dashboard);
+        await dashboard.GotoAsync("/patient/dashboard", new() { WaitUntil = WaitUntilState.NetworkIdle });
+        if (!dashboard.Url.EndsWith("/patient/dashboard")) throw new InvalidOperationException("The session cookie did not open the dashboard.");
+        var dashboardFirst = dashboardMeter.Bytes;
+        var detail = string.Join("\n", dashboardMeter.Urls);
+        dashboardMeter.Reset();
+        await dashboard.GotoAsync("/patient/dashboard", new() { WaitUntil = WaitUntilState.NetworkIdle });
+        return new Bytes(loginFirst, loginRepeat, dashboardFirst, dashboardMeter.Bytes, detail);
+    }
+
+    public static async Task LoginAsync(IPage page, PortalData.TestPatient p)
+    {
+        await page.GotoAsync("/patient");
+        // As typed on a phone: lower case with dashes.
+        await page.GetByLabel("Clé d'accès (12 caractères)").FillAsync($"{p.Key[..4]}-{p.Key[4..8]}-{p.Key[8..]}".ToLowerInvariant());
+        await page.GetByLabel("Mot de passe (8 caractères)").FillAsync(p.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
+        await page.WaitForURLAsync("**/patient/dashboard");
+    }
+}

@@ -1,0 +1,141 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Htmx;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Access;
+
+/// <summary>
+/// Patient sessions (DESIGN §5): the <c>__Host-cimef_patient</c> cookie carries a random session id, the
+/// PatientSession table only its SHA-256. Idle timeout (Portal:SessionTimeoutMinutes), absolute cap
+/// (Portal:SessionAbsoluteHours), ended by logout, deactivation and regeneration.
+/// </summary>
+public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options, TimeProvider time)
+{
+    public const string CookieName = "__Host-cimef_patient";
+    public const string AccessIdClaim = "cimef:access_id";
+    public const string PatientIdClaim = "cimef:patient_id";
+    public const string SessionIdClaim = "cimef:session_id";
+
+    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    /// <summary>Adds a new session row to the unit of work and returns the raw id for the cookie.</summary>
+    public string Start(PatientAccess access, string clientIp)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        db.PatientSessions.Add(new PatientSession
+        {
+            TokenHash = Hash(token),
+            PatientAccess = access,
+            CreatedAt = now,
+            LastSeenAt = now,
+            ExpiresAt = now.AddHours(options.Value.SessionAbsoluteHours),
+            ClientIp = clientIp.Length <= 45 ? clientIp : clientIp[..45],
+        });
+        return token;
+    }
+
+    public static void WriteCookie(HttpResponse response, string token) =>
+        response.Cookies.Append(CookieName, token, CookieOptions());
+
+    public static void DeleteCookie(HttpResponse response) => response.Cookies.Delete(CookieName, CookieOptions());
+
+    private static CookieOptions CookieOptions() => new()
+    {
+        HttpOnly = true,
+        Secure = true,
+        SameSite = SameSiteMode.Strict,
+        Path = "/",
+        IsEssential = true,
+    };
+
+    /// <summary>Ends the session the request's cookie names (logout). Returns the access id it belonged to, if any.</summary>
+    public async Task<int?> EndAsync(HttpRequest request, string reason, CancellationToken ct = default)
+    {
+        var token = request.Cookies[CookieName];
+        if (string.IsNullOrEmpty(token) || token.Length > 100) return null;
+        var hash = Hash(token);
+        var now = time.GetUtcNow().UtcDateTime;
+        var session = await db.PatientSessions.SingleOrDefaultAsync(s => s.TokenHash == hash && s.EndedAt == null, ct);
+        if (session is null) return null;
+        session.EndedAt = now;
+        session.EndReason = reason;
+        return session.PatientAccessId;
+    }
+
+    /// <summary>The session behind a raw cookie value, if it is still valid; slides LastSeenAt at most once a minute.</summary>
+    public async Task<(int SessionId, int AccessId, int PatientId)?> ValidateAsync(string token, CancellationToken ct = default)
+    {
+        if (token.Length is < 20 or > 100) return null;
+        var hash = Hash(token);
+        var now = time.GetUtcNow().UtcDateTime;
+        // One connection for the whole request (EF would otherwise open and close it around every query).
+        await db.Database.OpenConnectionAsync(ct);
+        var row = await db.PatientSessions.AsNoTracking()
+            .Where(s => s.TokenHash == hash && s.EndedAt == null)
+            .Select(s => new { s.Id, s.PatientAccessId, s.PatientAccess.PatientId, s.PatientAccess.IsActive, s.LastSeenAt, s.ExpiresAt })
+            .SingleOrDefaultAsync(ct);
+        if (row is null || !row.IsActive || now >= row.ExpiresAt
+            || now - row.LastSeenAt > TimeSpan.FromMinutes(options.Value.SessionTimeoutMinutes))
+            return null;
+        if (now - row.LastSeenAt >= TimeSpan.FromMinutes(1))
+            await db.PatientSessions.Where(s => s.Id == row.Id).ExecuteUpdateAsync(u => u.SetProperty(s => s.LastSeenAt, now), ct);
+        return (row.Id, row.PatientAccessId, row.PatientId);
+    }
+}
+
+/// <summary>The "Patient" authentication scheme: reads the session cookie; challenges answer each caller in its own way.</summary>
+public sealed class PatientSessionHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, PatientSessions sessions)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string LoginPath = "/patient";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var token = Request.Cookies[PatientSessions.CookieName];
+        if (string.IsNullOrEmpty(token)) return AuthenticateResult.NoResult();
+        var session = await sessions.ValidateAsync(token, Context.RequestAborted);
+        if (session is null) return AuthenticateResult.Fail("Session expirée ou inconnue.");
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(PatientSessions.SessionIdClaim, session.Value.SessionId.ToString()),
+            new Claim(PatientSessions.AccessIdClaim, session.Value.AccessId.ToString()),
+            new Claim(PatientSessions.PatientIdClaim, session.Value.PatientId.ToString()),
+        ], Scheme.Name);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    /// <summary>APIs: 401 {"error"}; htmx: HX-Redirect to the login page; browsers: a redirect to it.</summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.CacheControl = "no-store";
+        if (Request.Path.StartsWithSegments("/api"))
+        {
+            Response.StatusCode = StatusCodes.Status401Unauthorized;
+            await Response.WriteAsJsonAsync(new { error = PatientMessages.SessionRequired });
+            return;
+        }
+        if (Request.IsHtmx())
+        {
+            Response.StatusCode = StatusCodes.Status200OK;
+            Response.Headers["HX-Redirect"] = LoginPath;
+            return;
+        }
+        Response.Redirect(LoginPath);
+    }
+}
+
+/// <summary>The signed-in patient, from the session only (never from a request parameter).</summary>
+public static class PatientPrincipal
+{
+    public static int AccessId(this ClaimsPrincipal user) => int.Parse(user.FindFirstValue(PatientSessions.AccessIdClaim)!);
+    public static int PatientId(this ClaimsPrincipal user) => int.Parse(user.FindFirstValue(PatientSessions.PatientIdClaim)!);
+}

@@ -1,0 +1,141 @@
+using System.Text.Json;
+using Cimef.Site.Access;
+using Cimef.Site.Auditing;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Pages.Portal;
+using Cimef.Site.Web;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Api;
+
+/// <summary>
+/// The spec's patient JSON API (snake_case, cookie session, errors as {"error"}). POSTs require a JSON
+/// content type: with the SameSite=Strict cookie that is what keeps cross-site forms out (DESIGN §4.5).
+/// </summary>
+public static class PortalApi
+{
+    public sealed record LoginRequest(string? AccessKey, string? Password);
+
+    public sealed record PatientJson(int Id, string FullName, string Phone);
+
+    public sealed record AccessInfoJson(bool IsPermanent, int AccessCount, DateTime? LastAccess);
+
+    public sealed record ReportJson(int Id, string Title, DateTime CreatedAt, int DownloadCount, bool IsAccessible, string FileType, long FileSize, string DownloadUrl);
+
+    private const int MaxBodyBytes = 4096;
+
+    public static void MapPortalApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/patients/portal/login/", LoginAsync).AllowAnonymous().RequireRateLimiting(RateLimits.PatientLogin);
+
+        var session = app.MapGroup("").RequireAuthorization(PatientPortalServices.Policy);
+        session.MapGet("/api/patients/portal/profile/", ProfileAsync);
+        session.MapPost("/api/patients/portal/logout/", LogoutAsync);
+        session.MapGet("/api/reports/patient/", ReportsAsync);
+        session.MapMethods("/api/reports/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync);
+    }
+
+    private static IResult Error(string message, int status) => Results.Json(new { error = message }, statusCode: status);
+
+    private static async Task<IResult> LoginAsync(HttpContext http, PatientSignIn signIn, IOptions<ClinicOptions> clinic)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        if (!http.Request.HasJsonContentType()) return Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
+        if (http.Request.ContentLength > MaxBodyBytes) return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+        LoginRequest? body;
+        try
+        {
+            using var limited = new MemoryStream();
+            var buffer = new byte[1024];
+            int read;
+            while ((read = await http.Request.Body.ReadAsync(buffer, http.RequestAborted)) > 0)
+            {
+                if (limited.Length + read > MaxBodyBytes) return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+                limited.Write(buffer, 0, read);
+            }
+            body = JsonSerializer.Deserialize<LoginRequest>(limited.ToArray(), http.RequestServices
+                .GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions);
+        }
+        catch (JsonException)
+        {
+            return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+        }
+        if (body is null || string.IsNullOrWhiteSpace(body.AccessKey) || string.IsNullOrWhiteSpace(body.Password)
+            || body.AccessKey.Length > 40 || body.Password.Length > 64)
+            return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+
+        var result = await signIn.SignInAsync(http, body.AccessKey, body.Password, http.RequestAborted);
+        switch (result.Outcome)
+        {
+            case PatientSignIn.Outcome.Success:
+                PatientSessions.WriteCookie(http.Response, result.SessionToken!);
+                var a = result.Access!;
+                return Results.Json(new
+                {
+                    success = true,
+                    message = PatientMessages.LoginSuccess,
+                    patient = new PatientJson(a.Patient.Id, a.Patient.FullName, a.Patient.Phone),
+                    access_info = new AccessInfoJson(true, a.AccessCount, a.LastAccess),
+                });
+            case PatientSignIn.Outcome.Throttled:
+                http.Response.Headers.RetryAfter = result.RetryAfterSeconds.ToString();
+                return Results.Json(new { error = PatientMessages.Throttled(result.RetryAfterSeconds), retry_after = result.RetryAfterSeconds },
+                    statusCode: StatusCodes.Status429TooManyRequests);
+            case PatientSignIn.Outcome.Disabled:
+                return Error(PatientMessages.AccessDisabled(clinic.Value.Phone), StatusCodes.Status401Unauthorized);
+            default:
+                return Error(PatientMessages.InvalidCredentials, StatusCodes.Status401Unauthorized);
+        }
+    }
+
+    private static async Task<IResult> ProfileAsync(HttpContext http, CimefDb db)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        var accessId = http.User.AccessId();
+        var a = await db.PatientAccesses.AsNoTracking().Include(x => x.Patient).SingleAsync(x => x.Id == accessId, http.RequestAborted);
+        return Results.Json(new
+        {
+            patient = new PatientJson(a.Patient.Id, a.Patient.FullName, a.Patient.Phone),
+            access_info = new AccessInfoJson(true, a.AccessCount, a.LastAccess),
+        });
+    }
+
+    private static async Task<IResult> LogoutAsync(HttpContext http, CimefDb db, PatientSessions sessions, TimeProvider time)
+    {
+        if (!http.Request.HasJsonContentType()) return Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
+        await LogoutModel.EndAsync(http, db, sessions, time);
+        return Results.Json(new { success = true });
+    }
+
+    private static async Task<IResult> ReportsAsync(HttpContext http, CimefDb db, AccessEventBatch events, TimeProvider time)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        var accessId = http.User.AccessId();
+        var now = time.GetUtcNow().UtcDateTime;
+        var rows = await DashboardModel.AvailableReportsAsync(db, accessId, now);
+        events.Enqueue(Audit.PatientEvent(http, now, AccessEventKinds.ReportList, accessId, detail: "api"));
+        return Results.Json(rows.Select(r => new ReportJson(r.Id, r.Title, r.CreatedAt, r.DownloadCount, r.Available,
+            r.FileType, r.Size, $"/api/reports/download/{r.Id}/")));
+    }
+
+    private static async Task<IResult> DownloadAsync(HttpContext http, string id, PatientReportFiles files)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        var result = await files.OpenAsync(http, http.User.AccessId(), id, http.RequestAborted);
+        return result.Outcome switch
+        {
+            PatientReportFiles.Outcome.Ok => File(http, result),
+            PatientReportFiles.Outcome.Gone => Error(PatientMessages.ReportGone, StatusCodes.Status410Gone),
+            PatientReportFiles.Outcome.Unavailable => Error(PatientMessages.FileUnavailable, StatusCodes.Status503ServiceUnavailable),
+            _ => Error(PatientMessages.ReportNotFound, StatusCodes.Status404NotFound),
+        };
+    }
+
+    private static IResult File(HttpContext http, PatientReportFiles.Result result)
+    {
+        http.Response.Headers.ContentDisposition = PatientReportFiles.ContentDisposition(result.Report!, inline: false);
+        return Results.File(result.Path!, result.Report!.ContentType, enableRangeProcessing: true);
+    }
+}

@@ -1,0 +1,43 @@
+using Cimef.Site.Access;
+using Cimef.Site.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Cimef.Site.Pages.Portal;
+
+/// <summary>Downloads (or, with ?view=1, opens for viewing/printing) one of the session's patient's reports.</summary>
+public class ReportModel(PatientReportFiles files) : PageModel
+{
+    public string Message { get; private set; } = "";
+
+    public async Task<IActionResult> OnGetAsync(string? id, string? view)
+    {
+        var auth = await HttpContext.AuthenticateAsync(AuthSchemes.Patient);
+        if (!auth.Succeeded) return Challenge(AuthSchemes.Patient);
+        Response.Headers.CacheControl = "no-store";
+        var result = await files.OpenAsync(HttpContext, auth.Principal.AccessId(), id, HttpContext.RequestAborted);
+        switch (result.Outcome)
+        {
+            case PatientReportFiles.Outcome.Ok:
+                Response.Headers.ContentDisposition = PatientReportFiles.ContentDisposition(result.Report!, inline: view is "1" or "true");
+                var file = PhysicalFile(result.Path!, result.Report!.ContentType);
+                file.EnableRangeProcessing = true;
+                return file;
+            case PatientReportFiles.Outcome.Gone:
+                Response.StatusCode = StatusCodes.Status410Gone;
+                Message = PatientMessages.ReportGone;
+                break;
+            case PatientReportFiles.Outcome.Unavailable:
+                Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                Response.Headers.RetryAfter = "3600";
+                Message = PatientMessages.FileUnavailable;
+                break;
+            default:
+                Response.StatusCode = StatusCodes.Status404NotFound;
+                Message = PatientMessages.ReportNotFound;
+                break;
+        }
+        return Page();
+    }
+}
