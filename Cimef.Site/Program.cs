@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Cimef.Site;
 using Cimef.Site.Access;
 using Cimef.Site.Api;
+using Cimef.Site.Auditing;
 using Cimef.Site.Cli;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
@@ -58,6 +59,8 @@ builder.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.Ke
 builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
 builder.Services.AddSingleton<ReportStore>();
+// Audit, statistics and alerts: portal timings, alert rules + monitor, retention job.
+builder.Services.AddAuditing();
 
 // Staff: ASP.NET Core Identity on the same database.
 builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);
@@ -171,6 +174,7 @@ Fr.UseTimeZone(app.Services.GetRequiredService<IOptions<ClinicOptions>>().Value.
 if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Services, Console.Out);
 
 app.UseForwardedHeaders();
+app.UseMiddleware<PortalTimingMiddleware>(); // alerts: p95 of patient-portal requests
 app.UseExceptionHandler();
 if (HttpsConfigured(app.Configuration))
 {
