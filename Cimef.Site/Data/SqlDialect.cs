@@ -9,4 +9,7 @@ public static class SqlDialect
 {
     /// <summary>The UTC day ('yyyy-MM-dd') of a timestamp column.</summary>
     public static string Day(string column) => $"substr({column}, 1, 10)";
+
+    /// <summary>The larger of two values (SQLite's two-argument max(); GREATEST elsewhere).</summary>
+    public static string Greatest(string a, string b) => $"max({a}, {b})";
 }
