@@ -20,8 +20,16 @@ public class IndexModel(CimefDb db) : PageModel
     public const int CsvMaxRows = 100_000;
 
     /// <summary>An audit line; <paramref name="At"/> is the stored UTC text.</summary>
-    public sealed record Row(long Id, string At, string UserName, string Action, string EntityType, string? EntityId, string? Detail)
+    public sealed record Row
     {
+        public long Id { get; init; }
+        public string At { get; init; } = "";
+        public string UserName { get; init; } = "";
+        public string Action { get; init; } = "";
+        public string EntityType { get; init; } = "";
+        public string? EntityId { get; init; }
+        public string? Detail { get; init; }
+
         public DateTime AtUtc => DateTime.Parse(At, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
     }
 

@@ -36,10 +36,36 @@ public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
         ["methods"] = "paiements-par-mode",
     };
 
-    public sealed record DayRow(string Day, long Logins, long Downloads);
-    public sealed record TopRow(long Id, string Label, string? Patient, long Downloads);
-    public sealed record BillingRow(string Day, long Invoices, long Invoiced, long Payments, long Paid);
-    public sealed record MethodRow(string Method, long Payments, long Amount);
+    public sealed record DayRow
+    {
+        public string Day { get; init; } = "";
+        public long Logins { get; init; }
+        public long Downloads { get; init; }
+    }
+
+    public sealed record TopRow
+    {
+        public long Id { get; init; }
+        public string Label { get; init; } = "";
+        public string? Patient { get; init; }
+        public long Downloads { get; init; }
+    }
+
+    public sealed record BillingRow
+    {
+        public string Day { get; init; } = "";
+        public long Invoices { get; init; }
+        public long Invoiced { get; init; }
+        public long Payments { get; init; }
+        public long Paid { get; init; }
+    }
+
+    public sealed record MethodRow
+    {
+        public string Method { get; init; } = "";
+        public long Payments { get; init; }
+        public long Amount { get; init; }
+    }
 
     [BindProperty(SupportsGet = true)] public int Days { get; set; } = 30;
 
@@ -131,9 +157,12 @@ public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
             WHERE Kind IN (@login, @download) AND At >= @from
             GROUP BY {day}, Kind
             """, p)).ToLookup(r => r.Day);
-        Daily = EachDay().Select(d => new DayRow(d,
-            counts[d].Where(c => c.Kind == AccessEventKinds.LoginSuccess).Sum(c => c.N),
-            counts[d].Where(c => c.Kind == AccessEventKinds.Download).Sum(c => c.N))).ToList();
+        Daily = EachDay().Select(d => new DayRow
+        {
+            Day = d,
+            Logins = counts[d].Where(c => c.Kind == AccessEventKinds.LoginSuccess).Sum(c => c.N),
+            Downloads = counts[d].Where(c => c.Kind == AccessEventKinds.Download).Sum(c => c.N),
+        }).ToList();
 
         (ActiveAccesses, TotalAccesses) = await conn.QuerySingleAsync<(long, long)>(
             "SELECT COALESCE(SUM(CASE WHEN IsActive = 1 THEN 1 ELSE 0 END), 0), COUNT(*) FROM PatientAccesses");
@@ -185,7 +214,7 @@ public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
                   SELECT {day}, 0, 0, 1, Amount FROM Payments WHERE ReversedAt IS NULL AND At >= @from) AS x
             GROUP BY Day
             """, p)).ToDictionary(b => b.Day);
-        Billing = EachDay().Select(d => billing.GetValueOrDefault(d) ?? new BillingRow(d, 0, 0, 0, 0)).ToList();
+        Billing = EachDay().Select(d => billing.GetValueOrDefault(d) ?? new BillingRow { Day = d }).ToList();
 
         Methods = (await conn.QueryAsync<MethodRow>("""
             SELECT Method, COUNT(*) AS Payments, SUM(Amount) AS Amount FROM Payments

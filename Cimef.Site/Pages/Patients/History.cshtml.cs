@@ -19,13 +19,27 @@ public class HistoryModel(CimefDb db) : PageModel
 {
     public const int PageSize = 20;
 
-    public sealed record EventRow(long Id, string At, string Kind, long? ReportId, string? ReportTitle, string? ClientIp, string? UserAgent)
+    public sealed record EventRow
     {
+        public long Id { get; init; }
+        public string At { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public long? ReportId { get; init; }
+        public string? ReportTitle { get; init; }
+        public string? ClientIp { get; init; }
+        public string? UserAgent { get; init; }
+
         public DateTime AtUtc => Stored(At);
     }
 
-    public sealed record ReportRow(long Id, string Title, string CreatedAt, long Downloads, string? LastDownload)
+    public sealed record ReportRow
     {
+        public long Id { get; init; }
+        public string Title { get; init; } = "";
+        public string CreatedAt { get; init; } = "";
+        public long Downloads { get; init; }
+        public string? LastDownload { get; init; }
+
         public DateTime CreatedAtUtc => Stored(CreatedAt);
         public DateTime? LastDownloadUtc => LastDownload is null ? null : Stored(LastDownload);
     }
