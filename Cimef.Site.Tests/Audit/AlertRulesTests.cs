@@ -55,6 +55,16 @@ public class AlertRulesTests(CimefFactory factory) : IClassFixture<CimefFactory>
     }
 
     [Fact]
+    public async Task The_monitor_pass_evaluates_the_rules()
+    {
+        _ = factory.Server;
+        await AddFailuresAsync("MONITORKEY9Q", "10.0.0.3", 5);
+        var monitor = factory.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<AlertMonitor>().Single();
+        await monitor.RunOnceAsync();
+        Assert.Single(await AlertsAsync("login_failures:clé …EY9Q"));
+    }
+
+    [Fact]
     public async Task One_ip_trying_twenty_keys_in_ten_minutes_raises_a_critical_alert()
     {
         _ = factory.Server;

@@ -1,7 +1,7 @@
 namespace Cimef.Site.Web;
 
 /// <summary>
-/// Response times of patient-portal requests (/patient, /api/patients/portal, /api/reports) kept in a fixed
+/// Response times of patient-portal requests (/patient, /Portal, /api/patients/portal, /api/reports) kept in a fixed
 /// in-memory ring buffer; the alert monitor reads the p95 over the last minutes. Thread-safe, allocation-free per request.
 /// </summary>
 public sealed class PortalTimings
@@ -13,6 +13,7 @@ public sealed class PortalTimings
 
     public static bool IsPortal(PathString path) =>
         path.StartsWithSegments("/patient", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/Portal", StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments("/api/patients/portal", StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments("/api/reports", StringComparison.OrdinalIgnoreCase);
 

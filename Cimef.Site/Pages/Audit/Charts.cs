@@ -48,7 +48,7 @@ public static class Charts
     /// <summary>Horizontal bars, one per category, label on the left and value at the end of the bar.</summary>
     public static Chart Bars(string id, string title, IReadOnlyList<(string Label, long Value)> rows, string css = "bar")
     {
-        const int rowH = 24, left = 200, right = 60, top = 6;
+        const int rowH = 28, left = 210, right = 70, top = 6;
         var height = Math.Max(1, rows.Count) * rowH + top * 2;
         var plotW = Width - left - right;
         var max = Math.Max(1, rows.Select(r => r.Value).DefaultIfEmpty(0).Max());
@@ -60,8 +60,8 @@ public static class Charts
             var w = plotW * value / (double)max;
             var y = top + i * rowH;
             bars.Add(new Bar(F(left), F(y + 3), F(w), F(rowH - 6), css, $"{label} : {value}"));
-            labels.Add(new Label(F(left - 6), F(y + rowH / 2.0 + 4), label.Length > 30 ? label[..29] + "…" : label, "end"));
-            labels.Add(new Label(F(left + w + 4), F(y + rowH / 2.0 + 4), value.ToString(CultureInfo.InvariantCulture), "start"));
+            labels.Add(new Label(F(left - 6), F(y + rowH / 2.0 + 5), label.Length > 24 ? label[..23] + "…" : label, "end"));
+            labels.Add(new Label(F(left + w + 4), F(y + rowH / 2.0 + 5), value.ToString(CultureInfo.InvariantCulture), "start"));
         }
         return new Chart(id, title, Width, height, bars, labels, []);
     }
