@@ -176,34 +176,37 @@ public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
             """, p)).ToDictionary(b => b.Bucket, b => b.Patients);
         Frequency = Enumerable.Range(0, FrequencyBuckets.Length).Select(i => buckets.GetValueOrDefault(i)).ToList();
 
-        TopReports = (await conn.QueryAsync<TopRow>("""
-            SELECT t.Id AS Id, COALESCE(r.Title, 'Rapport ' || t.Id) AS Label, pt.FullName AS Patient, t.N AS Downloads
-            FROM (SELECT ReportId AS Id, COUNT(*) AS N FROM AccessEvents
-                  WHERE Kind = @download AND At >= @from AND ReportId IS NOT NULL
-                  GROUP BY ReportId ORDER BY N DESC, ReportId LIMIT @top) AS t
-            LEFT JOIN PatientReports r ON r.Id = t.Id
+        // One grouped scan of the period's downloads serves the top reports, the top patients and "released vs downloaded".
+        var pairs = (await conn.QueryAsync<(long Access, long Report, long N)>("""
+            SELECT COALESCE(PatientAccessId, 0), COALESCE(ReportId, 0), COUNT(*) FROM AccessEvents
+            WHERE Kind = @download AND At >= @from
+            GROUP BY PatientAccessId, ReportId
+            """, p)).ToList();
+        var perReport = Ranked(pairs.Where(x => x.Report != 0).GroupBy(x => x.Report, x => x.N), top);
+        var perAccess = Ranked(pairs.Where(x => x.Access != 0).GroupBy(x => x.Access, x => x.N), top);
+
+        var reportNames = (await conn.QueryAsync<(long Id, string Title, string? Patient)>("""
+            SELECT r.Id, r.Title, pt.FullName FROM PatientReports r
             LEFT JOIN PatientAccesses a ON a.Id = r.PatientAccessId
             LEFT JOIN Patients pt ON pt.Id = a.PatientId
-            ORDER BY t.N DESC, t.Id
-            """, p)).ToList();
+            WHERE r.Id IN @ids
+            """, new { ids = perReport.Select(x => x.Id).ToList() })).ToDictionary(x => x.Id);
+        TopReports = perReport.Select(x => reportNames.TryGetValue(x.Id, out var n)
+            ? new TopRow { Id = x.Id, Label = n.Title, Patient = n.Patient, Downloads = x.N }
+            : new TopRow { Id = x.Id, Label = $"Rapport {x.Id}", Downloads = x.N }).ToList();
 
-        TopPatients = (await conn.QueryAsync<TopRow>("""
-            SELECT t.Id AS Id, COALESCE(pt.FullName, 'Accès ' || t.Id) AS Label, pt.FullName AS Patient, t.N AS Downloads
-            FROM (SELECT PatientAccessId AS Id, COUNT(*) AS N FROM AccessEvents
-                  WHERE Kind = @download AND At >= @from AND PatientAccessId IS NOT NULL
-                  GROUP BY PatientAccessId ORDER BY N DESC, PatientAccessId LIMIT @top) AS t
-            LEFT JOIN PatientAccesses a ON a.Id = t.Id
-            LEFT JOIN Patients pt ON pt.Id = a.PatientId
-            ORDER BY t.N DESC, t.Id
-            """, p)).ToList();
+        var patientNames = (await conn.QueryAsync<(long Id, string Name)>("""
+            SELECT a.Id, pt.FullName FROM PatientAccesses a JOIN Patients pt ON pt.Id = a.PatientId WHERE a.Id IN @ids
+            """, new { ids = perAccess.Select(x => x.Id).ToList() })).ToDictionary(x => x.Id, x => x.Name);
+        TopPatients = perAccess.Select(x => new TopRow
+        {
+            Id = x.Id, Label = patientNames.GetValueOrDefault(x.Id) ?? $"Accès {x.Id}", Patient = patientNames.GetValueOrDefault(x.Id), Downloads = x.N,
+        }).ToList();
 
-        (Released, ReleasedDownloaded) = await conn.QuerySingleAsync<(long, long)>("""
-            SELECT COUNT(*),
-                   COALESCE(SUM(CASE WHEN r.Id IN (SELECT ReportId FROM AccessEvents
-                                                   WHERE Kind = @download AND At >= @from AND ReportId IS NOT NULL)
-                                     THEN 1 ELSE 0 END), 0)
-            FROM PatientReports r WHERE r.CreatedAt >= @from
-            """, p);
+        var downloaded = pairs.Where(x => x.Report != 0).Select(x => x.Report).ToHashSet();
+        var released = (await conn.QueryAsync<long>("SELECT Id FROM PatientReports WHERE CreatedAt >= @from", p)).ToList();
+        Released = released.Count;
+        ReleasedDownloaded = released.Count(downloaded.Contains);
 
         var invoiceDay = SqlDialect.Day("COALESCE(IssuedAt, CreatedAt)");
         var billing = (await conn.QueryAsync<BillingRow>($"""
@@ -222,6 +225,9 @@ public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
             GROUP BY Method ORDER BY Amount DESC, Method
             """, p)).ToList();
     }
+
+    private static List<(long Id, long N)> Ranked(IEnumerable<IGrouping<long, long>> groups, int top) =>
+        groups.Select(g => (Id: g.Key, N: g.Sum())).OrderByDescending(x => x.N).ThenBy(x => x.Id).Take(top).ToList();
 
     private IEnumerable<string> EachDay() =>
         Enumerable.Range(0, Days).Select(i => From.AddDays(i).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
