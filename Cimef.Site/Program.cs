@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Cimef.Site;
 using Cimef.Site.Access;
 using Cimef.Site.Api;
+using Cimef.Site.Auditing;
 using Cimef.Site.Cli;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
@@ -73,6 +74,8 @@ builder.Services.AddHostedService<Cimef.Site.Notifications.OutboxWorker>();
 builder.Services.AddSingleton<IntegrityWorker>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<IntegrityWorker>());
 builder.Services.AddPatientPortal(); // Patient portal: session scheme, login throttle, downloads (issue 4)
+// Audit, statistics and alerts: portal timings, alert rules + monitor, retention job.
+builder.Services.AddAuditing();
 
 // Staff: ASP.NET Core Identity on the same database.
 builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);
@@ -194,6 +197,7 @@ Fr.UseTimeZone(app.Services.GetRequiredService<IOptions<ClinicOptions>>().Value.
 if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Services, Console.Out);
 
 app.UseForwardedHeaders();
+app.UseMiddleware<PortalTimingMiddleware>(); // alerts: p95 of patient-portal requests
 app.UseExceptionHandler();
 if (HttpsConfigured(app.Configuration))
 {

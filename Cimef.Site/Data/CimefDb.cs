@@ -132,7 +132,8 @@ public class CimefDb(DbContextOptions<CimefDb> options) : IdentityDbContext<Staf
             e.Property(x => x.UserAgent).HasMaxLength(200);
             e.Property(x => x.Detail).HasMaxLength(200);
             e.HasIndex(x => x.At);
-            e.HasIndex(x => new { x.Kind, x.At });
+            // Covering index for the statistics (kind + day range, per access, per report): index-only scans.
+            e.HasIndex(x => new { x.Kind, x.At, x.PatientAccessId, x.ReportId });
             e.HasIndex(x => new { x.PatientAccessId, x.At });
         });
 

@@ -16,6 +16,7 @@ public class IndexModel(CimefDb db, TimeProvider time) : PageModel
     public long PaidToday { get; private set; }
     public long ActiveAccesses { get; private set; }
     public int? OpenAlerts { get; private set; }
+    public IReadOnlyList<Alert> LatestAlerts { get; private set; } = [];
 
     public async Task OnGetAsync()
     {
@@ -31,6 +32,10 @@ public class IndexModel(CimefDb db, TimeProvider time) : PageModel
             """, new { today });
         (PatientCount, InvoicesToday, PaidToday, ActiveAccesses) = row;
         if (User.IsInRole(Roles.Admin))
+        {
             OpenAlerts = await db.Alerts.CountAsync(a => a.AcknowledgedAt == null);
+            LatestAlerts = await db.Alerts.AsNoTracking().Where(a => a.AcknowledgedAt == null)
+                .OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(5).ToListAsync();
+        }
     }
 }

@@ -57,9 +57,9 @@ namespace Cimef.Site.Data.Migrations
 
                     b.HasIndex("At");
 
-                    b.HasIndex("Kind", "At");
-
                     b.HasIndex("PatientAccessId", "At");
+
+                    b.HasIndex("Kind", "At", "PatientAccessId", "ReportId");
 
                     b.ToTable("AccessEvents");
                 });

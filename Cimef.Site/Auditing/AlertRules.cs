@@ -1,0 +1,163 @@
+using System.Globalization;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Web;
+using Dapper;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Auditing;
+
+/// <summary>
+/// One evaluation pass of the security and operations alert rules (run every minute by <see cref="AlertMonitor"/>,
+/// callable directly from tests). An alert is raised once per piece of evidence: while it is open the dedup of
+/// <see cref="Alerts.RaiseAsync"/> holds it, and after acknowledgement it comes back only if newer evidence appears.
+/// </summary>
+public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOptions<AlertsOptions> alerts, PortalTimings timings)
+{
+    public const int KeysPerIpThreshold = 20;
+    public static readonly TimeSpan KeysPerIpWindow = TimeSpan.FromMinutes(10);
+    public const int DownloadBurstThreshold = 50;
+    public static readonly TimeSpan DownloadBurstWindow = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan NotificationFailingAfter = TimeSpan.FromHours(24);
+    public static readonly TimeSpan SlowWindow = TimeSpan.FromMinutes(15);
+    /// <summary>Below this many portal requests in the window a p95 says nothing; no slow alert.</summary>
+    public const int SlowMinimumSamples = 10;
+    private static readonly TimeSpan Lookback = TimeSpan.FromMinutes(10);
+
+    private readonly List<Alert> _raised = [];
+
+    /// <summary>Evaluates every rule at <paramref name="now"/>, saves, and returns the alerts newly raised by this pass.</summary>
+    public async Task<IReadOnlyList<Alert>> EvaluateAsync(DateTime now, CancellationToken ct = default)
+    {
+        _raised.Clear();
+        var conn = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await KeyFailuresAsync(conn, now, ct);
+            await KeysPerIpAsync(conn, now, ct);
+            await DownloadBurstsAsync(conn, now, ct);
+            await ReportFilesAsync(conn, now, ct);
+            await NotificationsAsync(now, ct);
+            await SlowResponsesAsync(now, ct);
+            await db.SaveChangesAsync(ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+        return [.. _raised];
+    }
+
+    private async Task KeyFailuresAsync(System.Data.Common.DbConnection conn, DateTime now, CancellationToken ct)
+    {
+        var max = portal.Value.MaxLoginAttempts;
+        var window = TimeSpan.FromSeconds(portal.Value.LoginAttemptDelaySeconds);
+        var rows = await conn.QueryAsync<(string Key, long N, string Last)>(new CommandDefinition("""
+            SELECT Key, COUNT(*) AS N, MAX(At) AS Last FROM LoginFailures
+            WHERE At >= @since GROUP BY Key HAVING COUNT(*) >= @max
+            """, new { since = now - window, max }, cancellationToken: ct));
+        foreach (var r in rows)
+            await RaiseAsync(AlertLevel.Warning, "login_failures", $"clé …{Access.CredentialGenerator.Suffix(r.Key)}",
+                $"{r.N} échecs de connexion en {Minutes(window)} (seuil {max}) ; la clé est bloquée temporairement.", Utc(r.Last), now, ct);
+    }
+
+    private async Task KeysPerIpAsync(System.Data.Common.DbConnection conn, DateTime now, CancellationToken ct)
+    {
+        var rows = await conn.QueryAsync<(string Ip, long Keys, string Last)>(new CommandDefinition("""
+            SELECT ClientIp AS Ip, COUNT(DISTINCT Key) AS Keys, MAX(At) AS Last FROM LoginFailures
+            WHERE At >= @since GROUP BY ClientIp HAVING COUNT(DISTINCT Key) >= @threshold
+            """, new { since = now - KeysPerIpWindow, threshold = KeysPerIpThreshold }, cancellationToken: ct));
+        foreach (var r in rows)
+            await RaiseAsync(AlertLevel.Critical, "ip_many_keys", $"IP {r.Ip}",
+                $"{r.Keys} clés d'accès différentes essayées en {Minutes(KeysPerIpWindow)} depuis cette adresse.", Utc(r.Last), now, ct);
+    }
+
+    private async Task DownloadBurstsAsync(System.Data.Common.DbConnection conn, DateTime now, CancellationToken ct)
+    {
+        var since = now - Lookback;
+        var candidates = await conn.QueryAsync<int>(new CommandDefinition("""
+            SELECT PatientAccessId FROM AccessEvents
+            WHERE Kind = @kind AND At >= @since AND PatientAccessId IS NOT NULL
+            GROUP BY PatientAccessId HAVING COUNT(*) >= @threshold
+            """, new { kind = AccessEventKinds.Download, since, threshold = DownloadBurstThreshold }, cancellationToken: ct));
+        foreach (var accessId in candidates)
+        {
+            var times = (await db.AccessEvents
+                .Where(e => e.Kind == AccessEventKinds.Download && e.PatientAccessId == accessId && e.At >= since)
+                .Select(e => e.At).ToListAsync(ct)).Order().ToList();
+            int best = 0, first = 0;
+            DateTime? burstAt = null;
+            for (var i = 0; i < times.Count; i++)
+            {
+                while (times[i] - times[first] >= DownloadBurstWindow) first++;
+                var n = i - first + 1;
+                if (n >= DownloadBurstThreshold) burstAt = times[i];
+                best = Math.Max(best, n);
+            }
+            if (burstAt is null) continue;
+            await RaiseAsync(AlertLevel.Warning, "download_burst", $"accès {accessId}",
+                $"{best} téléchargements en moins d'une minute par le même accès patient (seuil {DownloadBurstThreshold}).", burstAt.Value, now, ct);
+        }
+    }
+
+    private async Task ReportFilesAsync(System.Data.Common.DbConnection conn, DateTime now, CancellationToken ct)
+    {
+        var flagged = await db.PatientReports
+            .Where(r => r.IsActive && (r.Integrity == FileIntegrity.Missing || r.Integrity == FileIntegrity.Altered))
+            .Select(r => new { r.Id, r.Title, r.Integrity, r.IntegrityCheckedAt })
+            .ToListAsync(ct);
+        foreach (var r in flagged)
+        {
+            var what = r.Integrity == FileIntegrity.Missing ? "Fichier manquant" : "Fichier modifié (SHA-256 différent)";
+            await RaiseAsync(AlertLevel.Critical, "report_file", $"rapport {r.Id}", $"{what} : {r.Title}", r.IntegrityCheckedAt ?? DateTime.MinValue, now, ct);
+        }
+
+        var missingOnDownload = await conn.QueryAsync<(long ReportId, long N, string Last)>(new CommandDefinition("""
+            SELECT ReportId, COUNT(*) AS N, MAX(At) AS Last FROM AccessEvents
+            WHERE Kind = @kind AND At >= @since AND ReportId IS NOT NULL GROUP BY ReportId
+            """, new { kind = AccessEventKinds.FileMissing, since = now - Lookback }, cancellationToken: ct));
+        foreach (var r in missingOnDownload)
+            await RaiseAsync(AlertLevel.Critical, "report_file", $"rapport {r.ReportId}",
+                $"Fichier introuvable lors d'un téléchargement ({r.N} fois).", Utc(r.Last), now, ct);
+    }
+
+    private async Task NotificationsAsync(DateTime now, CancellationToken ct)
+    {
+        var olderThan = now - NotificationFailingAfter;
+        var failing = await db.OutboxMessages
+            .Where(m => m.Status == OutboxStatus.Failed
+                        || (m.Status == OutboxStatus.Pending && m.Attempts > 0 && m.CreatedAt < olderThan))
+            .Select(m => new { m.Status, m.CreatedAt, m.Channel })
+            .ToListAsync(ct);
+        if (failing.Count == 0) return;
+        var evidence = failing.Max(m => m.Status == OutboxStatus.Failed ? m.CreatedAt : m.CreatedAt + NotificationFailingAfter);
+        var email = failing.Count(m => m.Channel == OutboxChannel.Email);
+        await RaiseAsync(AlertLevel.Warning, "notifications", "notifications patients",
+            $"{failing.Count} notification(s) en échec depuis plus de 24 h ({email} e-mail, {failing.Count - email} SMS).", evidence, now, ct);
+    }
+
+    private async Task SlowResponsesAsync(DateTime now, CancellationToken ct)
+    {
+        var slowMs = alerts.Value.SlowMilliseconds;
+        var (count, p95, lastSlow) = timings.Since(now - SlowWindow, slowMs);
+        if (count < SlowMinimumSamples || p95 <= slowMs || lastSlow is null) return;
+        await RaiseAsync(AlertLevel.Warning, "slow_responses", "portail patient",
+            $"p95 des requêtes du portail sur {Minutes(SlowWindow)} : {p95:0} ms ({count} requêtes), seuil {slowMs} ms.", lastSlow.Value, now, ct);
+    }
+
+    private async Task RaiseAsync(AlertLevel level, string kind, string subject, string detail, DateTime evidenceAt, DateTime now, CancellationToken ct)
+    {
+        var dedup = $"{kind}:{subject}";
+        var lastRaised = await db.Alerts.Where(a => a.DedupKey == dedup).MaxAsync(a => (DateTime?)a.At, ct);
+        if (lastRaised is not null && lastRaised >= evidenceAt) return;
+        var alert = await Alerts.RaiseAsync(db, level, kind, subject, detail, now, ct);
+        if (alert is not null) _raised.Add(alert);
+    }
+
+    private static string Minutes(TimeSpan t) => t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0} min" : $"{t.TotalSeconds:0} s";
+
+    private static DateTime Utc(string stored) =>
+        DateTime.Parse(stored, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+}

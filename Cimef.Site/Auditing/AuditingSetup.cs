@@ -1,0 +1,16 @@
+using Cimef.Site.Web;
+
+namespace Cimef.Site.Auditing;
+
+/// <summary>Service registrations of the audit, statistics and alerts feature.</summary>
+public static class AuditingSetup
+{
+    public static IServiceCollection AddAuditing(this IServiceCollection services)
+    {
+        services.AddSingleton<PortalTimings>();
+        services.AddScoped<AlertRules>();
+        services.AddHostedService<AlertMonitor>();
+        services.AddHostedService<RetentionJob>();
+        return services;
+    }
+}

@@ -1,0 +1,65 @@
+using Cimef.Site.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Auditing;
+
+/// <summary>
+/// The only delete of AccessEvents and AuditEntries: rows older than <c>Audit:RetentionDays</c> are removed in
+/// small batches (short write transactions, the portal keeps working). Statistics read at most 90 days, so they
+/// stay exact for the kept window. Each prune that removed something leaves one audit line.
+/// </summary>
+public static class Retention
+{
+    public const int BatchSize = 5000;
+
+    public static async Task<(int Events, int AuditEntries)> PruneAsync(CimefDb db, DateTime now, int retentionDays, CancellationToken ct = default)
+    {
+        var cutoff = now.AddDays(-retentionDays);
+        var events = 0;
+        int n;
+        do
+        {
+            n = await db.AccessEvents.Where(e => e.At < cutoff).OrderBy(e => e.Id).Take(BatchSize).ExecuteDeleteAsync(ct);
+            events += n;
+        } while (n == BatchSize);
+        var audits = 0;
+        do
+        {
+            n = await db.AuditEntries.Where(e => e.At < cutoff).OrderBy(e => e.Id).Take(BatchSize).ExecuteDeleteAsync(ct);
+            audits += n;
+        } while (n == BatchSize);
+        if (events + audits > 0)
+        {
+            Audit.Staff(db, null, "système", now, "retention.prune", "AccessEvent", null,
+                $"{events} événements patients et {audits} entrées du journal antérieurs au {cutoff:yyyy-MM-dd} supprimés ({retentionDays} jours de conservation).");
+            await db.SaveChangesAsync(ct);
+        }
+        return (events, audits);
+    }
+}
+
+/// <summary>Runs <see cref="Retention.PruneAsync"/> every hour on the injected <see cref="TimeProvider"/>.</summary>
+public sealed class RetentionJob(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuditOptions> options, ILogger<RetentionJob> log) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
+                var (events, audits) = await Retention.PruneAsync(db, time.GetUtcNow().UtcDateTime, options.Value.RetentionDays, stoppingToken);
+                if (events + audits > 0) log.LogInformation("Retention pruned {Events} access events and {Audits} audit entries.", events, audits);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "Retention pass failed; retrying at the next pass.");
+            }
+        }
+    }
+}

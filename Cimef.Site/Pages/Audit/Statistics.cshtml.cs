@@ -1,0 +1,238 @@
+using System.Text;
+using Cimef.Site.Auditing;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Web;
+using Dapper;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cimef.Site.Pages.AuditPages;
+
+/// <summary>
+/// Admin: usage statistics over the last 30 or 90 days, from AccessEvents (index range scans on Kind+At),
+/// reports, invoices and payments. Every chart has its numbers as a table and a CSV export.
+/// Days are UTC days (the clinic's zone, Africa/Dakar, is UTC all year).
+/// </summary>
+[Authorize(Policy = Policies.Admin)]
+public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
+{
+    public static readonly int[] Periods = [30, 90];
+    public const int Top = 10;
+    private const int CsvTop = 1000;
+
+    public static readonly string[] FrequencyBuckets = ["1 connexion", "2 à 5", "6 à 10", "Plus de 10"];
+
+    public static readonly IReadOnlyDictionary<string, string> Tables = new Dictionary<string, string>
+    {
+        ["daily"] = "connexions-telechargements-par-jour",
+        ["summary"] = "acces",
+        ["reports"] = "telechargements-par-rapport",
+        ["patients"] = "telechargements-par-patient",
+        ["frequency"] = "frequence-utilisation",
+        ["released"] = "rapports-publies-telecharges",
+        ["billing"] = "factures-paiements-par-jour",
+        ["methods"] = "paiements-par-mode",
+    };
+
+    public sealed record DayRow
+    {
+        public string Day { get; init; } = "";
+        public long Logins { get; init; }
+        public long Downloads { get; init; }
+    }
+
+    public sealed record TopRow
+    {
+        public long Id { get; init; }
+        public string Label { get; init; } = "";
+        public string? Patient { get; init; }
+        public long Downloads { get; init; }
+    }
+
+    public sealed record BillingRow
+    {
+        public string Day { get; init; } = "";
+        public long Invoices { get; init; }
+        public long Invoiced { get; init; }
+        public long Payments { get; init; }
+        public long Paid { get; init; }
+    }
+
+    public sealed record MethodRow
+    {
+        public string Method { get; init; } = "";
+        public long Payments { get; init; }
+        public long Amount { get; init; }
+    }
+
+    [BindProperty(SupportsGet = true)] public int Days { get; set; } = 30;
+
+    public DateTime From { get; private set; }
+    public IReadOnlyList<DayRow> Daily { get; private set; } = [];
+    public long Logins => Daily.Sum(d => d.Logins);
+    public long Downloads => Daily.Sum(d => d.Downloads);
+    public long ActiveAccesses { get; private set; }
+    public long TotalAccesses { get; private set; }
+    public long PatientsWithLogin => Frequency.Sum();
+    public IReadOnlyList<long> Frequency { get; private set; } = [0, 0, 0, 0];
+    public IReadOnlyList<TopRow> TopReports { get; private set; } = [];
+    public IReadOnlyList<TopRow> TopPatients { get; private set; } = [];
+    public long Released { get; private set; }
+    public long ReleasedDownloaded { get; private set; }
+    public IReadOnlyList<BillingRow> Billing { get; private set; } = [];
+    public IReadOnlyList<MethodRow> Methods { get; private set; } = [];
+
+    public async Task OnGetAsync()
+    {
+        Normalise();
+        await LoadAsync(Top);
+    }
+
+    public async Task<IActionResult> OnGetCsvAsync(string? table)
+    {
+        if (table is null || !Tables.TryGetValue(table, out var name)) return NotFound();
+        Normalise();
+        await LoadAsync(CsvTop);
+        var (header, rows) = table switch
+        {
+            "daily" => (new[] { "Jour", "Connexions", "Téléchargements" },
+                Daily.Select(d => new object?[] { d.Day, d.Logins, d.Downloads })),
+            "summary" => (["Indicateur", "Valeur"],
+                new[]
+                {
+                    new object?[] { "Accès actifs", ActiveAccesses },
+                    ["Accès au total", TotalAccesses],
+                    ["Patients connectés au moins une fois", PatientsWithLogin],
+                    ["Connexions", Logins],
+                    ["Téléchargements", Downloads],
+                }),
+            "reports" => (["Rapport", "Titre", "Patient", "Téléchargements"],
+                TopReports.Select(r => new object?[] { r.Id, r.Label, r.Patient, r.Downloads })),
+            "patients" => (["Accès", "Patient", "Téléchargements"],
+                TopPatients.Select(r => new object?[] { r.Id, r.Label, r.Downloads })),
+            "frequency" => (["Connexions par patient", "Patients"],
+                FrequencyBuckets.Select((b, i) => new object?[] { b, Frequency[i] })),
+            "released" => (["Indicateur", "Rapports"],
+                new[]
+                {
+                    new object?[] { "Mis à disposition", Released },
+                    ["Téléchargés au moins une fois", ReleasedDownloaded],
+                    ["Jamais téléchargés", Released - ReleasedDownloaded],
+                }),
+            "billing" => (["Jour", "Factures", "Montant facturé (FCFA)", "Paiements", "Montant encaissé (FCFA)"],
+                Billing.Select(b => new object?[] { b.Day, b.Invoices, b.Invoiced, b.Payments, b.Paid })),
+            _ => (["Mode de paiement", "Paiements", "Montant (FCFA)"],
+                Methods.Select(m => new object?[] { MethodName(m.Method), m.Payments, m.Amount })),
+        };
+        return Csv.File(Csv.Build(header, rows), $"statistiques-{name}-{Days}j.csv");
+    }
+
+    public static string MethodName(string method) =>
+        Enum.TryParse<PaymentMethod>(method, out var m) ? PaymentMethods.French(m) : method;
+
+    public Charts.Chart DailyChart() => Charts.Columns("daily", $"Connexions et téléchargements par jour ({Days} jours)",
+        Daily.Select(d => d.Day).ToList(),
+        [new("Connexions", "bar", Daily.Select(d => d.Logins).ToList()), new("Téléchargements", "bar2", Daily.Select(d => d.Downloads).ToList())]);
+
+    public Charts.Chart BillingChart() => Charts.Columns("billing", $"Factures et paiements par jour ({Days} jours)",
+        Billing.Select(d => d.Day).ToList(),
+        [new("Factures", "bar", Billing.Select(d => d.Invoices).ToList()), new("Paiements", "bar2", Billing.Select(d => d.Payments).ToList())]);
+
+    private void Normalise()
+    {
+        if (!Periods.Contains(Days)) Days = Periods[0];
+        From = time.GetUtcNow().UtcDateTime.Date.AddDays(-(Days - 1));
+    }
+
+    private async Task LoadAsync(int top)
+    {
+        var conn = db.Database.GetDbConnection();
+        var p = new { from = From, top, login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download };
+
+        // One index range count per day and kind: walks only the covering index, no grouping on a computed day
+        // (about 7 times faster than GROUP BY day over 90 days of a million events).
+        var days = EachDay().ToList();
+        var sql = new StringBuilder();
+        var args = new DynamicParameters(new { login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download });
+        for (var i = 0; i <= days.Count; i++) args.Add($"d{i}", From.AddDays(i));
+        for (var i = 0; i < days.Count; i++)
+        {
+            if (i > 0) sql.Append(" UNION ALL ");
+            sql.Append($"SELECT {i} AS I, ")
+               .Append($"(SELECT COUNT(*) FROM AccessEvents WHERE Kind = @login AND At >= @d{i} AND At < @d{i + 1}), ")
+               .Append($"(SELECT COUNT(*) FROM AccessEvents WHERE Kind = @download AND At >= @d{i} AND At < @d{i + 1})");
+        }
+        var counts = (await conn.QueryAsync<(long I, long Logins, long Downloads)>(sql.ToString(), args)).ToDictionary(x => x.I);
+        Daily = days.Select((d, i) => new DayRow { Day = d, Logins = counts[i].Logins, Downloads = counts[i].Downloads }).ToList();
+
+        (ActiveAccesses, TotalAccesses) = await conn.QuerySingleAsync<(long, long)>(
+            "SELECT COALESCE(SUM(CASE WHEN IsActive = 1 THEN 1 ELSE 0 END), 0), COUNT(*) FROM PatientAccesses");
+
+        var buckets = (await conn.QueryAsync<(long Bucket, long Patients)>("""
+            SELECT CASE WHEN n = 1 THEN 0 WHEN n <= 5 THEN 1 WHEN n <= 10 THEN 2 ELSE 3 END AS Bucket, COUNT(*) AS Patients
+            FROM (SELECT COUNT(*) AS n FROM AccessEvents
+                  WHERE Kind = @login AND At >= @from AND PatientAccessId IS NOT NULL
+                  GROUP BY PatientAccessId) AS perPatient
+            GROUP BY Bucket
+            """, p)).ToDictionary(b => b.Bucket, b => b.Patients);
+        Frequency = Enumerable.Range(0, FrequencyBuckets.Length).Select(i => buckets.GetValueOrDefault(i)).ToList();
+
+        // One grouped scan of the period's downloads serves the top reports, the top patients and "released vs downloaded".
+        var pairs = (await conn.QueryAsync<(long Access, long Report, long N)>("""
+            SELECT COALESCE(PatientAccessId, 0), COALESCE(ReportId, 0), COUNT(*) FROM AccessEvents
+            WHERE Kind = @download AND At >= @from
+            GROUP BY PatientAccessId, ReportId
+            """, p)).ToList();
+        var perReport = Ranked(pairs.Where(x => x.Report != 0).GroupBy(x => x.Report, x => x.N), top);
+        var perAccess = Ranked(pairs.Where(x => x.Access != 0).GroupBy(x => x.Access, x => x.N), top);
+
+        var reportNames = (await conn.QueryAsync<(long Id, string Title, string? Patient)>("""
+            SELECT r.Id, r.Title, pt.FullName FROM PatientReports r
+            LEFT JOIN PatientAccesses a ON a.Id = r.PatientAccessId
+            LEFT JOIN Patients pt ON pt.Id = a.PatientId
+            WHERE r.Id IN @ids
+            """, new { ids = perReport.Select(x => x.Id).ToList() })).ToDictionary(x => x.Id);
+        TopReports = perReport.Select(x => reportNames.TryGetValue(x.Id, out var n)
+            ? new TopRow { Id = x.Id, Label = n.Title, Patient = n.Patient, Downloads = x.N }
+            : new TopRow { Id = x.Id, Label = $"Rapport {x.Id}", Downloads = x.N }).ToList();
+
+        var patientNames = (await conn.QueryAsync<(long Id, string Name)>("""
+            SELECT a.Id, pt.FullName FROM PatientAccesses a JOIN Patients pt ON pt.Id = a.PatientId WHERE a.Id IN @ids
+            """, new { ids = perAccess.Select(x => x.Id).ToList() })).ToDictionary(x => x.Id, x => x.Name);
+        TopPatients = perAccess.Select(x => new TopRow
+        {
+            Id = x.Id, Label = patientNames.GetValueOrDefault(x.Id) ?? $"Accès {x.Id}", Patient = patientNames.GetValueOrDefault(x.Id), Downloads = x.N,
+        }).ToList();
+
+        var downloaded = pairs.Where(x => x.Report != 0).Select(x => x.Report).ToHashSet();
+        var released = (await conn.QueryAsync<long>("SELECT Id FROM PatientReports WHERE CreatedAt >= @from", p)).ToList();
+        Released = released.Count;
+        ReleasedDownloaded = released.Count(downloaded.Contains);
+
+        var invoiceDay = SqlDialect.Day("COALESCE(IssuedAt, CreatedAt)");
+        var billing = (await conn.QueryAsync<BillingRow>($"""
+            SELECT Day, SUM(Invoices) AS Invoices, SUM(Invoiced) AS Invoiced, SUM(Payments) AS Payments, SUM(Paid) AS Paid
+            FROM (SELECT {invoiceDay} AS Day, 1 AS Invoices, Total AS Invoiced, 0 AS Payments, 0 AS Paid
+                  FROM Invoices WHERE Status IN ('Sent', 'Paid') AND COALESCE(IssuedAt, CreatedAt) >= @from
+                  UNION ALL
+                  SELECT {SqlDialect.Day("At")}, 0, 0, 1, Amount FROM Payments WHERE ReversedAt IS NULL AND At >= @from) AS x
+            GROUP BY Day
+            """, p)).ToDictionary(b => b.Day);
+        Billing = EachDay().Select(d => billing.GetValueOrDefault(d) ?? new BillingRow { Day = d }).ToList();
+
+        Methods = (await conn.QueryAsync<MethodRow>("""
+            SELECT Method, COUNT(*) AS Payments, SUM(Amount) AS Amount FROM Payments
+            WHERE ReversedAt IS NULL AND At >= @from
+            GROUP BY Method ORDER BY Amount DESC, Method
+            """, p)).ToList();
+    }
+
+    private static List<(long Id, long N)> Ranked(IEnumerable<IGrouping<long, long>> groups, int top) =>
+        groups.Select(g => (Id: g.Key, N: g.Sum())).OrderByDescending(x => x.N).ThenBy(x => x.Id).Take(top).ToList();
+
+    private IEnumerable<string> EachDay() =>
+        Enumerable.Range(0, Days).Select(i => From.AddDays(i).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+}
