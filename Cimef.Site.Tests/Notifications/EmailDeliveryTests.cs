@@ -25,7 +25,7 @@ public class EmailDeliveryTests(SmtpFactory factory) : IClassFixture<SmtpFactory
     {
         await using var smtp = await LoopbackSmtp.StartAsync(factory.SmtpPort);
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, name: "Fatou Diop", email: "fatou@example.sn");
-        await UploadAsync(factory, s, Pdf, title: "IRM du genou");
+        await UploadAsync(factory, s, PdfBytes, title: "IRM du genou");
 
         await factory.ProcessOutboxAsync();
 
@@ -65,7 +65,7 @@ public class SmtpOutageTests(SmtpDownFactory factory) : IClassFixture<SmtpDownFa
     public async Task With_smtp_down_the_message_is_retried_and_arrives_once_smtp_is_back()
     {
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, email: "moussa@example.sn", phone: "");
-        await UploadAsync(factory, s, Pdf);
+        await UploadAsync(factory, s, PdfBytes);
 
         await factory.ProcessOutboxAsync();
 

@@ -12,7 +12,7 @@ public class PickupFolderTests(CimefFactory factory) : IClassFixture<CimefFactor
     public async Task With_nothing_configured_email_and_sms_are_written_to_the_pickup_folders()
     {
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, name: "Ibrahima Sow", email: "ibrahima@example.sn", phone: "+221775550000");
-        await UploadAsync(factory, s, Pdf);
+        await UploadAsync(factory, s, PdfBytes);
 
         await factory.ProcessOutboxAsync();
 

@@ -36,7 +36,7 @@ public class CrashSafetyTests(FailingCommitFactory factory) : IClassFixture<Fail
         var client = factory.NewClient();
         client.UseBearer(await ApiTokenAsync(factory, Roles.Doctor));
 
-        var response = await client.PostAsync("/api/reports/", Multipart(new("invoice_number", s.InvoiceNumber), new("title", "IRM"), new("file", FileName: "irm.pdf", Bytes: Pdf)));
+        var response = await client.PostAsync("/api/reports/", Multipart(new("invoice_number", s.InvoiceNumber), new("title", "IRM"), new("file", FileName: "irm.pdf", Bytes: PdfBytes)));
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.DoesNotContain("Simulated", await response.Content.ReadAsStringAsync());
@@ -52,7 +52,7 @@ public class CrashSafetyTests(FailingCommitFactory factory) : IClassFixture<Fail
         var dir = Path.Combine(factory.DataDir, "reports", "2026", "11");
         Directory.CreateDirectory(dir);
         var leftover = Path.Combine(dir, ReportStore.TempPrefix + "interrupted");
-        await File.WriteAllBytesAsync(leftover, Pdf);
+        await File.WriteAllBytesAsync(leftover, PdfBytes);
         Assert.Equal(1, factory.Services.GetRequiredService<ReportStore>().CleanupTempFiles());
         Assert.False(File.Exists(leftover));
     }

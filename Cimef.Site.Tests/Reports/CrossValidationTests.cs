@@ -16,7 +16,7 @@ public class CrossValidationTests(CimefFactory factory) : IClassFixture<CimefFac
         var page = WebUtility.HtmlDecode(await doctor.GetStringAsync($"/Reports?patientId={s.PatientId}"));
         Assert.Contains($"Clés validées avec facture {s.InvoiceNumber}", page);
 
-        var result = await UploadAsync(factory, s, Pdf);
+        var result = await UploadAsync(factory, s, PdfBytes);
 
         Assert.Equal($"Clés validées avec facture {s.InvoiceNumber}", result.Message);
         var report = await factory.WithDbAsync(db => db.PatientReports.SingleAsync(r => r.Id == result.Report!.Id));
@@ -33,7 +33,7 @@ public class CrossValidationTests(CimefFactory factory) : IClassFixture<CimefFac
     {
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Draft);
         var before = VisibleReportFiles(factory).Count();
-        var result = await UploadAsync(factory, s, Pdf);
+        var result = await UploadAsync(factory, s, PdfBytes);
         Assert.StartsWith("Aucune facture trouvée avec ces clés", result.Message);
         Assert.Null(result.Report);
         Assert.Equal(before, VisibleReportFiles(factory).Count());
@@ -44,7 +44,7 @@ public class CrossValidationTests(CimefFactory factory) : IClassFixture<CimefFac
     {
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
         await factory.WithDbAsync(db => db.PatientAccesses.Where(a => a.Id == s.AccessId).ExecuteUpdateAsync(u => u.SetProperty(a => a.IsActive, false)));
-        var result = await UploadAsync(factory, s, Pdf);
+        var result = await UploadAsync(factory, s, PdfBytes);
         Assert.Contains("Accès patient désactivé", result.Message);
         Assert.False(result.Report!.IsActive);
         Assert.False(await factory.WithDbAsync(db => db.OutboxMessages.AnyAsync(m => m.ReportId == result.Report.Id)));
@@ -55,7 +55,7 @@ public class CrossValidationTests(CimefFactory factory) : IClassFixture<CimefFac
     {
         var paid = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
         var draft = await AnotherInvoiceAsync(factory, paid.PatientId, InvoiceStatus.Draft);
-        var result = await UploadAsync(factory, draft with { AccessId = paid.AccessId }, Pdf);
+        var result = await UploadAsync(factory, draft with { AccessId = paid.AccessId }, PdfBytes);
         Assert.Contains("Aucune facture trouvée avec ces clés", result.Message);
         Assert.False(result.Report!.IsActive);
     }
@@ -65,7 +65,7 @@ public class CrossValidationTests(CimefFactory factory) : IClassFixture<CimefFac
     {
         var mine = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
         var theirs = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
-        var result = await UploadAsync(factory, mine with { InvoiceId = theirs.InvoiceId }, Pdf);
+        var result = await UploadAsync(factory, mine with { InvoiceId = theirs.InvoiceId }, PdfBytes);
         Assert.StartsWith("Aucune facture trouvée avec ces clés", result.Message);
         Assert.Null(result.Report);
     }
@@ -75,7 +75,7 @@ public class CrossValidationTests(CimefFactory factory) : IClassFixture<CimefFac
     {
         var paid = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
         var draft = await AnotherInvoiceAsync(factory, paid.PatientId, InvoiceStatus.Draft);
-        var report = (await UploadAsync(factory, draft, Pdf)).Report!;
+        var report = (await UploadAsync(factory, draft, PdfBytes)).Report!;
         await factory.WithDbAsync(db => db.Invoices.Where(i => i.Id == draft.InvoiceId).ExecuteUpdateAsync(u => u
             .SetProperty(i => i.Status, InvoiceStatus.Paid).SetProperty(i => i.PatientAccessId, paid.AccessId)));
 

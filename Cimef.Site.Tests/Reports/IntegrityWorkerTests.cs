@@ -19,8 +19,8 @@ public class IntegrityWorkerTests(IntegrityWorkerFactory factory) : IClassFixtur
     public async Task The_daily_check_catches_a_deleted_and_an_altered_file_and_raises_alerts()
     {
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
-        var intact = (await UploadAsync(factory, s, Pdf, title: "Intact")).Report!;
-        var deleted = (await UploadAsync(factory, s, Pdf, title: "Supprimé")).Report!;
+        var intact = (await UploadAsync(factory, s, PdfBytes, title: "Intact")).Report!;
+        var deleted = (await UploadAsync(factory, s, PdfBytes, title: "Supprimé")).Report!;
         var altered = (await UploadAsync(factory, s, Png, title: "Modifié", name: "x.png")).Report!;
         File.Delete(Path.Combine(factory.DataDir, "reports", deleted.StoredFileName));
         await File.AppendAllTextAsync(Path.Combine(factory.DataDir, "reports", altered.StoredFileName), "tampered");

@@ -23,14 +23,14 @@ public class ReportsApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
         var client = await BearerAsync();
 
         var response = await client.PostAsync("/api/reports/", Multipart(
-            new("invoice_number", s.InvoiceNumber), new("title", "Scanner thoracique"), new("file", FileName: "scan.pdf", Bytes: Pdf)));
+            new("invoice_number", s.InvoiceNumber), new("title", "Scanner thoracique"), new("file", FileName: "scan.pdf", Bytes: PdfBytes)));
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var json = await response.JsonAsync();
         Assert.True(json.GetProperty("is_active").GetBoolean());
         Assert.Equal(s.InvoiceNumber, json.GetProperty("invoice_number").GetString());
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Pdf)), json.GetProperty("sha256").GetString());
-        Assert.Equal(Pdf.Length, json.GetProperty("file_size").GetInt64());
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(PdfBytes)), json.GetProperty("sha256").GetString());
+        Assert.Equal(PdfBytes.Length, json.GetProperty("file_size").GetInt64());
         var id = json.GetProperty("id").GetInt32();
         Assert.True(await factory.WithDbAsync(db => db.PatientReports.AnyAsync(r => r.Id == id && r.IsActive)));
     }
@@ -58,14 +58,14 @@ public class ReportsApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
         Assert.Equal(HttpStatusCode.BadRequest, html.StatusCode);
         Assert.Contains("page web", (await html.JsonAsync()).GetProperty("error").GetString());
 
-        var noTitle = await client.PostAsync("/api/reports/", Multipart(new("invoice_number", s.InvoiceNumber), new("file", FileName: "x.pdf", Bytes: Pdf)));
+        var noTitle = await client.PostAsync("/api/reports/", Multipart(new("invoice_number", s.InvoiceNumber), new("file", FileName: "x.pdf", Bytes: PdfBytes)));
         Assert.Equal(HttpStatusCode.BadRequest, noTitle.StatusCode);
         Assert.Equal("Le titre est obligatoire.", (await noTitle.JsonAsync()).GetProperty("error").GetString());
 
-        var mismatch = await client.PostAsync("/api/reports/", Multipart(new("patient_id", other.PatientId.ToString()), new("invoice_number", s.InvoiceNumber), new("title", "X"), new("file", FileName: "x.pdf", Bytes: Pdf)));
+        var mismatch = await client.PostAsync("/api/reports/", Multipart(new("patient_id", other.PatientId.ToString()), new("invoice_number", s.InvoiceNumber), new("title", "X"), new("file", FileName: "x.pdf", Bytes: PdfBytes)));
         Assert.Equal(HttpStatusCode.Conflict, mismatch.StatusCode);
 
-        var noAccess = await client.PostAsync("/api/reports/", Multipart(new("patient_id", draft.PatientId.ToString()), new("title", "X"), new("file", FileName: "x.pdf", Bytes: Pdf)));
+        var noAccess = await client.PostAsync("/api/reports/", Multipart(new("patient_id", draft.PatientId.ToString()), new("title", "X"), new("file", FileName: "x.pdf", Bytes: PdfBytes)));
         Assert.Equal(HttpStatusCode.Conflict, noAccess.StatusCode);
         Assert.StartsWith("Aucune facture trouvée avec ces clés", (await noAccess.JsonAsync()).GetProperty("error").GetString());
     }
@@ -75,7 +75,7 @@ public class ReportsApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
     {
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var response = await doctor.PostAsync("/api/reports/", Multipart(new("invoice_number", s.InvoiceNumber), new("title", "X"), new("file", FileName: "x.pdf", Bytes: Pdf)));
+        var response = await doctor.PostAsync("/api/reports/", Multipart(new("invoice_number", s.InvoiceNumber), new("title", "X"), new("file", FileName: "x.pdf", Bytes: PdfBytes)));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("anti-falsification", (await response.JsonAsync()).GetProperty("error").GetString());
         Assert.False(await factory.WithDbAsync(db => db.PatientReports.AnyAsync(r => r.InvoiceId == s.InvoiceId)));
@@ -83,7 +83,7 @@ public class ReportsApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
         var token = await doctor.GetAntiforgeryTokenAsync("/Reports");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/reports/")
         {
-            Content = Multipart(new("invoice_number", s.InvoiceNumber), new("title", "X"), new("file", FileName: "x.pdf", Bytes: Pdf)),
+            Content = Multipart(new("invoice_number", s.InvoiceNumber), new("title", "X"), new("file", FileName: "x.pdf", Bytes: PdfBytes)),
         };
         request.Headers.Add("RequestVerificationToken", token);
         Assert.Equal(HttpStatusCode.Created, (await doctor.SendAsync(request)).StatusCode);
@@ -102,7 +102,7 @@ public class ReportsApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
     public async Task Put_withdraws_with_a_reason_and_republishes()
     {
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
-        var id = (await UploadAsync(factory, s, Pdf)).Report!.Id;
+        var id = (await UploadAsync(factory, s, PdfBytes)).Report!.Id;
         var client = await BearerAsync();
 
         var noReason = await client.PutJsonAsync($"/api/reports/{id}/", new { is_active = false });

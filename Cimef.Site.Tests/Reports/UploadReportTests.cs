@@ -38,7 +38,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
-        var bytes = ext switch { "pdf" => Pdf, "jpg" => Jpeg, _ => Png };
+        var bytes = ext switch { "pdf" => PdfBytes, "jpg" => Jpeg, _ => Png };
 
         var response = await UploadAsync(doctor, s, name, bytes);
 
@@ -80,7 +80,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
         var big = new byte[2 * 1024 * 1024];
-        Pdf.CopyTo(big, 0);
+        PdfBytes.CopyTo(big, 0);
 
         var response = await UploadAsync(doctor, s, "gros.pdf", big);
 
@@ -95,7 +95,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
 
-        var response = await UploadAsync(doctor, s, "../../../etc/evil\r\nX-Injected: 1.pdf", Pdf);
+        var response = await UploadAsync(doctor, s, "../../../etc/evil\r\nX-Injected: 1.pdf", PdfBytes);
 
         Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         var report = await factory.WithDbAsync(db => db.PatientReports.SingleAsync(r => r.InvoiceId == s.InvoiceId));
@@ -148,7 +148,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Sent);
 
-        var response = await UploadAsync(doctor, s, "cr.pdf", Pdf, htmx: true, new Part("Files", FileName: "image.png", Bytes: Png));
+        var response = await UploadAsync(doctor, s, "cr.pdf", PdfBytes, htmx: true, new Part("Files", FileName: "image.png", Bytes: Png));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
@@ -195,7 +195,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
         var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
-        var id = (await ReportTestData.UploadAsync(factory, s, Pdf)).Report!.Id;
+        var id = (await ReportTestData.UploadAsync(factory, s, PdfBytes)).Report!.Id;
         var page = $"/Reports?patientId={s.PatientId}";
 
         var noReason = await doctor.PostFormAsync($"/Reports?handler=Withdraw&id={id}&patientId={s.PatientId}", new() { ["reason"] = " " }, tokenPage: page);
