@@ -9,7 +9,9 @@ namespace Cimef.Site.Auditing;
 /// each alert that appeared since the last pass — whoever raised it (rules, integrity check, …) — exactly once
 /// through <see cref="Announce"/>.
 /// </summary>
-public sealed class AlertMonitor(IServiceScopeFactory scopes, TimeProvider time, ILogger<AlertMonitor> log) : BackgroundService
+public sealed class AlertMonitor(
+    IServiceScopeFactory scopes, TimeProvider time, ILogger<AlertMonitor> log,
+    Notifications.EmailSender email, Microsoft.Extensions.Options.IOptions<AlertsOptions> options) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
     private int _lastAnnouncedId = -1;
@@ -52,7 +54,7 @@ public sealed class AlertMonitor(IServiceScopeFactory scopes, TimeProvider time,
             var fresh = await db.Alerts.AsNoTracking().Where(a => a.Id > _lastAnnouncedId).OrderBy(a => a.Id).ToListAsync(ct);
             foreach (var alert in fresh)
             {
-                Announce(alert);
+                await AnnounceAsync(alert, ct);
                 _lastAnnouncedId = alert.Id;
             }
         }
@@ -77,9 +79,27 @@ public sealed class AlertMonitor(IServiceScopeFactory scopes, TimeProvider time,
     }
 
     /// <summary>
-    /// The single hook called once per new alert. Today it logs; sending the alert to <c>Alerts:Email</c>
-    /// belongs here (the caller's scope provides the services).
+    /// Called once per new alert: logged, and e-mailed to <c>Alerts:Email</c> when set (SMTP or the pickup folder).
+    /// A failed e-mail is logged and not retried: the alert stays on the alerts page until acknowledged.
     /// </summary>
-    private void Announce(Alert alert) =>
+    private async Task AnnounceAsync(Alert alert, CancellationToken ct)
+    {
         log.LogWarning("Alert {Level} {Kind} — {Subject}: {Detail}", alert.Level, alert.Kind, alert.Subject, alert.Detail);
+        if (string.IsNullOrWhiteSpace(options.Value.Email)) return;
+        var message = new MimeKit.MimeMessage();
+        message.To.Add(MimeKit.MailboxAddress.Parse(options.Value.Email));
+        message.Subject = $"[CIMEF] Alerte {Labels.Level(alert.Level)} : {alert.Subject}";
+        message.Body = new MimeKit.TextPart("plain")
+        {
+            Text = $"Alerte {Labels.Level(alert.Level)} — {Web.Fr.DateTime(alert.At)}\n\n{alert.Subject}\n{alert.Detail}\n\nÀ traiter sur la page Alertes du portail (personnel).\n",
+        };
+        try
+        {
+            await email.SendAsync(message, ct);
+        }
+        catch (Notifications.DeliveryException e)
+        {
+            log.LogWarning("Alert e-mail not sent: {Reason}", e.Message);
+        }
+    }
 }
