@@ -18,7 +18,7 @@ namespace Cimef.Site.Pages.Access;
 /// after too many failures, activate/deactivate.
 /// </summary>
 [Authorize(Policy = Policies.AccessManagement)]
-public class DetailsModel(CimefDb db, AccessProvisioning provisioning, TimeProvider time, IOptions<PortalOptions> portal) : PageModel
+public class DetailsModel(CimefDb db, AccessProvisioning provisioning, LoginThrottle throttle, TimeProvider time, IOptions<PortalOptions> portal) : PageModel
 {
     [FromRoute] public int Id { get; set; }
     public PatientAccess Access { get; private set; } = null!;
@@ -60,7 +60,7 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, TimeProvi
     public async Task<IActionResult> OnPostUnlockAsync()
     {
         if (!await LoadAsync()) return NotFound();
-        var removed = await db.LoginFailures.Where(f => f.Key == Access.AccessKey).ExecuteDeleteAsync();
+        var removed = await throttle.ClearKeyAsync(Access.AccessKey);
         Audit.Staff(db, User, Now, "access.unlock", "PatientAccess", Access.Id, $"patient {Access.PatientId}, {removed} échec(s) effacé(s)");
         await db.SaveChangesAsync();
         TempData["StatusMessage"] = "Clé déverrouillée : le patient peut se reconnecter.";
