@@ -16,29 +16,12 @@ public class DatabaseBusyTests(CimefFactory factory) : IClassFixture<CimefFactor
         var client = factory.NewClient();
         var token = await client.GetAntiforgeryTokenAsync("/Account/SignIn");
 
-        using var locker = new SqliteConnection(Sqlite.ConnectionString(Path.Combine(factory.DataDir, "cimef.db")));
-        locker.Open();
-        using (var begin = locker.CreateCommand())
+        var response = await WhileDatabaseIsLockedAsync(() => client.PostAsync("/Account/SignIn", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            begin.CommandText = "BEGIN IMMEDIATE;";
-            begin.ExecuteNonQuery();
-        }
-        HttpResponseMessage response;
-        try
-        {
-            response = await client.PostAsync("/Account/SignIn", new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["Input.Email"] = "busy@cimef.test",
-                ["Input.Password"] = CimefFactory.StaffPassword,
-                ["__RequestVerificationToken"] = token,
-            }));
-        }
-        finally
-        {
-            using var rollback = locker.CreateCommand();
-            rollback.CommandText = "ROLLBACK;";
-            rollback.ExecuteNonQuery();
-        }
+            ["Input.Email"] = "busy@cimef.test",
+            ["Input.Password"] = CimefFactory.StaffPassword,
+            ["__RequestVerificationToken"] = token,
+        })));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
@@ -53,24 +36,29 @@ public class DatabaseBusyTests(CimefFactory factory) : IClassFixture<CimefFactor
     {
         var admin = await factory.StaffClientAsync(Roles.Admin);
         var token = await admin.GetAntiforgeryTokenAsync("/Staff");
+        var response = await WhileDatabaseIsLockedAsync(() => admin.PostAsync("/Staff?handler=Create", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Input.FullName"] = "Bloqué",
+            ["Input.Email"] = "bloque@cimef.test",
+            ["Input.Role"] = Roles.Secretary,
+            ["Input.Password"] = "Secretariat-2026",
+            ["__RequestVerificationToken"] = token,
+        })));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.DoesNotContain("Exception", await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Runs <paramref name="send"/> while another connection holds the write lock (BEGIN IMMEDIATE).</summary>
+    private async Task<HttpResponseMessage> WhileDatabaseIsLockedAsync(Func<Task<HttpResponseMessage>> send)
+    {
         using var locker = new SqliteConnection(Sqlite.ConnectionString(Path.Combine(factory.DataDir, "cimef.db")));
         locker.Open();
-        using (var begin = locker.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE;";
-            begin.ExecuteNonQuery();
-        }
-        HttpResponseMessage response;
+        using var begin = locker.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE;";
+        begin.ExecuteNonQuery();
         try
         {
-            response = await admin.PostAsync("/Staff?handler=Create", new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["Input.FullName"] = "Bloqué",
-                ["Input.Email"] = "bloque@cimef.test",
-                ["Input.Role"] = Roles.Secretary,
-                ["Input.Password"] = "Secretariat-2026",
-                ["__RequestVerificationToken"] = token,
-            }));
+            return await send();
         }
         finally
         {
@@ -78,7 +66,5 @@ public class DatabaseBusyTests(CimefFactory factory) : IClassFixture<CimefFactor
             rollback.CommandText = "ROLLBACK;";
             rollback.ExecuteNonQuery();
         }
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.DoesNotContain("Exception", await response.Content.ReadAsStringAsync());
     }
 }
