@@ -16,7 +16,7 @@ namespace Cimef.Site.Tests.Browser;
 public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<ChromiumFixture>
 {
     private const string StaffPassword = "Parcours-2026-ok";
-    private const string PatientName = "Aminata Diop Journey";
+    private const string PatientName = "Aminata Diop";
     private const string ReportTitle = "IRM du genou droit — compte rendu";
 
     private readonly KestrelFactory _factory;
@@ -112,8 +112,10 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
         {
             (key, password) = await DownloadCredentialsAsync(accountantPage);
             Assert.Matches(@"^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$", key);
-            Assert.Equal(8, password.Length);
-        });
+            Assert.Matches("^[a-z0-9]{8}$", password);
+            Assert.Contains(key[^4..], await accountantPage.Locator("main").InnerTextAsync()); // the page shows the key's suffix only
+            Assert.DoesNotContain(password, await accountantPage.ContentAsync());
+        }, screenshot: false);
 
         // 5. The doctor uploads the report; the keys are cross-validated with the paid invoice.
         var reportBytes = Cimef.Site.Cli.DemoSeed.MinimalPdf($"Compte rendu IRM {Guid.NewGuid():N}");
@@ -187,17 +189,20 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
         });
         await _screens.StepAsync("08-patient-refused-phone", patientPage, async () =>
         {
-            await patientPage.ReloadAsync();
-            Assert.EndsWith("/patient", new Uri(patientPage.Url).AbsolutePath);
+            // The still-open dashboard: its "Actualiser" (htmx) request is refused and the browser lands on the login page.
+            Assert.EndsWith("/patient/dashboard", patientPage.Url);
+            await patientPage.GetByRole(AriaRole.Link, new() { Name = "Actualiser" }).ClickAsync();
+            await patientPage.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/patient");
             await patientPage.GetByLabel("Clé d'accès (12 caractères)").WaitForAsync();
+            // A plain reload of the dashboard is refused too.
             await patientPage.GotoAsync("/patient/dashboard");
-            Assert.EndsWith("/patient", new Uri(patientPage.Url).AbsolutePath);
-            // The same credentials no longer open a session either.
+            Assert.Equal("/patient", new Uri(patientPage.Url).AbsolutePath);
+            // And the same credentials no longer open a session: the French refusal is shown.
             await patientPage.GetByLabel("Clé d'accès (12 caractères)").FillAsync(key);
             await patientPage.GetByLabel("Mot de passe (8 caractères)").FillAsync(password);
             await patientPage.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-            await patientPage.GetByRole(AriaRole.Alert).WaitForAsync();
-            Assert.EndsWith("/patient", new Uri(patientPage.Url).AbsolutePath);
+            await Expect(patientPage.GetByRole(AriaRole.Alert), "Votre accès a été désactivé.");
+            Assert.Equal("/patient", new Uri(patientPage.Url).AbsolutePath);
         });
     }
 
@@ -226,10 +231,12 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
         await page.WaitForURLAsync(url => !url.Contains("/Account/SignIn"));
     }
 
-    /// <summary>Opens a draft on /Billing/Create (optionally with the catalogue's first exam); returns its id and number.</summary>
+    /// <summary>From the patient's page, "Nouvelle facture" → /Billing/Create (optionally with the catalogue's first exam); returns the draft's id and number.</summary>
     private static async Task<(int Id, string Number)> CreateDraftAsync(IPage page, int patientId, bool firstExam = false)
     {
-        await page.GotoAsync($"/Billing/Create?patientId={patientId}");
+        await page.GotoAsync($"/Patients/Details/{patientId}");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Nouvelle facture" }).ClickAsync();
+        await page.WaitForURLAsync($"**/Billing/Create?patientId={patientId}");
         Assert.Contains(PatientName, await page.Locator("main").InnerTextAsync());
         if (firstExam) await page.Locator("#Input_ExamCode").SelectOptionAsync(new SelectOptionValue { Index = 1 });
         await page.GetByRole(AriaRole.Button, new() { Name = "Créer le brouillon" }).ClickAsync();
