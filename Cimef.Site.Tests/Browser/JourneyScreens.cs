@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Playwright;
 using Xunit.Sdk;
@@ -10,7 +11,7 @@ namespace Cimef.Site.Tests.Browser;
 /// With <c>CIMEF_SCREENSHOTS=update</c> the step screenshots are also written to <c>Browser/screenshots/</c> in the
 /// source tree (the README's pictures), so an ordinary test run never dirties the working copy.
 /// </summary>
-public sealed class JourneyScreens
+public sealed class JourneyScreens(Action<string> log)
 {
     public static readonly string OutputDir = Path.Combine(AppContext.BaseDirectory, "TestResults", "journey");
 
@@ -18,10 +19,10 @@ public sealed class JourneyScreens
         ? Path.Combine(Path.GetDirectoryName(SourceFile())!, "screenshots")
         : null;
 
-    public JourneyScreens() => Directory.CreateDirectory(OutputDir);
-
     public async Task StepAsync(string name, IPage page, Func<Task> step, bool screenshot = true)
     {
+        Directory.CreateDirectory(OutputDir);
+        var watch = Stopwatch.StartNew();
         try
         {
             await step();
@@ -41,6 +42,7 @@ public sealed class JourneyScreens
             }
             throw new XunitException($"Journey step {name} failed at {page.Url} — {saved}{Environment.NewLine}{e}");
         }
+        log($"{name}: {watch.ElapsedMilliseconds} ms");
         if (!screenshot) return;
         var bytes = await page.ScreenshotAsync(new() { Path = Path.Combine(OutputDir, name + ".png") });
         if (_sourceDir is not null)

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 
 namespace Cimef.Site.Tests.Browser;
 
@@ -21,12 +22,13 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
 
     private readonly KestrelFactory _factory;
     private readonly ChromiumFixture _chromium;
-    private readonly JourneyScreens _screens = new();
+    private readonly JourneyScreens _screens;
 
-    public JourneyTests(KestrelFactory factory, ChromiumFixture chromium)
+    public JourneyTests(KestrelFactory factory, ChromiumFixture chromium, ITestOutputHelper output)
     {
         _factory = factory;
         _chromium = chromium;
+        _screens = new JourneyScreens(output.WriteLine);
         factory.Settings["Portal:LoginRequestsPerMinutePerIp"] = "100000";
         factory.Settings["Portal:MaxLoginFailuresPerIp"] = "100000";
     }
@@ -127,6 +129,7 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
             await doctorPage.GotoAsync("/Reports");
             await doctorPage.GetByLabel("Rechercher un patient").FillAsync("Aminata");
             await doctorPage.GetByRole(AriaRole.Button, new() { Name = "Rechercher" }).ClickAsync();
+            await doctorPage.WaitForURLAsync("**/Reports?q=Aminata");
             await doctorPage.GetByRole(AriaRole.Link, new() { Name = PatientName }).ClickAsync();
             await doctorPage.WaitForURLAsync($"**/Reports?patientId={patientId}");
             await doctorPage.GetByLabel("Facture / examen").SelectOptionAsync(invoiceId.ToString());
