@@ -19,9 +19,15 @@ public sealed class JourneyScreens(Action<string> log)
         ? Path.Combine(Path.GetDirectoryName(SourceFile())!, "screenshots")
         : null;
 
-    public async Task StepAsync(string name, IPage page, Func<Task> step, bool screenshot = true)
+    /// <summary>Starts a run: the previous run's pictures (and failures) go away.</summary>
+    public void Reset()
     {
         Directory.CreateDirectory(OutputDir);
+        foreach (var old in Directory.EnumerateFiles(OutputDir, "*.png")) File.Delete(old);
+    }
+
+    public async Task StepAsync(string name, IPage page, Func<Task> step, bool screenshot = true)
+    {
         var watch = Stopwatch.StartNew();
         try
         {

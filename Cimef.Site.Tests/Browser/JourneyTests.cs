@@ -36,6 +36,7 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
     [Fact]
     public async Task Admin_staff_patient_invoice_payment_report_phone_download_second_invoice_deactivation()
     {
+        _screens.Reset();
         var address = _factory.Address;
         await _factory.CreateStaffAsync("admin@cimef.test", Roles.Admin); // the CLI/config bootstrap path
 
