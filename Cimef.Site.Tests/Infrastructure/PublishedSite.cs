@@ -42,8 +42,15 @@ public sealed class PublishedSite : IAsyncDisposable
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            if (line is null) return;
+            log.Enqueue(line);
+            while (log.Count > 40) log.TryDequeue(out _);
+        }
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var http = new HttpClient();
@@ -55,7 +62,7 @@ public sealed class PublishedSite : IAsyncDisposable
                 if ((await http.GetAsync(address + "/healthz")).IsSuccessStatusCode) return new PublishedSite(process, address);
             }
             catch (HttpRequestException) { }
-            if (process.HasExited) throw new InvalidOperationException($"The published site exited with code {process.ExitCode}.");
+            if (process.HasExited) throw new InvalidOperationException($"The published site exited with code {process.ExitCode}:\n{string.Join("\n", log)}");
             await Task.Delay(200); // polling a child process start-up: real time, not test time
         }
         process.Kill(entireProcessTree: true);
