@@ -222,7 +222,16 @@ app.MapBillingApis(); // front desk and billing (issue 3)
 app.MapReportsApi();
 app.MapPortalApi(); // Patient portal JSON API (issue 4)
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (OptionsValidationException e)
+{
+    // A wrong setting stops the start with a readable message, not a stack trace.
+    Console.Error.WriteLine("Configuration invalide : " + string.Join(" ", e.Failures));
+    return 3;
+}
 return 0;
 
 OptionsBuilder<T> AddOptions<T>(string section) where T : class =>

@@ -37,7 +37,7 @@ public class LoadBench : IDisposable
     {
         var credentials = await CreatePatientsAsync();
         // The per-IP login flood cap is meant for the internet; every simulated patient comes from 127.0.0.1 here.
-        await using var site = await PublishedSite.StartAsync(_data, new Dictionary<string, string> { ["Portal__LoginRequestsPerMinutePerIp"] = "1000000" });
+        await using var site = await PublishedSite.StartAsync(_data, new Dictionary<string, string> { ["Portal__LoginRequestsPerMinutePerIp"] = "100000" });
 
         var load = await RunAsync(site, credentials, TimeSpan.FromSeconds(60), maxIterations: 200_000);
         var ws = site.WorkingSet() / 1048576.0;
