@@ -82,6 +82,63 @@ public class KilledServerTests : IDisposable
     }
 
     [Fact]
+    public async Task Killed_while_the_report_file_is_written_leaves_either_nothing_or_a_complete_report()
+    {
+        var (invoiceNumber, token) = await PrepareAsync(async f =>
+        {
+            var s = await PatientWithInvoiceAsync(f, InvoiceStatus.Paid);
+            return (s.InvoiceNumber, await ApiTokenAsync(f, Roles.Doctor));
+        });
+        await using var server = await SiteServer.StartAsync(Data);
+        // The server files reports under its own clock's yyyy/MM: watch that folder for the store's temp file.
+        var now = DateTime.UtcNow;
+        var month = Path.Combine(Data, "reports", now.ToString("yyyy"), now.ToString("MM"));
+        Directory.CreateDirectory(month);
+        var killed = false;
+        using var watcher = new FileSystemWatcher(month, ReportStore.TempPrefix + "*");
+        watcher.Created += (_, _) =>
+        {
+            server.Kill();
+            killed = true;
+        };
+        watcher.EnableRaisingEvents = true;
+
+        using var http = new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var file = new byte[16 * 1024 * 1024];
+        Random.Shared.NextBytes(file);
+        PdfBytes.CopyTo(file, 0);
+        try
+        {
+            await http.PostAsync("/api/reports/", Multipart(new("invoice_number", invoiceNumber), new("title", "IRM"), new("file", FileName: "irm.pdf", Bytes: file)));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            // expected: the server died under the request
+        }
+        await server.KillAsync();
+        Assert.True(killed, "the store never started writing the file");
+
+        Assert.Equal("ok", Sqlite.IntegrityCheck(Database));
+        // Either the commit happened before the kill (row + complete file) or nothing is visible at all.
+        var rows = Rows("SELECT StoredFileName, Sha256 FROM PatientReports");
+        Assert.True(rows.Count <= 1);
+        foreach (var (stored, sha) in rows)
+        {
+            var path = Path.Combine(Data, "reports", stored);
+            Assert.True(File.Exists(path), $"report row points to a missing file {stored}");
+            Assert.Equal(sha, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(path))));
+        }
+        var visible = ReportFiles().Where(f => !Path.GetFileName(f).StartsWith(ReportStore.TempPrefix)).ToList();
+        Assert.Equal(rows.Count, visible.Count);
+        SqliteConnection.ClearAllPools();
+
+        var check = await SiteProcess.RunAsync(Data, "check");
+        Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
+        Assert.DoesNotContain(ReportFiles(), f => Path.GetFileName(f).StartsWith(ReportStore.TempPrefix));
+    }
+
+    [Fact]
     public async Task Killed_during_concurrent_payments_loses_no_committed_payment_and_keeps_invoices_consistent()
     {
         const int invoiceTotal = 40_000, amount = 1_000;
@@ -164,11 +221,28 @@ public class KilledServerTests : IDisposable
 
     private object ScalarObject(string sql)
     {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
+        using var connection = ReadOnly();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return command.ExecuteScalar()!;
+    }
+
+    private List<(string, string)> Rows(string sql)
+    {
+        using var connection = ReadOnly();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<(string, string)>();
+        while (reader.Read()) rows.Add((reader.GetString(0), reader.GetString(1)));
+        return rows;
+    }
+
+    private SqliteConnection ReadOnly()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
     }
 
     private IEnumerable<string> ReportFiles()

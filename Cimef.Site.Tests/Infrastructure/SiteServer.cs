@@ -55,9 +55,14 @@ public sealed class SiteServer : IAsyncDisposable
     }
 
     /// <summary>SIGKILL (no shutdown, no flush, no finally blocks): what a power cut or the OOM killer does to the server.</summary>
-    public async Task KillAsync()
+    public void Kill()
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+    }
+
+    public async Task KillAsync()
+    {
+        Kill();
         await _process.WaitForExitAsync();
     }
 
