@@ -106,7 +106,7 @@ public class KilledServerTests(ITestOutputHelper output) : IDisposable
 
         using var http = new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var file = new byte[16 * 1024 * 1024];
+        var file = new byte[4 * 1024 * 1024];
         Random.Shared.NextBytes(file);
         PdfBytes.CopyTo(file, 0);
         try
@@ -204,7 +204,7 @@ public class KilledServerTests(ITestOutputHelper output) : IDisposable
             }
         }
 
-        var workers = Enumerable.Range(0, 12).Select(_ => Task.Run(PayLoop)).ToList();
+        var workers = Enumerable.Range(0, 8).Select(_ => Task.Run(PayLoop)).ToList();
         await enough.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await server.KillAsync();
         await stop.CancelAsync();
