@@ -60,6 +60,7 @@ public static class ReportsApi
             ReportPublisher.Outcome.Published or ReportPublisher.Outcome.StoredInactive =>
                 Results.Json(ToJson(result.Report!, result.Invoice!.Number), statusCode: StatusCodes.Status201Created),
             ReportPublisher.Outcome.Conflict => Error(409, result.Message),
+            ReportPublisher.Outcome.StorageFailed => Error(503, result.Message),
             _ => Error(400, result.Message),
         };
     }

@@ -13,9 +13,13 @@ namespace Cimef.Site.Storage;
 /// linked to that access (sent or paid), then commit the row, its audit entry and — when validated —
 /// the "results available" notification in one SaveChanges. If the commit fails the file is deleted.
 /// </summary>
-public sealed class ReportPublisher(CimefDb db, ReportStore store, TimeProvider time)
+public sealed class ReportPublisher(CimefDb db, ReportStore store, TimeProvider time, ILogger<ReportPublisher> log)
 {
-    public enum Outcome { Published, StoredInactive, Invalid, Conflict }
+    /// <summary>StorageFailed: the file could not be written (disk full, folder not writable); nothing was saved.</summary>
+    public enum Outcome { Published, StoredInactive, Invalid, Conflict, StorageFailed }
+
+    public const string DiskFull = "Espace disque insuffisant sur le serveur : le rapport n'a pas été enregistré. Prévenez l'administrateur puis réessayez.";
+    public const string FolderUnwritable = "Le dossier des rapports n'est pas accessible en écriture : le rapport n'a pas été enregistré. Prévenez l'administrateur puis réessayez.";
 
     public sealed record Validation(bool Ok, PatientAccess? Access, Invoice? Invoice, string Message);
 
@@ -65,7 +69,18 @@ public sealed class ReportPublisher(CimefDb db, ReportStore store, TimeProvider 
         var invoice = validation.Invoice ?? chosen;
         if (invoice is null) return new(Outcome.Conflict, validation.Message);
 
-        var stored = await store.SaveAsync(content, check.Type.Extension, ct);
+        ReportStore.StoredFile stored;
+        try
+        {
+            stored = await store.SaveAsync(content, check.Type.Extension, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // ReportStore has already removed its temp file; nothing else was written.
+            var full = IsDiskFull(e);
+            log.LogError(e, "Report file could not be stored ({Reason}).", full ? "disk full" : "reports folder not writable");
+            return new(Outcome.StorageFailed, full ? DiskFull : FolderUnwritable);
+        }
         var now = time.GetUtcNow().UtcDateTime;
         var report = new PatientReport
         {
@@ -102,6 +117,9 @@ public sealed class ReportPublisher(CimefDb db, ReportStore store, TimeProvider 
         return new(validation.Ok ? Outcome.Published : Outcome.StoredInactive,
             validation.Ok ? validation.Message : "Rapport enregistré mais non publié : " + validation.Message, report, invoice);
     }
+
+    /// <summary>ENOSPC (28) on Unix, ERROR_HANDLE_DISK_FULL / ERROR_DISK_FULL on Windows.</summary>
+    private static bool IsDiskFull(Exception e) => (e.HResult & 0xFFFF) is 28 or 0x27 or 0x70;
 
     /// <summary>Withdraws a report from the patient's list (the file is kept). Reason required; audited.</summary>
     public Result Withdraw(PatientReport report, string? reason, ClaimsPrincipal by)

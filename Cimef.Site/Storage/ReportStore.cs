@@ -8,7 +8,7 @@ namespace Cimef.Site.Storage;
 /// Save = temp file in the same folder, flushed to disk, renamed; the caller then commits the database row
 /// (and calls <see cref="Delete"/> if that commit fails). Leftover temp files are removed at start.
 /// </summary>
-public sealed class ReportStore(IOptions<StorageOptions> storage, TimeProvider time)
+public class ReportStore(IOptions<StorageOptions> storage, TimeProvider time)
 {
     public const string TempPrefix = ".upload-";
     private string Root => storage.Value.ReportsDirectory;
@@ -27,7 +27,7 @@ public sealed class ReportStore(IOptions<StorageOptions> storage, TimeProvider t
         {
             long size;
             byte[] hash;
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+            await using (var file = CreateTempFile(temp))
             using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             {
                 var buffer = new byte[81920];
@@ -51,6 +51,10 @@ public sealed class ReportStore(IOptions<StorageOptions> storage, TimeProvider t
             throw;
         }
     }
+
+    /// <summary>Opens a new temp file for writing (overridden by the fault tests to simulate a full disk where no tmpfs can be mounted).</summary>
+    protected virtual FileStream CreateTempFile(string path) =>
+        new(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
 
     /// <summary>Absolute path of a stored file; refuses anything that would leave the reports folder.</summary>
     public string FullPath(string storedFileName)
