@@ -124,6 +124,13 @@ public class CliTests : IDisposable
 
         await File.WriteAllBytesAsync(file, original);
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "check")).ExitCode);
+
+        // A file no row points to (left by a kill between rename and commit) is listed, not an error.
+        await File.WriteAllBytesAsync(Path.Combine(Data, "reports", "orphan.pdf"), original);
+        var orphan = await SiteProcess.RunAsync(Data, "check");
+        Assert.Equal(0, orphan.ExitCode);
+        Assert.Contains("Fichiers sans rapport associé (sans danger, à examiner) : 1", orphan.Stdout);
+        Assert.Contains("orphan.pdf", orphan.Stdout);
     }
 
     private string Counts()
