@@ -79,15 +79,31 @@ public sealed class SqlitePragmaInterceptor : DbConnectionInterceptor
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        if (FirstOpen(connection)) Sqlite.ApplyPragmas(connection);
+        if (!FirstOpen(connection)) return;
+        try { Sqlite.ApplyPragmas(connection); }
+        catch { Forget(connection); throw; }
     }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
         if (!FirstOpen(connection)) return;
-        await using var cmd = connection.CreateCommand();
-        cmd.CommandText = $"PRAGMA busy_timeout={Sqlite.BusyTimeoutMs}; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = $"PRAGMA busy_timeout={Sqlite.BusyTimeoutMs}; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch
+        {
+            Forget(connection);
+            throw;
+        }
+    }
+
+    /// <summary>A connection whose pragmas failed is set up again on its next open.</summary>
+    private static void Forget(DbConnection connection)
+    {
+        if (connection is SqliteConnection { Handle: { } handle }) Initialised.Remove(handle);
     }
 
     /// <summary>True the first time this physical connection (the native handle a pooled connection reuses) is seen.</summary>
