@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Dapper;
 using Htmx;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
@@ -76,18 +77,24 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         if (token.Length is < 20 or > 100) return null;
         var hash = Hash(token);
         var now = time.GetUtcNow().UtcDateTime;
-        // One connection for the whole request (EF would otherwise open and close it around every query).
+        var idle = TimeSpan.FromMinutes(options.Value.SessionTimeoutMinutes);
+        // One connection for the whole request (EF would otherwise open and close it around every query), and one
+        // Dapper read on it: this runs on every patient request, so the validity rules are conditions of the query.
         await db.Database.OpenConnectionAsync(ct);
-        var row = await db.PatientSessions.AsNoTracking()
-            .Where(s => s.TokenHash == hash && s.EndedAt == null)
-            .Select(s => new { s.Id, s.PatientAccessId, s.PatientAccess.PatientId, s.PatientAccess.IsActive, s.LastSeenAt, s.ExpiresAt })
-            .SingleOrDefaultAsync(ct);
-        if (row is null || !row.IsActive || now >= row.ExpiresAt
-            || now - row.LastSeenAt > TimeSpan.FromMinutes(options.Value.SessionTimeoutMinutes))
-            return null;
-        if (now - row.LastSeenAt >= TimeSpan.FromMinutes(1))
-            await db.PatientSessions.Where(s => s.Id == row.Id).ExecuteUpdateAsync(u => u.SetProperty(s => s.LastSeenAt, now), ct);
-        return (row.Id, row.PatientAccessId, row.PatientId);
+        var row = await db.Database.GetDbConnection().QueryFirstOrDefaultAsync<(long Id, long AccessId, long PatientId, long Slide)>(
+            new CommandDefinition("""
+                SELECT s."Id", s."PatientAccessId", a."PatientId", CASE WHEN s."LastSeenAt" <= @slideBefore THEN 1 ELSE 0 END
+                FROM "PatientSessions" s JOIN "PatientAccesses" a ON a."Id" = s."PatientAccessId"
+                WHERE s."TokenHash" = @hash AND s."EndedAt" IS NULL AND a."IsActive" = @active
+                  AND s."ExpiresAt" > @now AND s."LastSeenAt" >= @idleSince
+                """,
+                new { hash, active = true, now, idleSince = now - idle, slideBefore = now - TimeSpan.FromMinutes(1) },
+                cancellationToken: ct));
+        if (row.Id == 0) return null;
+        var sessionId = (int)row.Id;
+        if (row.Slide == 1)
+            await db.PatientSessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u => u.SetProperty(s => s.LastSeenAt, now), ct);
+        return (sessionId, (int)row.AccessId, (int)row.PatientId);
     }
 }
 

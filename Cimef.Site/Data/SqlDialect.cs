@@ -12,4 +12,18 @@ public static class SqlDialect
 
     /// <summary>The larger of two values (SQLite's two-argument max(); GREATEST elsewhere).</summary>
     public static string Greatest(string a, string b) => $"max({a}, {b})";
+
+    /// <summary>
+    /// Patients whose SearchName contains <paramref name="parameter"/> (a value made by <see cref="NameIndexPhrase"/>), answered
+    /// by the trigram full-text index "PatientNameIndex" (SQLite FTS5, created and kept in sync by triggers in the
+    /// PatientSearchIndex migration; a pg_trgm GIN index would play that part on PostgreSQL). Only for terms of 3 characters or more.
+    /// </summary>
+    public static string PatientIdsWithNameContaining(string parameter) =>
+        $"""SELECT rowid FROM "PatientNameIndex" WHERE "PatientNameIndex" MATCH {parameter}""";
+
+    /// <summary>The shortest term the trigram index can answer.</summary>
+    public const int NameIndexMinLength = 3;
+
+    /// <summary>A search-form term as one FTS5 phrase: a trigram phrase matches the substring exactly.</summary>
+    public static string NameIndexPhrase(string searchForm) => "\"" + searchForm.Replace("\"", "\"\"") + "\"";
 }

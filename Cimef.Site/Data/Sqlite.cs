@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -68,15 +69,44 @@ public static class Sqlite
     }
 }
 
+/// <summary>
+/// Applies the per-connection pragmas once per physical SQLite connection: pooled connections keep them, and EF opens
+/// and closes its connection around every query, so running them on every open would cost three statements per query.
+/// </summary>
 public sealed class SqlitePragmaInterceptor : DbConnectionInterceptor
 {
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Initialised = new();
+
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
-        => Sqlite.ApplyPragmas(connection);
+    {
+        if (!FirstOpen(connection)) return;
+        try { Sqlite.ApplyPragmas(connection); }
+        catch { Forget(connection); throw; }
+    }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        await using var cmd = connection.CreateCommand();
-        cmd.CommandText = $"PRAGMA busy_timeout={Sqlite.BusyTimeoutMs}; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
+        if (!FirstOpen(connection)) return;
+        try
+        {
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = $"PRAGMA busy_timeout={Sqlite.BusyTimeoutMs}; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch
+        {
+            Forget(connection);
+            throw;
+        }
     }
+
+    /// <summary>A connection whose pragmas failed is set up again on its next open.</summary>
+    private static void Forget(DbConnection connection)
+    {
+        if (connection is SqliteConnection { Handle: { } handle }) Initialised.Remove(handle);
+    }
+
+    /// <summary>True the first time this physical connection (the native handle a pooled connection reuses) is seen.</summary>
+    private static bool FirstOpen(DbConnection connection) =>
+        connection is not SqliteConnection { Handle: { } handle } || Initialised.TryAdd(handle, Initialised);
 }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Cimef.Site.Access;
+using Cimef.Site.Data;
 using Dapper;
 
 namespace Cimef.Site.FrontDesk;
@@ -7,12 +8,16 @@ namespace Cimef.Site.FrontDesk;
 /// <summary>
 /// Staff patient search shared by /Patients and GET /api/patients/: one query string matched against the
 /// name (accent-free, contains), the phone (prefix of the international form), the access key and the
-/// invoice number. Index-friendly: phone, key and invoice number use range predicates on their indexes,
-/// the name scan walks the SearchName index in order and stops after one page.
+/// invoice number. Index-friendly: phone, key and invoice number use range predicates on their indexes.
+/// A name matched by many patients walks the SearchName index in order and stops after one page; a rare name
+/// (or one nobody has) is looked up in the trigram name index instead, so it never scans every patient.
 /// </summary>
 public static class PatientSearch
 {
     public const int PageSize = 25;
+
+    /// <summary>From this many matches on, walking the SearchName index finds a page sooner than sorting every match.</summary>
+    private const int DenseNameMatches = 500;
 
     public sealed record Row(long Id, string FullName, string Phone, string? Email, string? DateOfBirth, long? AccessActive);
 
@@ -26,7 +31,8 @@ public static class PatientSearch
         var args = new DynamicParameters();
         args.Add("take", PageSize + 1);
         args.Add("skip", (page - 1) * PageSize);
-        var where = Where(q, args, out var byPhone);
+        var nameIndex = await UseNameIndexAsync(connection, q, args, ct);
+        var where = Where(q, args, nameIndex, out var byPhone);
 
         var sql = $"""
             SELECT p."Id", p."FullName", p."Phone", p."Email", p."DateOfBirth", a."IsActive" AS "AccessActive"
@@ -41,8 +47,27 @@ public static class PatientSearch
         return new Page(rows, hasNext, page);
     }
 
+    /// <summary>
+    /// Asks the trigram index for the patients whose name contains the term when it is long enough for it, stopping at
+    /// <see cref="DenseNameMatches"/>. Fewer than that: adds them as the @nameIds list and says yes; the main query then
+    /// reads only those rows. More: says no, and the ordered walk of the SearchName index finds a page sooner.
+    /// </summary>
+    private static async Task<bool> UseNameIndexAsync(DbConnection connection, string q, DynamicParameters args, CancellationToken ct)
+    {
+        var name = Web.Text.SearchForm(q);
+        if (IsPhoneLike(q) || name.Length < SqlDialect.NameIndexMinLength) return false;
+        var ids = (await connection.QueryAsync<long>(new CommandDefinition(
+            $"{SqlDialect.PatientIdsWithNameContaining("@phrase")} LIMIT {DenseNameMatches}",
+            new { phrase = SqlDialect.NameIndexPhrase(name) }, cancellationToken: ct))).ToList();
+        if (ids.Count >= DenseNameMatches) return false;
+        args.Add("nameIds", ids);
+        return true;
+    }
+
+    private static bool IsPhoneLike(string q) => q.All(c => char.IsAsciiDigit(c) || c is ' ' or '+' or '-' or '.');
+
     /// <summary>The WHERE clause; <paramref name="byPhone"/> says the rows should come in phone order (the phone index answers it).</summary>
-    private static string Where(string q, DynamicParameters args, out bool byPhone)
+    private static string Where(string q, DynamicParameters args, bool nameIndex, out bool byPhone)
     {
         byPhone = false;
         if (q.Length == 0) return "";
@@ -57,7 +82,7 @@ public static class PatientSearch
         }
 
         var digits = new string(q.Where(char.IsAsciiDigit).ToArray());
-        var phoneLike = q.All(c => char.IsAsciiDigit(c) || c is ' ' or '+' or '-' or '.');
+        var phoneLike = IsPhoneLike(q);
         if (phoneLike && digits.Length >= 2)
         {
             // One prefix of the international form: "+221 70…", "0022170…", "22170…" and "70…" all become "+22170…".
@@ -80,7 +105,9 @@ public static class PatientSearch
 
         byPhone = phoneLike && digits.Length >= 2 && conditions.Count == 1;
         var name = Web.Text.SearchForm(q);
-        if (!phoneLike && name.Length > 0)
+        if (nameIndex)
+            conditions.Add("""p."Id" IN @nameIds""");
+        else if (!phoneLike && name.Length > 0)
         {
             args.Add("name", "%" + name.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%");
             conditions.Add("""p."SearchName" LIKE @name ESCAPE '\'""");
