@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
 using Cimef.Site.Access;
 using Cimef.Site.Cli;
@@ -72,11 +71,20 @@ public class LoadBench : IDisposable
         await Task.WhenAll(patients.Select(async p =>
         {
             var mine = new List<double>();
-            using var handler = new HttpClientHandler { UseCookies = true, CookieContainer = new CookieContainer() };
+            // The session cookie is Secure (__Host-): a phone keeps it over HTTPS; over loopback HTTP the client
+            // would drop it, so the simulated patient carries it by hand.
+            using var handler = new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false };
             using var client = new HttpClient(handler) { BaseAddress = new Uri(site.Address), Timeout = TimeSpan.FromSeconds(30) };
             while (sw.Elapsed < duration && Interlocked.Increment(ref iterations) <= maxIterations)
             {
-                var login = await Timed(mine, () => client.PostAsJsonAsync("/api/patients/portal/login/", new { access_key = p.Key, password = p.Password }));
+                client.DefaultRequestHeaders.Remove("Cookie");
+                var login = await Timed(mine, async () =>
+                {
+                    var r = await client.PostAsJsonAsync("/api/patients/portal/login/", new { access_key = p.Key, password = p.Password });
+                    if (r.Headers.TryGetValues("Set-Cookie", out var cookies))
+                        client.DefaultRequestHeaders.Add("Cookie", cookies.Select(c => c.Split(';')[0]));
+                    return r;
+                });
                 if (login == 429) { Interlocked.Increment(ref throttled); continue; }
                 var dashboard = await Timed(mine, () => client.GetAsync("/patient/dashboard"));
                 var download = await Timed(mine, () => client.GetAsync($"/api/reports/download/{p.ReportId}/"));
