@@ -34,6 +34,9 @@ public class DatabaseTests(CimefFactory factory) : IClassFixture<CimefFactory>
     public async Task Foreign_keys_are_enforced() => Assert.Equal("1", await PragmaAsync("foreign_keys"));
 
     [Fact]
+    public async Task Page_cache_per_connection_is_kept_small() => Assert.Equal("-512", await PragmaAsync("cache_size"));
+
+    [Fact]
     public async Task Busy_timeout_is_set() => Assert.Equal(Sqlite.BusyTimeoutMs.ToString(), await PragmaAsync("busy_timeout"));
 
     [Fact]
