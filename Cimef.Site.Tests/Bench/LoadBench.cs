@@ -42,7 +42,7 @@ public class LoadBench : IDisposable
         var ws = site.WorkingSet() / 1048576.0;
         BenchReport.Add("Load (published site)", "200 patients × 60 s: requests, errors (non-429)", $"{load.Requests:N0} requests ({load.Requests / load.Seconds:N0}/s), {load.Errors} errors, {load.Throttled} × 429");
         BenchReport.Add("Load (published site)", "200 patients: p50 / p99 latency", $"{load.P50:N1} ms / {load.P99:N1} ms");
-        BenchReport.Add("Load (published site)", "Server working set after load", $"{ws:N0} MB", "≤ 200 MB", ws <= 200);
+        BenchReport.Add("Load (published site)", "Server working set after load", $"{ws:N0} MB ({site.MemoryBreakdown()})", "≤ 200 MB", ws <= 200);
 
         var samples = new List<double>();
         var soak = Stopwatch.StartNew();

@@ -76,6 +76,16 @@ public sealed class PublishedSite : IAsyncDisposable
         return _process.WorkingSet64;
     }
 
+    /// <summary>On Linux, the resident memory split: anonymous (heaps), file-backed (mapped runtime and DLLs), shared (JIT double mapping).</summary>
+    public string MemoryBreakdown()
+    {
+        var status = $"/proc/{_process.Id}/status";
+        if (!File.Exists(status)) return "";
+        var rows = File.ReadAllLines(status).Where(l => l.StartsWith("RssAnon") || l.StartsWith("RssFile") || l.StartsWith("RssShmem"))
+            .Select(l => l.Split(':', 2)).ToDictionary(p => p[0], p => long.Parse(p[1].Trim().Split(' ')[0]) / 1024);
+        return $"anon {rows.GetValueOrDefault("RssAnon")} MB, files {rows.GetValueOrDefault("RssFile")} MB, shared {rows.GetValueOrDefault("RssShmem")} MB";
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
