@@ -36,7 +36,7 @@ public class LoadBench : IDisposable
     {
         var credentials = await CreatePatientsAsync();
         // The per-IP login flood cap is meant for the internet; every simulated patient comes from 127.0.0.1 here.
-        await using var site = await PublishedSite.StartAsync(_data, new Dictionary<string, string> { ["Portal__LoginRequestsPerMinutePerIp"] = "100000" });
+        await using var site = await SiteServer.StartPublishedAsync(_data, new Dictionary<string, string> { ["Portal__LoginRequestsPerMinutePerIp"] = "100000" });
 
         var load = await RunAsync(site, credentials, TimeSpan.FromSeconds(60), maxIterations: 200_000);
         var ws = site.WorkingSet() / 1048576.0;
@@ -63,7 +63,7 @@ public class LoadBench : IDisposable
 
     private sealed record LoadResult(long Requests, long Errors, long Throttled, double Seconds, double P50, double P99);
 
-    private static async Task<LoadResult> RunAsync(PublishedSite site, IReadOnlyList<Credentials> patients, TimeSpan duration, long maxIterations)
+    private static async Task<LoadResult> RunAsync(SiteServer site, IReadOnlyList<Credentials> patients, TimeSpan duration, long maxIterations)
     {
         var latencies = new ConcurrentBag<double[]>();
         long errors = 0, throttled = 0, iterations = 0;

@@ -1,11 +1,14 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Cimef.Site.Tests.Notifications;
 
 namespace Cimef.Site.Tests.Infrastructure;
 
 /// <summary>
-/// The built Cimef.Site.dll (see <see cref="SiteProcess"/>) started as a real web server on a free loopback port,
-/// so a test can kill it with SIGKILL in the middle of a request.
+/// The site started as a real web server process on a free loopback port: either the built Cimef.Site.dll
+/// (see <see cref="SiteProcess"/>; fault tests kill it with SIGKILL mid-request) or the published, self-contained
+/// binary from `./run.ps1 publish` (<see cref="StartPublishedAsync"/>; the load bench).
 /// </summary>
 public sealed class SiteServer : IAsyncDisposable
 {
@@ -19,22 +22,56 @@ public sealed class SiteServer : IAsyncDisposable
         Address = address;
     }
 
-    public static async Task<SiteServer> StartAsync(string dataDir, IDictionary<string, string>? environment = null)
+    /// <summary>publish/&lt;rid&gt;/Cimef.Site(.exe) under the repository root.</summary>
+    public static string PublishedExecutable
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Cimef.sln"))) dir = dir.Parent;
+            var windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+            return Path.Combine(dir!.FullName, "publish", windows ? "win-x64" : "linux-x64", windows ? "Cimef.Site.exe" : "Cimef.Site");
+        }
+    }
+
+    public static Task<SiteServer> StartAsync(string dataDir, IDictionary<string, string>? environment = null)
+    {
+        var psi = new ProcessStartInfo("dotnet");
+        psi.ArgumentList.Add(SiteProcess.SiteDll);
+        return StartAsync(psi, Path.GetDirectoryName(SiteProcess.SiteDll)!, dataDir, environment);
+    }
+
+    public static Task<SiteServer> StartPublishedAsync(string dataDir, IDictionary<string, string>? environment = null)
+    {
+        if (!File.Exists(PublishedExecutable))
+            throw new FileNotFoundException("Run `./run.ps1 publish` first (the load bench runs against the published site).", PublishedExecutable);
+        return StartAsync(new ProcessStartInfo(PublishedExecutable), Path.GetDirectoryName(PublishedExecutable)!, dataDir, environment);
+    }
+
+    private static async Task<SiteServer> StartAsync(ProcessStartInfo psi, string workingDirectory, string dataDir, IDictionary<string, string>? environment)
     {
         var address = $"http://127.0.0.1:{FreePort.Next()}";
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(SiteProcess.SiteDll);
+        psi.UseShellExecute = false;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
         psi.ArgumentList.Add("--urls");
         psi.ArgumentList.Add(address);
-        psi.WorkingDirectory = Path.GetDirectoryName(SiteProcess.SiteDll)!;
+        psi.WorkingDirectory = workingDirectory;
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
         psi.Environment["Storage__DataDirectory"] = dataDir;
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var tail = new ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            if (line is null) return;
+            tail.Enqueue(line);
+            while (tail.Count > 40) tail.TryDequeue(out _);
+        }
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -47,11 +84,29 @@ public sealed class SiteServer : IAsyncDisposable
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
-            if (process.HasExited) throw new InvalidOperationException($"The site exited with code {process.ExitCode} before answering.");
+            if (process.HasExited)
+                throw new InvalidOperationException($"The site exited with code {process.ExitCode} before answering:\n{string.Join("\n", tail)}");
             await Task.Delay(100); // polling a child process start-up: real time, not test time
         }
         process.Kill(entireProcessTree: true);
         throw new TimeoutException("The site did not answer /healthz within 60 s.");
+    }
+
+    /// <summary>Working set of the server process, in bytes (fresh reading).</summary>
+    public long WorkingSet()
+    {
+        _process.Refresh();
+        return _process.WorkingSet64;
+    }
+
+    /// <summary>On Linux, the resident memory split: anonymous (heaps), file-backed (mapped runtime and DLLs), shared (JIT double mapping).</summary>
+    public string MemoryBreakdown()
+    {
+        var status = $"/proc/{_process.Id}/status";
+        if (!File.Exists(status)) return "";
+        var rows = File.ReadAllLines(status).Where(l => l.StartsWith("RssAnon") || l.StartsWith("RssFile") || l.StartsWith("RssShmem"))
+            .Select(l => l.Split(':', 2)).ToDictionary(p => p[0], p => long.Parse(p[1].Trim().Split(' ')[0]) / 1024);
+        return $"anon {rows.GetValueOrDefault("RssAnon")} MB, files {rows.GetValueOrDefault("RssFile")} MB, shared {rows.GetValueOrDefault("RssShmem")} MB";
     }
 
     /// <summary>SIGKILL (no shutdown, no flush, no finally blocks): what a power cut or the OOM killer does to the server.</summary>
