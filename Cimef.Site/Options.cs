@@ -32,6 +32,29 @@ public sealed class PortalOptions
     [Range(1, 100000)] public int MaxLoginFailuresPerIp { get; set; } = 20;
     /// <summary>Login requests per minute per IP before the rate limiter answers 429.</summary>
     [Range(1, 100000)] public int LoginRequestsPerMinutePerIp { get; set; } = 60;
+    /// <summary>Lifetime of the signed device cookie a successful login sets (OWASP device cookies).</summary>
+    [Range(1, 3650)] public int DeviceCookieDays { get; set; } = 365;
+}
+
+public sealed class AccessOptions
+{
+    public const string Section = "Access";
+    /// <summary>Staff roles allowed to hand over patient credentials (reveal, invoice PDF with the password, API).</summary>
+    public string[] CredentialRoles { get; set; } = ["Admin", "Secretary", "Accountant"];
+}
+
+public sealed class StaffOptions
+{
+    public const string Section = "Staff";
+    /// <summary>Staff sign-in submissions per minute per client address before 429.</summary>
+    [Range(1, 100000)] public int SignInRequestsPerMinutePerIp { get; set; } = 10;
+}
+
+public sealed class BackupOptions
+{
+    public const string Section = "Backup";
+    /// <summary>PEM X.509 certificate (path) whose public key encrypts backups (CMS enveloped, AES-256).</summary>
+    public string? RecipientCertificate { get; set; }
 }
 
 public sealed class ClinicOptions
@@ -112,6 +135,10 @@ public sealed class AlertsOptions
     public const string Section = "Alerts";
     [EmailAddress] public string? Email { get; set; }
     [Range(1, 600000)] public int SlowMilliseconds { get; set; } = 2000;
+    /// <summary>Credentials revealed by one staff account within an hour above which an alert fires.</summary>
+    [Range(1, 100000)] public int RevealsPerHour { get; set; } = 20;
+    /// <summary>Alerts raised per rule per hour; beyond, one digest line (« et 37 autres »).</summary>
+    [Range(1, 1000)] public int MaxPerRulePerHour { get; set; } = 10;
 }
 
 public sealed class AuditOptions
@@ -125,6 +152,8 @@ public sealed class NetworkOptions
     public const string Section = "Network";
     /// <summary>Reverse proxies whose X-Forwarded-For/Proto are trusted (IP addresses).</summary>
     public string[] KnownProxies { get; set; } = [];
+    /// <summary>IPv6 clients are counted per network of this prefix length (throttle and flood limiter).</summary>
+    [Range(32, 128)] public int Ipv6PrefixLength { get; set; } = 64;
 }
 
 public sealed class AdminOptions

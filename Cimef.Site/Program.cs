@@ -45,6 +45,9 @@ AddOptions<AlertsOptions>(AlertsOptions.Section);
 AddOptions<AuditOptions>(AuditOptions.Section);
 AddOptions<NetworkOptions>(NetworkOptions.Section);
 AddOptions<AdminOptions>(AdminOptions.Section);
+AddOptions<AccessOptions>(AccessOptions.Section);
+AddOptions<StaffOptions>(StaffOptions.Section);
+AddOptions<BackupOptions>(BackupOptions.Section);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SqlitePragmaInterceptor>();

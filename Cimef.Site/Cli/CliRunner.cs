@@ -125,6 +125,7 @@ public static class CliRunner
             Name = o["name"].Trim(),
             TokenHash = ApiTokenHandler.HashToken(token),
             CreatedAt = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime,
+            ExpiresAt = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime.AddDays(365),
         });
         await db.SaveChangesAsync();
         await stdout.WriteLineAsync("Jeton créé (il ne sera plus affiché) :");

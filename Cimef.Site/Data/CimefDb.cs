@@ -168,6 +168,7 @@ public class CimefDb(DbContextOptions<CimefDb> options) : IdentityDbContext<Staf
             e.Property(x => x.TokenHash).HasMaxLength(64);
             e.Property(x => x.Name).HasMaxLength(100);
             e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => x.ExpiresAt);
             e.HasOne(x => x.User).WithMany().OnDelete(DeleteBehavior.Cascade);
         });
 

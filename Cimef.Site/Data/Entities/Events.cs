@@ -102,6 +102,8 @@ public class ApiToken
     public string TokenHash { get; set; } = "";
     public DateTime CreatedAt { get; set; }
     public DateTime? LastUsedAt { get; set; }
+    /// <summary>After this the token is refused (401); set at creation (--days, default 365).</summary>
+    public DateTime ExpiresAt { get; set; }
     public DateTime? RevokedAt { get; set; }
 }
 

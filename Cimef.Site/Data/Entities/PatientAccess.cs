@@ -21,6 +21,24 @@ public class PatientAccess
     public string? RegeneratedBy { get; set; }
     public DateTime? DeactivatedAt { get; set; }
     public string? DeactivatedBy { get; set; }
+    /// <summary>Why it was closed: see <see cref="DeactivationReasons"/>; "compromised" is not reopened by an invoice.</summary>
+    public string? DeactivationReason { get; set; }
 
     public List<PatientReport> Reports { get; set; } = [];
+}
+
+public static class DeactivationReasons
+{
+    public const string PatientRequest = "patient_request";
+    public const string Compromised = "compromised";
+    public const string Other = "other";
+
+    public static readonly string[] All = [PatientRequest, Compromised, Other];
+
+    public static string French(string? reason) => reason switch
+    {
+        PatientRequest => "Demande du patient",
+        Compromised => "Identifiants compromis",
+        _ => "Autre",
+    };
 }

@@ -122,6 +122,9 @@ namespace Cimef.Site.Data.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("LastUsedAt")
                         .HasColumnType("TEXT");
 
@@ -143,6 +146,8 @@ namespace Cimef.Site.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
@@ -519,6 +524,9 @@ namespace Cimef.Site.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("DeactivatedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeactivationReason")
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("IsActive")
