@@ -30,7 +30,7 @@ public class DashboardTests : IClassFixture<CimefFactory>
         Assert.Contains("no-store", response.Headers.CacheControl!.ToString());
         var html = await response.TextAsync();
         Assert.Contains("Mame Diarra Bousso", html);
-        Assert.Contains(Cimef.Site.FrontDesk.PhoneNumbers.Display(p.Phone), html);
+        Assert.Contains(Cimef.Site.FrontDesk.Phones.Display(p.Phone), html);
         Assert.Contains("Accès permanent", html);
         Assert.Contains("<dt>Connexions</dt><dd>1</dd>", html);
         Assert.Contains("25/11/2026 09:", html); // last connection (Dakar = UTC)

@@ -19,7 +19,7 @@ public static class PatientRules
 
         string? normalizedPhone = null;
         if (string.IsNullOrWhiteSpace(phone)) errors["phone"] = ["Le téléphone est obligatoire."];
-        else if ((normalizedPhone = PhoneNumbers.Normalize(phone)) is null) errors["phone"] = [PhoneNumbers.Invalid];
+        else if ((normalizedPhone = Phones.Normalize(phone)) is null) errors["phone"] = [Phones.Invalid];
 
         var mail = string.IsNullOrWhiteSpace(email) ? null : email.Trim();
         if (mail is not null && (mail.Length > 254 || !new EmailAddressAttribute().IsValid(mail) || !mail.Contains('.', StringComparison.Ordinal)))

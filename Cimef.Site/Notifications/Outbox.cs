@@ -14,7 +14,8 @@ public static class Outbox
         var queued = new List<OutboxMessage>(2);
         if (!string.IsNullOrWhiteSpace(patient.Email))
             queued.Add(New(OutboxChannel.Email, patient.Email));
-        if (!string.IsNullOrWhiteSpace(patient.Phone))
+        // A fixed line would swallow the SMS silently; the patient form already told the secretary.
+        if (!string.IsNullOrWhiteSpace(patient.Phone) && FrontDesk.Phones.CanReceiveSms(patient.Phone))
             queued.Add(New(OutboxChannel.Sms, patient.Phone));
         db.OutboxMessages.AddRange(queued);
         return queued;

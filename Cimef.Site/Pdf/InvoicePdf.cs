@@ -131,7 +131,7 @@ public static class InvoicePdf
         y += 14;
         g.DrawString(m.Patient.FullName, normal, ink, left, y);
         y += 13;
-        var details = PhoneNumbers.Display(m.Patient.Phone) + (m.Patient.DateOfBirth is DateOnly d ? " · né(e) le " + Fr.Date(d) : "");
+        var details = Phones.Display(m.Patient.Phone) + (m.Patient.DateOfBirth is DateOnly d ? " · né(e) le " + Fr.Date(d) : "");
         g.DrawString(details, normal, grey, left, y);
         Right(g, "Statut : " + StatusFrench(inv.Status), bold, ink, right, y - 13);
 

@@ -43,7 +43,8 @@ public class CreateModel(CimefDb db, TimeProvider time) : PageModel, IPatientFor
             duplicates.Count > 0 ? $"doublon confirmé (patients {string.Join(", ", duplicates.Select(d => d.Id))})" : null);
         await db.SaveChangesAsync();
         await tx.CommitAsync();
-        TempData["StatusMessage"] = $"Patient {patient.FullName} enregistré.";
+        TempData["StatusMessage"] = $"Patient {patient.FullName} enregistré."
+            + (Phones.CanReceiveSms(patient.Phone) ? "" : " " + Phones.NoSms);
         return this.RedirectOrHx($"/Patients/Details/{patient.Id}");
     }
 }

@@ -50,7 +50,8 @@ public class EditModel(CimefDb db, TimeProvider time) : PageModel, IPatientFormP
             Audit.Staff(db, User, now, "patient.update", "Patient", patient.Id, "modifié : " + string.Join(", ", changed));
             await db.SaveChangesAsync();
         }
-        TempData["StatusMessage"] = changed.Count > 0 ? $"Patient {patient.FullName} mis à jour." : "Aucune modification.";
+        TempData["StatusMessage"] = (changed.Count > 0 ? $"Patient {patient.FullName} mis à jour." : "Aucune modification.")
+            + (Phones.CanReceiveSms(patient.Phone) ? "" : " " + Phones.NoSms);
         return this.RedirectOrHx($"/Patients/Details/{patient.Id}");
     }
 }
