@@ -64,6 +64,7 @@ builder.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.Ke
 
 builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
+builder.Services.AddScoped<CredentialHandover>();
 builder.Services.AddSingleton<ReportStore>();
 builder.Services.AddBilling(); // front desk and billing (issue 3)
 
@@ -115,6 +116,8 @@ builder.Services.ConfigureApplicationCookie(o =>
 builder.Services.AddAuthentication()
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiTokenHandler>(AuthSchemes.ApiToken, null);
 builder.Services.AddAuthorization(Policies.Add);
+builder.Services.AddOptions<Microsoft.AspNetCore.Authorization.AuthorizationOptions>()
+    .Configure<IOptions<AccessOptions>>((o, access) => Policies.AddCredentials(o, access.Value));
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ForbiddenAudit>();
 
 builder.Services.AddRazorPages(o =>
