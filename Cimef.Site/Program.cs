@@ -45,7 +45,9 @@ AddOptions<AlertsOptions>(AlertsOptions.Section);
 AddOptions<AuditOptions>(AuditOptions.Section);
 AddOptions<NetworkOptions>(NetworkOptions.Section);
 AddOptions<AdminOptions>(AdminOptions.Section);
-AddOptions<AccessOptions>(AccessOptions.Section);
+// The binder appends configured array items to the defaults; a configured role list replaces them instead.
+AddOptions<AccessOptions>(AccessOptions.Section).PostConfigure(o =>
+    o.CredentialRoles = builder.Configuration.GetSection(AccessOptions.Section + ":" + nameof(AccessOptions.CredentialRoles)).Get<string[]>() ?? o.CredentialRoles);
 AddOptions<StaffOptions>(StaffOptions.Section);
 AddOptions<BackupOptions>(BackupOptions.Section);
 

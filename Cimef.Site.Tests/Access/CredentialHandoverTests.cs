@@ -177,8 +177,7 @@ public class CredentialRolesWithoutAccountantTests : IClassFixture<CredentialRol
     [Fact]
     public async Task A_role_with_access_management_but_not_the_permission_gets_no_password_from_page_or_api()
     {
-        var factory = new RestrictedFactory();
-        using var _ = factory;
+        using var factory = new RestrictedFactory();
         var admin = await factory.StaffClientAsync(Roles.Admin);
         var secretary = await factory.StaffClientAsync(Roles.Secretary);
         var (_, patientId, accessId) = await Handover.SentInvoiceAsync(secretary, "Secrétaire Sans Mot");

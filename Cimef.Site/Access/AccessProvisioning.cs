@@ -78,7 +78,7 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
     }
 
     /// <summary>Closes the access with a reason (<see cref="DeactivationReasons"/>); on a closed one, updates the reason.</summary>
-    public async Task DeactivateAsync(PatientAccess access, string reason, ClaimsPrincipal? by, CancellationToken ct = default)
+    public async Task DeactivateAsync(PatientAccess access, ClaimsPrincipal? by, string reason = DeactivationReasons.Other, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
         if (access.IsActive)

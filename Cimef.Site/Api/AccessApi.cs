@@ -111,7 +111,7 @@ public static class AccessApi
             if (body.IsActive is true && !access.IsActive)
                 regenerated = await provisioning.ActivateAsync(access, body.Regenerate is true, user, ct);
             else if (body.IsActive is false)
-                await provisioning.DeactivateAsync(access, reason, user, ct);
+                await provisioning.DeactivateAsync(access, user, reason, ct);
             if (body.Regenerate is true && !regenerated)
             {
                 await provisioning.RegenerateAsync(access, user, ct);

@@ -79,7 +79,7 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, Credentia
             TempData["StatusMessage"] = "Erreur : motif de désactivation inconnu.";
             return this.RedirectOrHx($"/Access/Details/{Id}");
         }
-        await provisioning.DeactivateAsync(Access, reason, User);
+        await provisioning.DeactivateAsync(Access, User, reason);
         await db.SaveChangesAsync();
         TempData["StatusMessage"] = $"Accès désactivé ({DeactivationReasons.French(reason)}) : les sessions du patient sont fermées.";
         return this.RedirectOrHx($"/Access/Details/{Id}");

@@ -44,7 +44,7 @@ public class IndexModel(CimefDb db, AccessProvisioning provisioning, TimeProvide
             foreach (var a in accesses)
             {
                 if (activate) await provisioning.ActivateAsync(a, regenerate: false, User);
-                else await provisioning.DeactivateAsync(a, DeactivationReasons.Other, User);
+                else await provisioning.DeactivateAsync(a, User, DeactivationReasons.Other);
             }
             await db.SaveChangesAsync();
             await tx.CommitAsync();
