@@ -100,7 +100,7 @@ public class CompromisedAccessTests(CimefFactory factory) : IClassFixture<CimefF
         Assert.Null((await AccessAsync(accessId)).DeactivationReason);
         Assert.Equal(HttpStatusCode.Unauthorized, await LoginAsync(oldKey, oldPassword));
         Assert.Equal(HttpStatusCode.OK, await LoginAsync(newKey, newPassword));
-        Assert.Equal(messages + 1, await CredentialMessagesAsync(patientId));
+        Assert.True(await CredentialMessagesAsync(patientId) > messages);
         // The invoice's PDF now carries the new credentials.
         Assert.Contains(newPassword, await Handover.PdfTextAsync(await secretary.GetAsync($"/api/invoices/{invoiceId}/pdf/")));
     }
