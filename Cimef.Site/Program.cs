@@ -45,7 +45,9 @@ AddOptions<AlertsOptions>(AlertsOptions.Section);
 AddOptions<AuditOptions>(AuditOptions.Section);
 AddOptions<NetworkOptions>(NetworkOptions.Section);
 AddOptions<AdminOptions>(AdminOptions.Section);
-AddOptions<AccessOptions>(AccessOptions.Section);
+// The binder appends configured array items to the defaults; a configured role list replaces them instead.
+AddOptions<AccessOptions>(AccessOptions.Section).PostConfigure(o =>
+    o.CredentialRoles = builder.Configuration.GetSection(AccessOptions.Section + ":" + nameof(AccessOptions.CredentialRoles)).Get<string[]>() ?? o.CredentialRoles);
 AddOptions<StaffOptions>(StaffOptions.Section);
 AddOptions<BackupOptions>(BackupOptions.Section);
 
@@ -64,6 +66,7 @@ builder.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.Ke
 
 builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
+builder.Services.AddScoped<CredentialHandover>();
 builder.Services.AddSingleton<ReportStore>();
 builder.Services.AddBilling(); // front desk and billing (issue 3)
 
@@ -115,6 +118,8 @@ builder.Services.ConfigureApplicationCookie(o =>
 builder.Services.AddAuthentication()
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiTokenHandler>(AuthSchemes.ApiToken, null);
 builder.Services.AddAuthorization(Policies.Add);
+builder.Services.AddOptions<Microsoft.AspNetCore.Authorization.AuthorizationOptions>()
+    .Configure<IOptions<AccessOptions>>((o, access) => Policies.AddCredentials(o, access.Value));
 builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ForbiddenAudit>();
 
 builder.Services.AddRazorPages(o =>

@@ -13,7 +13,7 @@ public static class AccessList
     public const int PageSize = 50;
 
     public sealed record Row(int Id, int PatientId, string FullName, string Phone, string AccessKey, bool IsActive,
-        int AccessCount, DateTime? LastAccess, DateTime CreatedAt, int FailedAttempts)
+        int AccessCount, DateTime? LastAccess, DateTime CreatedAt, int FailedAttempts, string? DeactivationReason)
     {
         public bool Locked(int maxAttempts) => FailedAttempts >= maxAttempts;
 
@@ -21,7 +21,7 @@ public static class AccessList
     }
 
     private sealed record Raw(long Id, long PatientId, string FullName, string Phone, string AccessKey, long IsActive,
-        long AccessCount, string? LastAccess, string CreatedAt, long FailedAttempts);
+        long AccessCount, string? LastAccess, string CreatedAt, long FailedAttempts, string? DeactivationReason);
 
     public static async Task<(IReadOnlyList<Row> Rows, bool HasNext)> RunAsync(DbConnection connection, string? query, string? status,
         int page, DateTime windowStart, int maxAttempts, CancellationToken ct = default)
@@ -54,7 +54,8 @@ public static class AccessList
         var sql = $"""
             SELECT a."Id", a."PatientId", p."FullName", p."Phone", a."AccessKey", a."IsActive", a."AccessCount",
                    a."LastAccess", a."CreatedAt",
-                   (SELECT COUNT(*) FROM "LoginFailures" lf WHERE lf."Key" = a."AccessKey" AND lf."At" >= @since) AS "FailedAttempts"
+                   (SELECT COUNT(*) FROM "LoginFailures" lf WHERE lf."Key" = a."AccessKey" AND lf."At" >= @since) AS "FailedAttempts",
+                   a."DeactivationReason"
             FROM "PatientAccesses" a
             JOIN "Patients" p ON p."Id" = a."PatientId"
             LEFT JOIN (SELECT lf."Key", COUNT(*) AS n FROM "LoginFailures" lf WHERE lf."At" >= @since
@@ -65,7 +66,7 @@ public static class AccessList
             """;
         var raw = (await connection.QueryAsync<Raw>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
         var rows = raw.Take(PageSize).Select(r => new Row((int)r.Id, (int)r.PatientId, r.FullName, r.Phone, r.AccessKey, r.IsActive != 0,
-            (int)r.AccessCount, r.LastAccess is null ? null : Utc(r.LastAccess), Utc(r.CreatedAt), (int)r.FailedAttempts)).ToList();
+            (int)r.AccessCount, r.LastAccess is null ? null : Utc(r.LastAccess), Utc(r.CreatedAt), (int)r.FailedAttempts, r.DeactivationReason)).ToList();
         return (rows, raw.Count > PageSize);
     }
 

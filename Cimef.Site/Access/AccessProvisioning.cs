@@ -10,7 +10,8 @@ namespace Cimef.Site.Access;
 /// <summary>
 /// The spec's rule: when an invoice becomes sent or paid and has no access, get-or-create the patient's
 /// single permanent PatientAccess (reactivating it if needed, reusing its credentials), link it to the
-/// invoice and queue the credentials notification. Changes are added to the caller's unit of work.
+/// invoice and queue the credentials notification — unless the access was closed as compromised, which only
+/// staff reopen, always with new credentials. Changes are added to the caller's unit of work.
 /// </summary>
 public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector, TimeProvider time)
 {
@@ -21,12 +22,20 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
 
         var (access, _) = await GetOrCreateAsync(invoice.PatientId, by, ct);
         invoice.PatientAccess = access;
+        // An access closed as compromised stays closed: the invoice is linked to it, but no credentials go out.
+        if (!access.IsActive) return access;
         var patient = invoice.Patient ?? await db.Patients.SingleAsync(p => p.Id == invoice.PatientId, ct);
         Outbox.Queue(db, OutboxKind.Credentials, patient, access, null, time.GetUtcNow().UtcDateTime);
         return access;
     }
 
-    /// <summary>Returns the patient's access, creating it (new credentials) or reactivating it (same credentials).</summary>
+    public static bool IsCompromised(PatientAccess access) =>
+        !access.IsActive && access.DeactivationReason == DeactivationReasons.Compromised;
+
+    /// <summary>
+    /// Returns the patient's access, creating it (new credentials) or reactivating it (same credentials) — except
+    /// an access closed as compromised, returned still closed: only staff reopen it, with new credentials.
+    /// </summary>
     public async Task<(PatientAccess Access, bool Created)> GetOrCreateAsync(int patientId, ClaimsPrincipal? by, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -34,11 +43,9 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
                      ?? await db.PatientAccesses.SingleOrDefaultAsync(a => a.PatientId == patientId, ct);
         if (access is not null)
         {
-            if (!access.IsActive)
+            if (!access.IsActive && !IsCompromised(access))
             {
-                access.IsActive = true;
-                access.DeactivatedAt = null;
-                access.DeactivatedBy = null;
+                Reopen(access);
                 Audit.Staff(db, by, now, "access.reactivate", "PatientAccess", access.Id == 0 ? null : access.Id, $"patient {patientId}");
             }
             return (access, false);
@@ -70,14 +77,49 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
         Audit.Staff(db, by, now, "access.regenerate", "PatientAccess", access.Id, $"nouvelle clé …{CredentialGenerator.Suffix(access.AccessKey)}");
     }
 
-    public async Task DeactivateAsync(PatientAccess access, ClaimsPrincipal? by, CancellationToken ct = default)
+    /// <summary>Closes the access with a reason (<see cref="DeactivationReasons"/>); on a closed one, updates the reason.</summary>
+    public async Task DeactivateAsync(PatientAccess access, ClaimsPrincipal? by, string reason = DeactivationReasons.Other, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        access.IsActive = false;
-        access.DeactivatedAt = now;
-        access.DeactivatedBy = by?.Identity?.Name ?? "système";
-        await EndSessionsAsync(access.Id, "deactivated", ct);
-        Audit.Staff(db, by, now, "access.deactivate", "PatientAccess", access.Id);
+        if (access.IsActive)
+        {
+            access.IsActive = false;
+            access.DeactivatedAt = now;
+            access.DeactivatedBy = by?.Identity?.Name ?? "système";
+            await EndSessionsAsync(access.Id, "deactivated", ct);
+        }
+        else if (access.DeactivationReason == reason) return;
+        access.DeactivationReason = reason;
+        Audit.Staff(db, by, now, "access.deactivate", "PatientAccess", access.Id, $"patient {access.PatientId}, motif : {DeactivationReasons.French(reason)}");
+    }
+
+    /// <summary>
+    /// Reopens a closed access. Compromised credentials are never reopened: that case (or <paramref name="regenerate"/>)
+    /// issues a new key and password and queues them for the patient. Returns whether credentials changed.
+    /// </summary>
+    public async Task<bool> ActivateAsync(PatientAccess access, bool regenerate, ClaimsPrincipal? by, CancellationToken ct = default)
+    {
+        if (access.IsActive) return false;
+        var now = time.GetUtcNow().UtcDateTime;
+        regenerate |= IsCompromised(access);
+        Reopen(access);
+        Audit.Staff(db, by, now, "access.activate", "PatientAccess", access.Id,
+            $"patient {access.PatientId}, {(regenerate ? "nouveaux identifiants" : "mêmes identifiants")}");
+        if (regenerate)
+        {
+            await RegenerateAsync(access, by, ct);
+            var patient = access.Patient ?? await db.Patients.SingleAsync(p => p.Id == access.PatientId, ct);
+            Outbox.Queue(db, OutboxKind.Credentials, patient, access, null, now);
+        }
+        return regenerate;
+    }
+
+    private static void Reopen(PatientAccess access)
+    {
+        access.IsActive = true;
+        access.DeactivatedAt = null;
+        access.DeactivatedBy = null;
+        access.DeactivationReason = null;
     }
 
     /// <summary>Ends the access's open sessions immediately (executed now, not at SaveChanges).</summary>

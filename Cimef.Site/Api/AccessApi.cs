@@ -9,17 +9,21 @@ using Microsoft.Extensions.Options;
 
 namespace Cimef.Site.Api;
 
-/// <summary>The spec's patient-access endpoints (Admin, Secretary). Passwords only in generate and the audited detail.</summary>
+/// <summary>
+/// The spec's patient-access endpoints (Admin, Secretary). Passwords only in generate and the detail, and only to
+/// callers with the credentials permission (Access:CredentialRoles), each one audited; others get no "password".
+/// </summary>
 public static class AccessApi
 {
     public sealed record GenerateBody(int? PatientId);
-    public sealed record UpdateBody(bool? IsActive, bool? Regenerate);
+    public sealed record UpdateBody(bool? IsActive, bool? Regenerate, string? DeactivationReason);
 
     public static void MapAccessApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/patients/access").RequireAuthorization(Policies.AccessManagement);
 
-        group.MapPost("/generate/", async (HttpRequest request, CimefDb db, AccessProvisioning provisioning, TimeProvider time, CancellationToken ct) =>
+        group.MapPost("/generate/", async (HttpRequest request, CimefDb db, AccessProvisioning provisioning, CredentialHandover handover,
+            TimeProvider time, CancellationToken ct) =>
         {
             var (body, error) = await ApiJson.ReadAsync<GenerateBody>(request);
             if (error is not null) return error;
@@ -29,20 +33,21 @@ public static class AccessApi
             var now = time.GetUtcNow().UtcDateTime;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var (access, created) = await provisioning.GetOrCreateAsync(patient.Id, request.HttpContext.User, ct);
+            if (!access.IsActive)
+                return ApiJson.Error("Accès fermé : identifiants compromis. Réactivez-le (PUT {\"is_active\": true}) : de nouveaux identifiants seront générés.",
+                    StatusCodes.Status409Conflict);
             Outbox.Queue(db, OutboxKind.Credentials, patient, access, null, now);
             await db.SaveChangesAsync(ct);
             Audit.Staff(db, request.HttpContext.User, now, "access.generate", "PatientAccess", access.Id,
                 $"patient {patient.Id}, identifiants {(created ? "créés" : "existants")} communiqués, clé …{CredentialGenerator.Suffix(access.AccessKey)}");
+            var password = await handover.RevealAsync(request.HttpContext.User, access, CredentialHandover.ApiChannel);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
-            return Results.Json(new
-            {
-                id = access.Id,
-                access_key = access.AccessKey,
-                password = provisioning.RevealPassword(access),
-                is_active = access.IsActive,
-                created,
-            }, statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+            var json = new Dictionary<string, object?> { ["id"] = access.Id, ["access_key"] = access.AccessKey };
+            if (password is not null) json["password"] = password;
+            json["is_active"] = access.IsActive;
+            json["created"] = created;
+            return Results.Json(json, statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         });
 
         group.MapGet("/", async (string? q, string? status, int? page, CimefDb db, TimeProvider time, IOptions<PortalOptions> portal, CancellationToken ct) =>
@@ -59,30 +64,32 @@ public static class AccessApi
             });
         });
 
-        group.MapGet("/{id:int}/", async (int id, HttpContext http, CimefDb db, AccessProvisioning provisioning, TimeProvider time,
+        group.MapGet("/{id:int}/", async (int id, HttpContext http, CimefDb db, CredentialHandover handover, TimeProvider time,
             IOptions<PortalOptions> portal, CancellationToken ct) =>
         {
             var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.Id == id, ct);
             if (access is null) return ApiJson.NotFound("Accès introuvable.");
             var now = time.GetUtcNow().UtcDateTime;
             var failures = await AccessList.FailuresAsync(db.Database.GetDbConnection(), access.AccessKey, now.AddSeconds(-portal.Value.LoginAttemptDelaySeconds), ct);
-            Audit.Staff(db, http.User, now, "access.reveal", "PatientAccess", access.Id, $"patient {access.PatientId} (API)");
-            await db.SaveChangesAsync(ct);
+            var password = await handover.RevealAsync(http.User, access, CredentialHandover.ApiChannel);
+            if (password is not null) await db.SaveChangesAsync(ct);
             var locked = failures >= portal.Value.MaxLoginAttempts;
-            return Results.Json(new
+            var json = new Dictionary<string, object?>
             {
-                id = access.Id,
-                patient_id = access.PatientId,
-                full_name = access.Patient.FullName,
-                access_key = access.AccessKey,
-                password = provisioning.RevealPassword(access),
-                is_active = access.IsActive,
-                status = !access.IsActive ? "inactive" : locked ? "locked" : "active",
-                access_count = access.AccessCount,
-                last_access = access.LastAccess,
-                failed_attempts = failures,
-                created_at = access.CreatedAt,
-            });
+                ["id"] = access.Id,
+                ["patient_id"] = access.PatientId,
+                ["full_name"] = access.Patient.FullName,
+                ["access_key"] = access.AccessKey,
+            };
+            if (password is not null) json["password"] = password;
+            json["is_active"] = access.IsActive;
+            json["status"] = !access.IsActive ? "inactive" : locked ? "locked" : "active";
+            json["deactivation_reason"] = access.IsActive ? null : access.DeactivationReason ?? DeactivationReasons.Other;
+            json["access_count"] = access.AccessCount;
+            json["last_access"] = access.LastAccess;
+            json["failed_attempts"] = failures;
+            json["created_at"] = access.CreatedAt;
+            return Results.Json(json);
         });
 
         group.MapPut("/{id:int}/", async (int id, HttpRequest request, CimefDb db, AccessProvisioning provisioning, TimeProvider time, CancellationToken ct) =>
@@ -91,24 +98,25 @@ public static class AccessApi
             if (error is not null) return error;
             if (body!.IsActive is null && body.Regenerate is not true)
                 return ApiJson.Error("Indiquez « is_active » (true/false) ou « regenerate »: true.");
+            var reason = body.DeactivationReason?.Trim().ToLowerInvariant() ?? DeactivationReasons.Other;
+            if (!DeactivationReasons.All.Contains(reason))
+                return ApiJson.Errors(new() { ["deactivation_reason"] = [$"Motif de désactivation inconnu. Valeurs possibles : {string.Join(", ", DeactivationReasons.All)}."] });
             var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.Id == id, ct);
             if (access is null) return ApiJson.NotFound("Accès introuvable.");
             var user = request.HttpContext.User;
             var now = time.GetUtcNow().UtcDateTime;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var regenerated = false;
+            // Reactivating a compromised access issues new credentials (and says so: "regenerated": true).
             if (body.IsActive is true && !access.IsActive)
-            {
-                access.IsActive = true;
-                access.DeactivatedAt = null;
-                access.DeactivatedBy = null;
-                Audit.Staff(db, user, now, "access.activate", "PatientAccess", access.Id, $"patient {access.PatientId}");
-            }
-            else if (body.IsActive is false && access.IsActive)
-                await provisioning.DeactivateAsync(access, user, ct);
-            if (body.Regenerate is true)
+                regenerated = await provisioning.ActivateAsync(access, body.Regenerate is true, user, ct);
+            else if (body.IsActive is false)
+                await provisioning.DeactivateAsync(access, user, reason, ct);
+            if (body.Regenerate is true && !regenerated)
             {
                 await provisioning.RegenerateAsync(access, user, ct);
                 Outbox.Queue(db, OutboxKind.Credentials, access.Patient, access, null, now);
+                regenerated = true;
             }
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
@@ -117,7 +125,8 @@ public static class AccessApi
                 id = access.Id,
                 access_key = access.AccessKey,
                 is_active = access.IsActive,
-                regenerated = body.Regenerate is true,
+                deactivation_reason = access.IsActive ? null : access.DeactivationReason ?? DeactivationReasons.Other,
+                regenerated,
             });
         });
     }
@@ -131,6 +140,7 @@ public static class AccessApi
         access_key = r.AccessKey,
         is_active = r.IsActive,
         status = r.Status(max),
+        deactivation_reason = r.IsActive ? null : r.DeactivationReason ?? DeactivationReasons.Other,
         access_count = r.AccessCount,
         last_access = r.LastAccess,
         failed_attempts = r.FailedAttempts,

@@ -65,11 +65,12 @@ public static class InvoicesApi
             }, statusCode: StatusCodes.Status201Created);
         }).RequireAuthorization(Policies.Payments);
 
-        group.MapGet("/{id:int}/pdf/", async (int id, CimefDb db, AccessProvisioning access, IOptions<ClinicOptions> clinic,
+        group.MapGet("/{id:int}/pdf/", async (int id, HttpContext http, CimefDb db, CredentialHandover handover, IOptions<ClinicOptions> clinic,
             IOptions<PortalOptions> portal, CancellationToken ct) =>
         {
-            var model = await InvoicePdf.LoadAsync(db, access, clinic.Value, portal.Value, id, ct);
+            var model = await InvoicePdf.LoadAsync(db, handover, http.User, CredentialHandover.ApiChannel, clinic.Value, portal.Value, id, ct);
             if (model is null) return ApiJson.NotFound(InvoiceWorkflow.NotFoundMessage);
+            http.Response.Headers.CacheControl = "no-store";
             return Results.File(InvoicePdf.Render(model), "application/pdf", $"{model.Invoice.Number}.pdf");
         }).RequireAuthorization(Policies.Billing);
     }

@@ -24,6 +24,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
     /// <summary>Below this many portal requests in the window a p95 says nothing; no slow alert.</summary>
     public const int SlowMinimumSamples = 10;
     private static readonly TimeSpan Lookback = TimeSpan.FromMinutes(10);
+    public static readonly TimeSpan RevealWindow = TimeSpan.FromHours(1);
 
     private readonly List<Alert> _raised = [];
 
@@ -41,6 +42,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             await ReportFilesAsync(conn, now, ct);
             await NotificationsAsync(now, ct);
             await SlowResponsesAsync(now, ct);
+            await CredentialRevealsAsync(now, ct);
             await db.SaveChangesAsync(ct);
         }
         finally
@@ -145,6 +147,25 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         if (count < SlowMinimumSamples || p95 <= slowMs || lastSlow is null) return;
         await RaiseAsync(AlertLevel.Warning, "slow_responses", "portail patient",
             $"p95 des requêtes du portail sur {Minutes(SlowWindow)} : {p95:0} ms ({count} requêtes), seuil {slowMs} ms.", lastSlow.Value, now, ct);
+    }
+
+    /// <summary>
+    /// One staff account handing over more than Alerts:RevealsPerHour passwords within the last hour (Access page,
+    /// invoice PDFs, API): a loop over invoices or accesses, or a stolen account or token, not a cash desk's day.
+    /// </summary>
+    private async Task CredentialRevealsAsync(DateTime now, CancellationToken ct)
+    {
+        var threshold = alerts.Value.RevealsPerHour;
+        var since = now - RevealWindow;
+        var accounts = await db.AuditEntries
+            .Where(a => a.Action == Access.CredentialHandover.RevealAction && a.At > since && a.At <= now)
+            .GroupBy(a => new { a.UserId, a.UserName })
+            .Select(g => new { g.Key.UserId, g.Key.UserName, N = g.Count(), Last = g.Max(a => a.At) })
+            .Where(g => g.N > threshold)
+            .ToListAsync(ct);
+        foreach (var a in accounts)
+            await RaiseAsync(AlertLevel.Critical, "credential_reveals", $"compte {a.UserName}",
+                $"{a.N} identifiants patients remis en moins d'une heure par ce compte (seuil {threshold}).", a.Last, now, ct);
     }
 
     private async Task RaiseAsync(AlertLevel level, string kind, string subject, string detail, DateTime evidenceAt, DateTime now, CancellationToken ct)

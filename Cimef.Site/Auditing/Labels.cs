@@ -28,6 +28,7 @@ public static class Labels
         "report_file" => "Fichier de rapport manquant ou modifié",
         "notifications" => "Notifications en échec",
         "slow_responses" => "Portail patient lent",
+        "credential_reveals" => "Nombreux identifiants remis par un compte",
         _ => kind,
     };
 

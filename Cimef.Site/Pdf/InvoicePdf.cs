@@ -12,12 +12,16 @@ namespace Cimef.Site.Pdf;
 
 /// <summary>
 /// The printed invoice (A4): clinic header, number and dates, patient, lines, total in FCFA, payment status
-/// and payments, and — when the invoice carries the patient's access — the framed "Vos résultats en ligne"
-/// box with the key, the password, the portal URL and a QR code that opens the portal with the key filled in.
+/// and payments, and — when the invoice carries the patient's open access — the framed "Vos résultats en ligne"
+/// box with the key, the password (or « remis par le cabinet » for staff without the credentials permission),
+/// the portal URL and a QR code that opens the portal with the key filled in.
 /// </summary>
 public static class InvoicePdf
 {
-    public sealed record Credentials(string AccessKey, string Password);
+    /// <summary>Password null: the staff member may not hand it over; the box says the clinic gives it.</summary>
+    public sealed record Credentials(string AccessKey, string? Password);
+
+    public const string PasswordWithheld = "remis par le cabinet";
 
     public sealed record Model(
         ClinicOptions Clinic, string PortalUrl, Invoice Invoice, Patient Patient, Credentials? Access);
@@ -35,17 +39,27 @@ public static class InvoicePdf
         _ => s.ToString(),
     };
 
-    /// <summary>Loads everything the PDF shows (null when the invoice does not exist); the password is decrypted here only.</summary>
-    public static async Task<Model?> LoadAsync(CimefDb db, AccessProvisioning access, ClinicOptions clinic, PortalOptions portal, int invoiceId, CancellationToken ct = default)
+    /// <summary>
+    /// Loads everything the PDF shows (null when the invoice does not exist). The box appears on a sent or paid
+    /// invoice whose access is open; the password is in it only when <paramref name="by"/> may hand over
+    /// credentials, and that render is audited (saved here, before any byte leaves).
+    /// </summary>
+    public static async Task<Model?> LoadAsync(CimefDb db, CredentialHandover handover, System.Security.Claims.ClaimsPrincipal by, string channel,
+        ClinicOptions clinic, PortalOptions portal, int invoiceId, CancellationToken ct = default)
     {
         var invoice = await db.Invoices.AsNoTracking()
             .Include(i => i.Patient).Include(i => i.Lines).Include(i => i.Payments).Include(i => i.PatientAccess)
             .AsSplitQuery()
             .SingleOrDefaultAsync(i => i.Id == invoiceId, ct);
         if (invoice is null) return null;
-        var credentials = invoice.PatientAccess is { } a && invoice.Status is InvoiceStatus.Sent or InvoiceStatus.Paid
-            ? new Credentials(a.AccessKey, access.RevealPassword(a))
-            : null;
+        Credentials? credentials = null;
+        // A closed access (e.g. identifiers compromised) prints nothing: its credentials do not work anyway.
+        if (invoice.PatientAccess is { IsActive: true } a && invoice.Status is InvoiceStatus.Sent or InvoiceStatus.Paid)
+        {
+            var password = await handover.RevealAsync(by, a, channel, invoice);
+            if (password is not null) await db.SaveChangesAsync(ct);
+            credentials = new Credentials(a.AccessKey, password);
+        }
         return new Model(clinic, portal.Url, invoice, invoice.Patient, credentials);
     }
 
@@ -213,7 +227,8 @@ public static class InvoicePdf
         g.DrawString(CredentialGenerator.FormatKey(c.AccessKey), key, ink, x + 95, y);
         y += 22;
         g.DrawString("Mot de passe :", normal, ink, x, y);
-        g.DrawString(c.Password, key, ink, x + 95, y);
+        if (c.Password is null) g.DrawString(PasswordWithheld, normal, ink, x + 95, y);
+        else g.DrawString(c.Password, key, ink, x + 95, y);
         y += 22;
         g.DrawString("Adresse : " + m.PortalUrl, bold, ink, x, y);
         y += 18;

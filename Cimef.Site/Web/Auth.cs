@@ -31,6 +31,8 @@ public static class Policies
     public const string Payments = "payments";          // Accountant, Admin
     public const string Reports = "reports";            // Doctor, Admin
     public const string AccessManagement = "access";    // Secretary, Admin
+    /// <summary>Handing over patient credentials (reveal, invoice PDF with the password, API): Access:CredentialRoles.</summary>
+    public const string Credentials = "credentials";
 
     public static void Add(Microsoft.AspNetCore.Authorization.AuthorizationOptions o)
     {
@@ -48,6 +50,16 @@ public static class Policies
         Policy(Reports, Roles.Admin, Roles.Doctor);
         Policy(AccessManagement, Roles.Admin, Roles.Secretary);
     }
+
+    /// <summary>The credentials policy comes from configuration; an empty role list means nobody sees a password.</summary>
+    public static void AddCredentials(Microsoft.AspNetCore.Authorization.AuthorizationOptions o, AccessOptions access) => o.AddPolicy(Credentials, p =>
+    {
+        p.AddAuthenticationSchemes(AuthSchemes.Staff, AuthSchemes.ApiToken);
+        p.RequireAuthenticatedUser();
+        var roles = access.CredentialRoles.Where(r => !string.IsNullOrWhiteSpace(r)).Select(r => r.Trim()).ToArray();
+        if (roles.Length > 0) p.RequireRole(roles);
+        else p.RequireAssertion(_ => false);
+    });
 }
 
 /// <summary>Cookie redirects that fit each caller: htmx gets HX-Redirect, APIs get a bare 401/403.</summary>

@@ -13,12 +13,14 @@ using Microsoft.Extensions.Options;
 namespace Cimef.Site.Pages.Access;
 
 /// <summary>
-/// Access management for one patient: reveal/re-print the credentials (audited: who, which patient, when — never
-/// the password), regenerate them (old ones stop at once, sessions end, new notification queued), unlock the key
-/// after too many failures, activate/deactivate.
+/// Access management for one patient: reveal/re-print the credentials (credentials permission only; audited: who,
+/// which patient, when — never the password), regenerate them (old ones stop at once, sessions end, new notification
+/// queued), unlock the key after too many failures, deactivate with a reason, reactivate (new credentials always
+/// for a compromised access, by choice otherwise).
 /// </summary>
 [Authorize(Policy = Policies.AccessManagement)]
-public class DetailsModel(CimefDb db, AccessProvisioning provisioning, LoginThrottle throttle, TimeProvider time, IOptions<PortalOptions> portal) : PageModel
+public class DetailsModel(CimefDb db, AccessProvisioning provisioning, CredentialHandover handover, LoginThrottle throttle,
+    TimeProvider time, IOptions<PortalOptions> portal) : PageModel
 {
     [FromRoute] public int Id { get; set; }
     public PatientAccess Access { get; private set; } = null!;
@@ -28,15 +30,16 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, LoginThro
     /// <summary>Set only in the response to an explicit reveal or regenerate (never stored, never logged).</summary>
     public string? RevealedPassword { get; private set; }
     public int? LatestInvoiceId { get; private set; }
+    public bool CanRevealCredentials { get; private set; }
 
     public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
 
     public async Task<IActionResult> OnPostRevealAsync()
     {
         if (!await LoadAsync()) return NotFound();
-        Audit.Staff(db, User, Now, "access.reveal", "PatientAccess", Access.Id, $"patient {Access.PatientId}");
+        if (!CanRevealCredentials) return Forbid();
+        RevealedPassword = await handover.RevealAsync(User, Access, CredentialHandover.PageChannel);
         await db.SaveChangesAsync();
-        RevealedPassword = provisioning.RevealPassword(Access);
         Response.Headers.CacheControl = "no-store";
         return Page();
     }
@@ -48,10 +51,10 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, LoginThro
         {
             await provisioning.RegenerateAsync(Access, User);
             Outbox.Queue(db, OutboxKind.Credentials, Access.Patient, Access, null, Now);
+            RevealedPassword = await handover.RevealAsync(User, Access, CredentialHandover.PageChannel);
             await db.SaveChangesAsync();
             await tx.CommitAsync();
         }
-        RevealedPassword = provisioning.RevealPassword(Access);
         Response.Headers.CacheControl = "no-store";
         TempData["StatusMessage"] = "Nouveaux identifiants générés : les anciens ne fonctionnent plus, les sessions ouvertes sont fermées et le patient va être notifié.";
         return Page();
@@ -67,20 +70,46 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, LoginThro
         return this.RedirectOrHx($"/Access/Details/{Id}");
     }
 
-    public async Task<IActionResult> OnPostToggleAsync()
+    public async Task<IActionResult> OnPostDeactivateAsync(string? reason)
     {
         if (!await LoadAsync()) return NotFound();
-        if (Access.IsActive) await provisioning.DeactivateAsync(Access, User);
-        else
+        reason = string.IsNullOrWhiteSpace(reason) ? DeactivationReasons.Other : reason.Trim();
+        if (!DeactivationReasons.All.Contains(reason))
         {
-            Access.IsActive = true;
-            Access.DeactivatedAt = null;
-            Access.DeactivatedBy = null;
-            Audit.Staff(db, User, Now, "access.activate", "PatientAccess", Access.Id, $"patient {Access.PatientId}");
+            TempData["StatusMessage"] = "Erreur : motif de désactivation inconnu.";
+            return this.RedirectOrHx($"/Access/Details/{Id}");
         }
+        await provisioning.DeactivateAsync(Access, User, reason);
         await db.SaveChangesAsync();
-        TempData["StatusMessage"] = Access.IsActive ? "Accès activé." : "Accès désactivé : les sessions du patient sont fermées.";
+        TempData["StatusMessage"] = $"Accès désactivé ({DeactivationReasons.French(reason)}) : les sessions du patient sont fermées.";
         return this.RedirectOrHx($"/Access/Details/{Id}");
+    }
+
+    /// <summary>Reopens the access; a compromised one (or <paramref name="regenerate"/>) gets new credentials, shown here.</summary>
+    public async Task<IActionResult> OnPostReactivateAsync(bool regenerate)
+    {
+        if (!await LoadAsync()) return NotFound();
+        if (Access.IsActive)
+        {
+            TempData["StatusMessage"] = "Cet accès est déjà actif.";
+            return this.RedirectOrHx($"/Access/Details/{Id}");
+        }
+        bool regenerated;
+        await using (var tx = await db.Database.BeginTransactionAsync())
+        {
+            regenerated = await provisioning.ActivateAsync(Access, regenerate, User);
+            if (regenerated) RevealedPassword = await handover.RevealAsync(User, Access, CredentialHandover.PageChannel);
+            await db.SaveChangesAsync();
+            await tx.CommitAsync();
+        }
+        if (!regenerated)
+        {
+            TempData["StatusMessage"] = "Accès réactivé avec les mêmes identifiants.";
+            return this.RedirectOrHx($"/Access/Details/{Id}");
+        }
+        Response.Headers.CacheControl = "no-store";
+        TempData["StatusMessage"] = "Accès réactivé avec de nouveaux identifiants : les anciens ne fonctionnent plus et le patient va être notifié.";
+        return Page();
     }
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
@@ -92,6 +121,7 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, LoginThro
         Access = access;
         Failures = await AccessList.FailuresAsync(db.Database.GetDbConnection(), access.AccessKey, Now.AddSeconds(-portal.Value.LoginAttemptDelaySeconds));
         LatestInvoiceId = await db.Invoices.Where(i => i.PatientAccessId == access.Id).OrderByDescending(i => i.Id).Select(i => (int?)i.Id).FirstOrDefaultAsync();
+        CanRevealCredentials = await handover.AllowedAsync(User);
         return true;
     }
 }

@@ -1,6 +1,6 @@
 using Cimef.Site.Access;
-using Cimef.Site.Auditing;
 using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -36,23 +36,21 @@ public class IndexModel(CimefDb db, AccessProvisioning provisioning, TimeProvide
         else if (ids.Length > 500) message = "Erreur : 500 accès au plus à la fois.";
         else
         {
-            var now = time.GetUtcNow().UtcDateTime;
             await using var tx = await db.Database.BeginTransactionAsync();
             var accesses = await db.PatientAccesses.Where(a => ids.Contains(a.Id) && a.IsActive != activate).ToListAsync();
+            // Compromised credentials are reopened one by one, with new credentials, from the access page.
+            var compromised = activate ? accesses.Count(AccessProvisioning.IsCompromised) : 0;
+            if (activate) accesses = accesses.Where(a => !AccessProvisioning.IsCompromised(a)).ToList();
             foreach (var a in accesses)
             {
-                if (activate)
-                {
-                    a.IsActive = true;
-                    a.DeactivatedAt = null;
-                    a.DeactivatedBy = null;
-                    Audit.Staff(db, User, now, "access.activate", "PatientAccess", a.Id, $"patient {a.PatientId} (en lot)");
-                }
-                else await provisioning.DeactivateAsync(a, User);
+                if (activate) await provisioning.ActivateAsync(a, regenerate: false, User);
+                else await provisioning.DeactivateAsync(a, User, DeactivationReasons.Other);
             }
             await db.SaveChangesAsync();
             await tx.CommitAsync();
-            message = activate ? $"{accesses.Count} accès activé(s)." : $"{accesses.Count} accès désactivé(s) ; leurs sessions sont fermées.";
+            message = activate
+                ? $"{accesses.Count} accès activé(s)." + (compromised > 0 ? $" {compromised} accès aux identifiants compromis non réactivé(s) : ouvrez-les un par un pour générer de nouveaux identifiants." : "")
+                : $"{accesses.Count} accès désactivé(s) ; leurs sessions sont fermées.";
         }
         if (Request.WantsFragment())
         {

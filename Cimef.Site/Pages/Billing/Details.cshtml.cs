@@ -14,7 +14,7 @@ namespace Cimef.Site.Pages.Billing;
 
 /// <summary>Billing: one invoice — edit a draft's lines (htmx), send it, cancel it with a reason, download/print the PDF.</summary>
 [Authorize(Policy = Policies.Billing)]
-public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, AccessProvisioning access,
+public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, CredentialHandover handover,
     IOptions<ClinicOptions> clinic, IOptions<PortalOptions> portal, IAuthorizationService authz) : PageModel
 {
     public sealed class LineInput
@@ -29,6 +29,7 @@ public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, AccessProvisioni
     public IReadOnlyList<Exam> Exams { get; private set; } = [];
     public int Paid { get; private set; }
     public bool CanTakePayments { get; private set; }
+    public bool CanManageAccess { get; private set; }
     public string? LineError { get; private set; }
 
     public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
@@ -47,15 +48,20 @@ public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, AccessProvisioni
         return await LinesAsync(result.Ok ? null : result.Error, result);
     }
 
-    public async Task<IActionResult> OnPostSendAsync() =>
-        Done(await workflow.SendAsync(Id, User), "Facture émise : l'accès aux résultats du patient est prêt.");
+    public async Task<IActionResult> OnPostSendAsync()
+    {
+        var result = await workflow.SendAsync(Id, User);
+        return Done(result, result.Invoice?.PatientAccess is { IsActive: false }
+            ? "Facture émise. Accès aux résultats fermé (identifiants compromis) : aucun identifiant remis."
+            : "Facture émise : l'accès aux résultats du patient est prêt.");
+    }
 
     public async Task<IActionResult> OnPostCancelAsync(string? reason) =>
         Done(await workflow.CancelAsync(Id, reason, User), "Facture annulée.");
 
     public async Task<IActionResult> OnGetPdfAsync()
     {
-        var model = await InvoicePdf.LoadAsync(db, access, clinic.Value, portal.Value, Id, HttpContext.RequestAborted);
+        var model = await InvoicePdf.LoadAsync(db, handover, User, CredentialHandover.PageChannel, clinic.Value, portal.Value, Id, HttpContext.RequestAborted);
         if (model is null) return NotFound();
         Response.Headers.CacheControl = "no-store";
         var bytes = InvoicePdf.Render(model);
@@ -99,6 +105,7 @@ public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, AccessProvisioni
             ? await db.Exams.AsNoTracking().Where(e => e.IsActive).OrderBy(e => e.Modality).ThenBy(e => e.Name).ToListAsync()
             : [];
         CanTakePayments = (await authz.AuthorizeAsync(User, Policies.Payments)).Succeeded;
+        CanManageAccess = (await authz.AuthorizeAsync(User, Policies.AccessManagement)).Succeeded;
         return true;
     }
 }
