@@ -65,7 +65,7 @@ public static class AccessApi
             var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.Id == id, ct);
             if (access is null) return ApiJson.NotFound("Accès introuvable.");
             var now = time.GetUtcNow().UtcDateTime;
-            var failures = await AccessList.FailuresAsync(db.Database.GetDbConnection(), access.AccessKey, now.AddSeconds(-portal.Value.LoginAttemptDelaySeconds), ct);
+            var failures = await AccessList.FailuresAsync(db.Database.GetDbConnection(), access.Id, now.AddSeconds(-portal.Value.LoginAttemptDelaySeconds), ct);
             Audit.Staff(db, http.User, now, "access.reveal", "PatientAccess", access.Id, $"patient {access.PatientId} (API)");
             await db.SaveChangesAsync(ct);
             var locked = failures >= portal.Value.MaxLoginAttempts;
