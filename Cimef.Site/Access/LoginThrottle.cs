@@ -88,6 +88,7 @@ public sealed class MalformedKeyAttempts(IOptions<PortalOptions> options)
     private const int SweepAbove = 10_000;
     private static readonly TimeSpan SampleEvery = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, Window> _windows = new();
+    private long _calls;
 
     private sealed class Window
     {
@@ -101,7 +102,8 @@ public sealed class MalformedKeyAttempts(IOptions<PortalOptions> options)
     {
         var o = options.Value;
         var length = TimeSpan.FromSeconds(o.LoginAttemptDelaySeconds);
-        if (_windows.Count > SweepAbove)
+        // Count takes every lock of the dictionary: look at it only once in a while.
+        if (Interlocked.Increment(ref _calls) % 1024 == 0 && _windows.Count > SweepAbove)
             foreach (var (k, w) in _windows)
                 if (now - w.Start >= length) _windows.TryRemove(k, out _);
         var window = _windows.GetOrAdd(clientBucket, _ => new Window { Start = now });
