@@ -186,13 +186,19 @@ builder.Services.AddRateLimiter(o =>
         // Only login submissions are capped; displaying the login page is not (issue 4).
         if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
             return RateLimitPartition.GetNoLimiter("read");
-        return RateLimitPartition.GetFixedWindowLimiter(ClientIp.Of(http), _ => new FixedWindowRateLimiterOptions
+        return RateLimitPartition.GetFixedWindowLimiter(ClientIp.Bucket(http), _ => new FixedWindowRateLimiterOptions
         {
             PermitLimit = portal.LoginRequestsPerMinutePerIp,
             Window = TimeSpan.FromMinutes(1),
             QueueLimit = 0,
         });
     });
+    o.AddPolicy(RateLimits.Health, http => RateLimitPartition.GetFixedWindowLimiter(ClientIp.Bucket(http), _ => new FixedWindowRateLimiterOptions
+    {
+        PermitLimit = RateLimits.HealthRequestsPerMinutePerIp,
+        Window = TimeSpan.FromMinutes(1),
+        QueueLimit = 0,
+    }));
 });
 builder.Services.AddExceptionHandler<FriendlyExceptionHandler>();
 builder.Services.AddProblemDetails();
@@ -206,6 +212,7 @@ Fr.UseTimeZone(app.Services.GetRequiredService<IOptions<ClinicOptions>>().Value.
 if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Services, Console.Out);
 
 app.UseForwardedHeaders();
+app.UseMiddleware<ForwardedHeadersWarning>();
 app.UseMiddleware<PortalTimingMiddleware>(); // alerts: p95 of patient-portal requests
 app.UseExceptionHandler();
 if (HttpsConfigured(app.Configuration))

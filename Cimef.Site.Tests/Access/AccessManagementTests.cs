@@ -85,9 +85,12 @@ public class AccessManagementTests(CimefFactory factory) : IClassFixture<CimefFa
     {
         var (client, _, accessId) = await PatientWithAccessAsync("Verrou Clé");
         var key = await factory.WithDbAsync(db => db.PatientAccesses.Where(a => a.Id == accessId).Select(a => a.AccessKey).SingleAsync());
+        // Rows as the throttle writes them: keyed hash of the key, the access it belongs to.
+        var stored = Cimef.Site.Access.LoginThrottle.StoredKey(factory.Services.GetRequiredService<Cimef.Site.Access.CredentialProtector>(), key, device: false);
         await factory.WithDbAsync(async db =>
         {
-            for (var i = 0; i < 5; i++) db.LoginFailures.Add(new LoginFailure { Key = key, ClientIp = "10.0.0.1", At = CimefFactory.Start.UtcDateTime.AddSeconds(-i) });
+            for (var i = 0; i < 5; i++)
+                db.LoginFailures.Add(new LoginFailure { Key = stored, ClientIp = "10.0.0.1", At = CimefFactory.Start.UtcDateTime.AddSeconds(-i), PatientAccessId = accessId });
             return await db.SaveChangesAsync();
         });
         var list = await client.HtmxGetAsync("/Access?status=locked");
@@ -97,7 +100,7 @@ public class AccessManagementTests(CimefFactory factory) : IClassFixture<CimefFa
 
         var unlock = await client.PostFormAsync($"/Access/Details/{accessId}?handler=Unlock", new(), tokenPage: $"/Access/Details/{accessId}");
         Assert.Equal(HttpStatusCode.Redirect, unlock.StatusCode);
-        Assert.Equal(0, await factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.Key == key)));
+        Assert.Equal(0, await factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.PatientAccessId == accessId)));
         Assert.True(await factory.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "access.unlock" && a.EntityId == accessId.ToString())));
     }
 

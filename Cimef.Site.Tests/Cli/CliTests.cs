@@ -109,6 +109,7 @@ public class CliTests : IDisposable
         var ok = await SiteProcess.RunAsync(Data, "check");
         Assert.True(ok.ExitCode == 0, ok.Stdout + ok.Stderr);
         Assert.Contains("integrity_check = ok", ok.Stdout);
+        Assert.Contains("Network:KnownProxies est vide, les en-têtes X-Forwarded-For sont ignorés", ok.Stdout);
 
         var file = Path.Combine(Data, "reports", ReportFiles().Keys.First());
         var original = await File.ReadAllBytesAsync(file);

@@ -43,7 +43,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
         _factory.Time.Advance(TimeSpan.FromSeconds(251));
         var later = await client.LoginFormAsync(p.Key, p.Password);
         Assert.Equal(HttpStatusCode.Redirect, later.StatusCode);
-        Assert.Equal(0, await _factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.Key == p.Key)));
+        Assert.Equal(0, await _factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.PatientAccessId == p.AccessId)));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
         Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }));
         Assert.Equal(5, responses.Count(r => r.StatusCode == HttpStatusCode.Unauthorized));
         Assert.Equal(5, await _factory.EventCountAsync(AccessEventKinds.LoginFailure, p.AccessId));
-        Assert.Equal(5, await _factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.Key == p.Key)));
+        Assert.Equal(5, await _factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.PatientAccessId == p.AccessId)));
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
     {
         var p = await _factory.CreatePatientAsync();
         for (var i = 0; i < 5; i++) await _factory.NewClient().LoginFormAsync(p.Key, "zzzz2222");
-        var rows = await _factory.WithDbAsync(db => db.LoginFailures.Where(f => f.Key == p.Key).ToListAsync());
+        var rows = await _factory.WithDbAsync(db => db.LoginFailures.Where(f => f.PatientAccessId == p.AccessId).ToListAsync());
         Assert.Equal(5, rows.Count);
         // Staff unlock (access management page) = deleting the key's rows: the patient can log in at once.
         await _factory.WithScopeAsync(sp => sp.GetRequiredService<LoginThrottle>().ClearKeyAsync(p.Key));

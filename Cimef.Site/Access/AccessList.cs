@@ -54,12 +54,12 @@ public static class AccessList
         var sql = $"""
             SELECT a."Id", a."PatientId", p."FullName", p."Phone", a."AccessKey", a."IsActive", a."AccessCount",
                    a."LastAccess", a."CreatedAt",
-                   (SELECT COUNT(*) FROM "LoginFailures" lf WHERE lf."Key" = a."AccessKey" AND lf."At" >= @since) AS "FailedAttempts",
+                   (SELECT COUNT(*) FROM "LoginFailures" lf WHERE lf."PatientAccessId" = a."Id" AND lf."At" >= @since) AS "FailedAttempts",
                    a."DeactivationReason"
             FROM "PatientAccesses" a
             JOIN "Patients" p ON p."Id" = a."PatientId"
-            LEFT JOIN (SELECT lf."Key", COUNT(*) AS n FROM "LoginFailures" lf WHERE lf."At" >= @since
-                       GROUP BY lf."Key" HAVING COUNT(*) >= @max) f ON f."Key" = a."AccessKey"
+            LEFT JOIN (SELECT lf."PatientAccessId", COUNT(*) AS n FROM "LoginFailures" lf WHERE lf."At" >= @since AND lf."PatientAccessId" IS NOT NULL
+                       GROUP BY lf."PatientAccessId" HAVING COUNT(*) >= @max) f ON f."PatientAccessId" = a."Id"
             {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
             ORDER BY p."SearchName", a."Id"
             LIMIT @take OFFSET @skip
@@ -71,10 +71,10 @@ public static class AccessList
     }
 
     /// <summary>Failures for one key inside the window (the lock rule).</summary>
-    public static Task<int> FailuresAsync(DbConnection connection, string accessKey, DateTime windowStart, CancellationToken ct = default) =>
+    public static Task<int> FailuresAsync(DbConnection connection, int accessId, DateTime windowStart, CancellationToken ct = default) =>
         connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            """SELECT COUNT(*) FROM "LoginFailures" WHERE "Key" = @key AND "At" >= @since""",
-            new { key = accessKey, since = windowStart }, cancellationToken: ct));
+            """SELECT COUNT(*) FROM "LoginFailures" WHERE "PatientAccessId" = @accessId AND "At" >= @since""",
+            new { accessId, since = windowStart }, cancellationToken: ct));
 
     private static DateTime Utc(string s) => DateTime.SpecifyKind(DateTime.Parse(s, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc);
 }

@@ -33,8 +33,9 @@ public static class CredentialGenerator
 
     public static string NormalizePassword(string? input) => (input ?? "").Trim().ToLowerInvariant();
 
+    /// <summary>12 characters of <see cref="KeyAlphabet"/>: anything else can never match and costs no database work.</summary>
     public static bool IsWellFormedKey(string normalized) =>
-        normalized.Length == KeyLength && normalized.All(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9');
+        normalized.Length == KeyLength && normalized.All(c => KeyAlphabet.Contains(c));
 
     public static bool IsWellFormedPassword(string normalized) =>
         normalized.Length == PasswordLength && normalized.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9');

@@ -13,16 +13,26 @@ public sealed class CredentialProtector
 {
     private const string SecretFileName = "credential-hmac.secret";
     private readonly byte[] _secret;
+    private readonly byte[] _keySecret;
     private readonly IDataProtector _protector;
 
     public CredentialProtector(IOptions<StorageOptions> storage, IDataProtectionProvider dataProtection)
     {
         _secret = LoadOrCreateSecret(storage.Value.KeysDirectory);
+        // A derived key, so a key hash can never be confused with (or tested against) a password hash.
+        _keySecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.LoginFailure.Key.v1"));
         _protector = dataProtection.CreateProtector("Cimef.PatientAccess.Password.v1");
     }
 
     public byte[] Hash(string password) =>
         HMACSHA256.HashData(_secret, Encoding.UTF8.GetBytes(CredentialGenerator.NormalizePassword(password)));
+
+    /// <summary>
+    /// Keyed hash of a normalised access key (128 bits, hex) for the failure table: whoever reads the database
+    /// cannot recover the keys that were tried, and cannot test a guess without the secret.
+    /// </summary>
+    public string KeyHash(string normalizedKey) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(_keySecret, Encoding.UTF8.GetBytes(normalizedKey)), 0, 16);
 
     /// <summary>Constant-time comparison. Pass <c>null</c> for an unknown key: the same work is done.</summary>
     public bool Verify(string password, byte[]? storedHash)

@@ -14,6 +14,8 @@ public static class PatientPortalServices
     public static IServiceCollection AddPatientPortal(this IServiceCollection services)
     {
         services.AddScoped<LoginThrottle>();
+        services.AddSingleton<MalformedKeyAttempts>();
+        services.AddSingleton<DeviceCookies>();
         services.AddScoped<PatientSessions>();
         services.AddScoped<PatientSignIn>();
         services.AddScoped<PatientReportFiles>();

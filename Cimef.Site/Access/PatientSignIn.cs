@@ -7,12 +7,17 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Access;
 
 /// <summary>
-/// One patient login attempt, shared by the login page and the JSON API: throttle first (the attempt is
-/// reserved before any check), then the constant-time password check (an unknown key costs the same),
-/// then the access state. Exactly one AccessEvent per attempt. Success resets the key's failures,
-/// counts the access and starts a fresh session.
+/// One patient login attempt, shared by the login page and the JSON API. A malformed key is refused from memory
+/// (no database write, one sampled event per address and minute). Otherwise throttle first (the attempt is
+/// reserved in its key bucket — device cookie or not — before any check), then the constant-time password check
+/// (an unknown key costs the same), then the access state. An address over its failure limit still gets its
+/// password checked: a correct one gets in, a wrong one answers 429 like a lock, so the address learns nothing.
+/// One AccessEvent per well-formed attempt. Success resets its bucket, counts the access, starts a fresh session
+/// and (re)issues the device cookie.
 /// </summary>
-public sealed class PatientSignIn(CimefDb db, LoginThrottle throttle, CredentialProtector protector, PatientSessions sessions, TimeProvider time)
+public sealed class PatientSignIn(
+    CimefDb db, LoginThrottle throttle, MalformedKeyAttempts malformed, DeviceCookies devices,
+    CredentialProtector protector, PatientSessions sessions, TimeProvider time)
 {
     public enum Outcome { Success, Invalid, Disabled, Throttled }
 
@@ -22,9 +27,24 @@ public sealed class PatientSignIn(CimefDb db, LoginThrottle throttle, Credential
     {
         var key = CredentialGenerator.NormalizeKey(submittedKey);
         var ip = ClientIp.Of(http);
+        var bucket = ClientIp.Bucket(http);
         var now = time.GetUtcNow().UtcDateTime;
 
-        var reservation = await throttle.TryReserveAsync(key, ip, ct);
+        if (!CredentialGenerator.IsWellFormedKey(key))
+        {
+            var counted = malformed.Count(bucket, now);
+            if (counted.Sample)
+            {
+                Audit.Patient(db, http, now, counted.OverLimit ? AccessEventKinds.LoginThrottled : AccessEventKinds.LoginFailure, null,
+                    submittedKey: key, detail: $"clé mal formée (échantillon, {counted.Count} essai(s) de cette adresse dans la fenêtre)");
+                await db.SaveChangesAsync(ct);
+            }
+            return counted.OverLimit ? new Result(Outcome.Throttled, counted.RetryAfterSeconds) : new Result(Outcome.Invalid);
+        }
+
+        var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.AccessKey == key, ct);
+        var device = devices.Recognises(http.Request, key);
+        var reservation = await throttle.TryReserveAsync(key, device, access?.Id, bucket, ct);
         if (!reservation.Reserved)
         {
             Audit.Patient(db, http, now, AccessEventKinds.LoginThrottled, null, submittedKey: key);
@@ -32,15 +52,12 @@ public sealed class PatientSignIn(CimefDb db, LoginThrottle throttle, Credential
             return new Result(Outcome.Throttled, reservation.RetryAfterSeconds);
         }
 
-        var access = CredentialGenerator.IsWellFormedKey(key)
-            ? await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.AccessKey == key, ct)
-            : null;
         var verified = protector.Verify(password ?? "", access?.PasswordHash);
         if (!verified || access is null)
         {
             Audit.Patient(db, http, now, AccessEventKinds.LoginFailure, access?.Id, submittedKey: key);
             await db.SaveChangesAsync(ct);
-            return new Result(Outcome.Invalid);
+            return reservation.AddressOverLimit ? new Result(Outcome.Throttled, reservation.RetryAfterSeconds) : new Result(Outcome.Invalid);
         }
         if (!access.IsActive)
         {
@@ -50,13 +67,14 @@ public sealed class PatientSignIn(CimefDb db, LoginThrottle throttle, Credential
         }
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await throttle.ClearKeyAsync(key, ct);
+        await throttle.ClearBucketAsync(key, device, ct);
         access.AccessCount++;
         access.LastAccess = now;
         var token = sessions.Start(access, ip);
         Audit.Patient(db, http, now, AccessEventKinds.LoginSuccess, access.Id, submittedKey: key);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        devices.Issue(http.Response, key);
         return new Result(Outcome.Success, SessionToken: token, Access: access);
     }
 }

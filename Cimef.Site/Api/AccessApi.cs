@@ -70,7 +70,7 @@ public static class AccessApi
             var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.Id == id, ct);
             if (access is null) return ApiJson.NotFound("Accès introuvable.");
             var now = time.GetUtcNow().UtcDateTime;
-            var failures = await AccessList.FailuresAsync(db.Database.GetDbConnection(), access.AccessKey, now.AddSeconds(-portal.Value.LoginAttemptDelaySeconds), ct);
+            var failures = await AccessList.FailuresAsync(db.Database.GetDbConnection(), access.Id, now.AddSeconds(-portal.Value.LoginAttemptDelaySeconds), ct);
             var password = await handover.RevealAsync(http.User, access, CredentialHandover.ApiChannel);
             if (password is not null) await db.SaveChangesAsync(ct);
             var locked = failures >= portal.Value.MaxLoginAttempts;

@@ -54,7 +54,8 @@ public sealed class AlertMonitor(
             var fresh = await db.Alerts.AsNoTracking().Where(a => a.Id > _lastAnnouncedId).OrderBy(a => a.Id).ToListAsync(ct);
             foreach (var alert in fresh)
             {
-                await AnnounceAsync(alert, ct);
+                // Handled before its announcement (folded into the hour's digest by the per-rule cap): not e-mailed.
+                if (alert.AcknowledgedAt is null) await AnnounceAsync(alert, ct);
                 _lastAnnouncedId = alert.Id;
             }
         }

@@ -173,7 +173,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         var dedup = $"{kind}:{subject}";
         var lastRaised = await db.Alerts.Where(a => a.DedupKey == dedup).MaxAsync(a => (DateTime?)a.At, ct);
         if (lastRaised is not null && lastRaised >= evidenceAt) return;
-        var alert = await Alerts.RaiseAsync(db, level, kind, subject, detail, now, ct);
+        var alert = await Alerts.RaiseAsync(db, level, kind, subject, detail, now, ct, alerts.Value.MaxPerRulePerHour);
         if (alert is not null) _raised.Add(alert);
     }
 

@@ -37,10 +37,28 @@ public static class Retention
         }
         return (events, audits);
     }
+
+    /// <summary>
+    /// Login failures only matter inside the throttle window (and the alert rules' look-back over it): older rows
+    /// are deleted so the table stays as small as the current attack, not the sum of all past ones.
+    /// </summary>
+    public static async Task<int> PruneLoginFailuresAsync(CimefDb db, DateTime now, int windowSeconds, CancellationToken ct = default)
+    {
+        var keep = TimeSpan.FromSeconds(windowSeconds) > AlertRules.KeysPerIpWindow ? TimeSpan.FromSeconds(windowSeconds) : AlertRules.KeysPerIpWindow;
+        var cutoff = now - keep;
+        var removed = 0;
+        int n;
+        do
+        {
+            n = await db.LoginFailures.Where(f => f.At < cutoff).OrderBy(f => f.Id).Take(BatchSize).ExecuteDeleteAsync(ct);
+            removed += n;
+        } while (n == BatchSize);
+        return removed;
+    }
 }
 
-/// <summary>Runs <see cref="Retention.PruneAsync"/> every hour on the injected <see cref="TimeProvider"/>.</summary>
-public sealed class RetentionJob(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuditOptions> options, ILogger<RetentionJob> log) : BackgroundService
+/// <summary>Runs <see cref="Retention.PruneAsync"/> and <see cref="Retention.PruneLoginFailuresAsync"/> every hour on the injected <see cref="TimeProvider"/>.</summary>
+public sealed class RetentionJob(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuditOptions> options, IOptions<PortalOptions> portal, ILogger<RetentionJob> log) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
 
@@ -55,6 +73,7 @@ public sealed class RetentionJob(IServiceScopeFactory scopes, TimeProvider time,
                 var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
                 var (events, audits) = await Retention.PruneAsync(db, time.GetUtcNow().UtcDateTime, options.Value.RetentionDays, stoppingToken);
                 if (events + audits > 0) log.LogInformation("Retention pruned {Events} access events and {Audits} audit entries.", events, audits);
+                await Retention.PruneLoginFailuresAsync(db, time.GetUtcNow().UtcDateTime, portal.Value.LoginAttemptDelaySeconds, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

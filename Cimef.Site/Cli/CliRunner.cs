@@ -146,6 +146,11 @@ public static class CliRunner
         var (journal, sync, fk) = Sqlite.EnsureAndRead(storage.DatabasePath);
         await stdout.WriteLineAsync($"Pragmas : journal_mode={journal}, synchronous={sync}, foreign_keys={(fk ? 1 : 0)}");
 
+        // Not a failure (a site without a proxy is fine), but behind one every patient would share one address.
+        if (sp.GetRequiredService<IOptions<NetworkOptions>>().Value.KnownProxies.Length == 0)
+            await stdout.WriteLineAsync("Attention : Network:KnownProxies est vide, les en-têtes X-Forwarded-For sont ignorés. "
+                + "Si un proxy inverse est placé devant le site, tous les patients partagent son adresse (limites de connexion communes) : déclarez-le dans Network:KnownProxies.");
+
         var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var problems = await IntegrityCheck.RunAsync(db, sp.GetRequiredService<ReportStore>(), now);
         var total = await db.PatientReports.CountAsync(r => r.IsActive);

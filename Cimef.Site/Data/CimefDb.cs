@@ -122,6 +122,7 @@ public class CimefDb(DbContextOptions<CimefDb> options) : IdentityDbContext<Staf
             e.Property(x => x.ClientIp).HasMaxLength(45);
             e.HasIndex(x => new { x.Key, x.At });
             e.HasIndex(x => new { x.ClientIp, x.At });
+            e.HasIndex(x => new { x.PatientAccessId, x.At });
         });
 
         b.Entity<AccessEvent>(e =>

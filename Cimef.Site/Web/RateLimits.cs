@@ -4,4 +4,8 @@ public static class RateLimits
 {
     /// <summary>Per-IP cap on patient login requests (page form and JSON API).</summary>
     public const string PatientLogin = "patient-login";
+
+    /// <summary>Per-IP cap on /healthz: a monitor polls it every few seconds, a flood gets 429.</summary>
+    public const string Health = "health";
+    public const int HealthRequestsPerMinutePerIp = 60;
 }

@@ -20,10 +20,16 @@ public class PatientSession
 public class LoginFailure
 {
     public long Id { get; set; }
-    /// <summary>Normalised submitted key (known or not).</summary>
+    /// <summary>
+    /// Keyed hash of the normalised submitted key (known or not) plus its last 4 characters, never the key itself
+    /// (<see cref="Access.LoginThrottle.StoredKey"/>).
+    /// </summary>
     public string Key { get; set; } = "";
+    /// <summary>Client address, IPv6 reduced to its network prefix (<see cref="Web.ClientIp.Bucket"/>).</summary>
     public string ClientIp { get; set; } = "";
     public DateTime At { get; set; }
+    /// <summary>The access the key belongs to, when known (staff see its lock state); null for device-cookie attempts.</summary>
+    public int? PatientAccessId { get; set; }
 }
 
 public static class AccessEventKinds

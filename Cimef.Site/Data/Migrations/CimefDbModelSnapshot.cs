@@ -382,11 +382,16 @@ namespace Cimef.Site.Data.Migrations
                         .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("PatientAccessId")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ClientIp", "At");
 
                     b.HasIndex("Key", "At");
+
+                    b.HasIndex("PatientAccessId", "At");
 
                     b.ToTable("LoginFailures");
                 });

@@ -119,7 +119,7 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, Credentia
         var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.Id == Id);
         if (access is null) return false;
         Access = access;
-        Failures = await AccessList.FailuresAsync(db.Database.GetDbConnection(), access.AccessKey, Now.AddSeconds(-portal.Value.LoginAttemptDelaySeconds));
+        Failures = await AccessList.FailuresAsync(db.Database.GetDbConnection(), access.Id, Now.AddSeconds(-portal.Value.LoginAttemptDelaySeconds));
         LatestInvoiceId = await db.Invoices.Where(i => i.PatientAccessId == access.Id).OrderByDescending(i => i.Id).Select(i => (int?)i.Id).FirstOrDefaultAsync();
         CanRevealCredentials = await handover.AllowedAsync(User);
         return true;
