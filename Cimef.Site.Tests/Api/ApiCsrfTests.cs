@@ -32,6 +32,9 @@ public class ApiCsrfTests(CimefFactory factory) : IClassFixture<CimefFactory>
         Assert.Contains("application/json", (await bare.JsonAsync()).GetProperty("error").GetString());
         var form = await secretary.PostAsync($"/api/invoices/{id}/send/", new FormUrlEncodedContent([]));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
+        var multipart = await secretary.PostAsync($"/api/invoices/{id}/send/", new MultipartFormDataContent { { new StringContent("1"), "x" } });
+        Assert.Equal(HttpStatusCode.BadRequest, multipart.StatusCode);
+        Assert.Contains("anti-falsification", (await multipart.JsonAsync()).GetProperty("error").GetString());
         var text = await secretary.PostAsync($"/api/invoices/{id}/send/", new StringContent("x", Encoding.UTF8, "text/plain"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
 

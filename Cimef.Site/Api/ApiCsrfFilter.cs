@@ -11,8 +11,11 @@ namespace Cimef.Site.Api;
 /// </summary>
 public sealed class ApiCsrfFilter(IAntiforgery antiforgery) : IEndpointFilter
 {
-    public const string Message =
+    public const string JsonRequired =
         "Requête refusée : envoyez Content-Type: application/json (même sans corps) ou le jeton anti-falsification, ou utilisez un jeton d'API (Bearer).";
+
+    public const string FormWithoutToken =
+        "Jeton anti-falsification manquant ou invalide : envoyez du JSON (Content-Type: application/json), le formulaire du site, ou utilisez un jeton d'API (Bearer).";
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -25,6 +28,9 @@ public sealed class ApiCsrfFilter(IAntiforgery antiforgery) : IEndpointFilter
         var byBearer = identities.Any(i => i.AuthenticationType == AuthSchemes.ApiToken);
         if (!byCookie || byBearer || http.Request.HasJsonContentType() || await antiforgery.IsRequestValidAsync(http))
             return await next(context);
-        return Results.Json(new { error = Message }, statusCode: StatusCodes.Status415UnsupportedMediaType);
+        // A multipart upload (the only form an /api endpoint takes) lacks its token: 400; anything else is the wrong media type: 415.
+        return http.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true
+            ? Results.Json(new { error = FormWithoutToken }, statusCode: StatusCodes.Status400BadRequest)
+            : Results.Json(new { error = JsonRequired }, statusCode: StatusCodes.Status415UnsupportedMediaType);
     }
 }
