@@ -199,7 +199,21 @@ builder.Services.AddRateLimiter(o =>
         Window = TimeSpan.FromMinutes(1),
         QueueLimit = 0,
     }));
+    o.AddPolicy(RateLimits.StaffSignIn, http =>
+    {
+        if (!HttpMethods.IsPost(http.Request.Method)) return RateLimitPartition.GetNoLimiter("read");
+        var staff = http.RequestServices.GetRequiredService<IOptions<StaffOptions>>().Value;
+        return RateLimitPartition.GetFixedWindowLimiter(ClientIp.Bucket(http), _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = staff.SignInRequestsPerMinutePerIp,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        });
+    });
 });
+// Cookies set on a request that arrived over HTTPS (directly or per a trusted proxy's X-Forwarded-Proto) are Secure,
+// whoever sets them and whatever their own policy says; UseCookiePolicy runs after UseForwardedHeaders.
+builder.Services.Configure<CookiePolicyOptions>(o => o.Secure = CookieSecurePolicy.SameAsRequest);
 builder.Services.AddExceptionHandler<FriendlyExceptionHandler>();
 builder.Services.AddProblemDetails();
 
@@ -213,13 +227,12 @@ if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Service
 
 app.UseForwardedHeaders();
 app.UseMiddleware<ForwardedHeadersWarning>();
+app.UseCookiePolicy();
 app.UseMiddleware<PortalTimingMiddleware>(); // alerts: p95 of patient-portal requests
 app.UseExceptionHandler();
-if (HttpsConfigured(app.Configuration))
-{
-    app.UseHsts();
-    app.UseHttpsRedirection();
-}
+// HSTS on every request that is HTTPS, including through a trusted TLS-terminating proxy (UseHsts skips plain HTTP).
+app.UseHsts();
+if (HttpsConfigured(app.Configuration)) app.UseHttpsRedirection();
 app.UseMiddleware<SecurityHeaders>();
 app.UseStatusCodePagesWithReExecute("/Error", "?code={0}");
 app.UseResponseCompression();
@@ -234,9 +247,11 @@ app.UseAntiforgery();
 app.MapHtmxAntiforgeryScript();
 app.MapRazorPages();
 app.MapHealth();
-app.MapBillingApis(); // front desk and billing (issue 3)
-app.MapReportsApi();
-app.MapPortalApi(); // Patient portal JSON API (issue 4)
+// Every /api endpoint: a cookie-authenticated state change needs a JSON body or an antiforgery token (CSRF).
+var api = app.MapGroup("").AddEndpointFilter<ApiCsrfFilter>();
+api.MapBillingApis(); // front desk and billing (issue 3)
+api.MapReportsApi();
+api.MapPortalApi(); // Patient portal JSON API (issue 4)
 
 try
 {

@@ -98,8 +98,10 @@ public class BillingApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.Contains("JSON invalide", (await malformed.JsonAsync()).GetProperty("error").GetString());
 
+        // A cookie caller's form post is what a cross-site page can send: refused before the endpoint runs (CSRF).
         var notJson = await front.PostAsync("/api/patients/", new StringContent("full_name=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
-        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, notJson.StatusCode);
+        Assert.Contains("application/json", (await notJson.JsonAsync()).GetProperty("error").GetString());
 
         var invalid = await front.PostJsonAsync("/api/patients/", new { full_name = "", phone = "123", email = "x@", date_of_birth = "06/05/1970" });
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
@@ -119,7 +121,7 @@ public class BillingApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
         Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
 
         Assert.Equal(HttpStatusCode.NotFound, (await front.PostJsonAsync("/api/invoices/", new { patient_id = 999999, lines = new[] { new { exam_code = "RX-THO", quantity = 1 } } })).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await front.PostAsync("/api/invoices/999999/send/", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await front.PostJsonAsync("/api/invoices/999999/send/", new { })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await front.GetAsync("/api/patients/access/999999/")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await front.PutJsonAsync("/api/patients/access/999999/", new { is_active = true })).StatusCode);
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using System.Text.Json;
 using Cimef.Site.Data.Entities;
@@ -29,7 +30,8 @@ public static class BillingClient
 
     public static async Task<JsonElement> SendInvoiceAsync(this HttpClient client, int invoiceId)
     {
-        var r = await client.PostAsync($"/api/invoices/{invoiceId}/send/", null);
+        // A body-less state change still says JSON: cookie callers without it are refused (CSRF).
+        var r = await client.PostAsync($"/api/invoices/{invoiceId}/send/", JsonContent.Create(new { }));
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         return await r.JsonAsync();
     }
@@ -43,7 +45,7 @@ public static class BillingClient
         await factory.WithDbAsync(async db =>
         {
             var user = db.Users.Single(u => u.Email == email);
-            db.ApiTokens.Add(new ApiToken { UserId = user.Id, Name = "test", TokenHash = ApiTokenHandler.HashToken(token), CreatedAt = DateTime.UtcNow });
+            db.ApiTokens.Add(new ApiToken { UserId = user.Id, Name = "test", TokenHash = ApiTokenHandler.HashToken(token), CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddDays(365) });
             return await db.SaveChangesAsync();
         });
         var client = factory.NewClient();

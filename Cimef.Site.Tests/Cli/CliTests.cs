@@ -65,6 +65,43 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Api_tokens_are_listed_without_the_secret_and_revoked_by_id_then_refused()
+    {
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "create-staff", "--email", "ris@cimef.test", "--name", "RIS", "--role", "Doctor", "--password", "Radiologie-2026")).ExitCode);
+        var badDays = await SiteProcess.RunAsync(Data, "create-api-token", "--email", "ris@cimef.test", "--name", "RIS", "--days", "zéro");
+        Assert.Equal(2, badDays.ExitCode);
+        Assert.Contains("--days doit être un nombre entier", badDays.Stderr);
+        var created = await SiteProcess.RunAsync(Data, "create-api-token", "--email", "ris@cimef.test", "--name", "RIS-imagerie", "--days", "30");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var token = created.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last();
+
+        var list = await SiteProcess.RunAsync(Data, "list-api-tokens");
+        Assert.True(list.ExitCode == 0, list.Stderr);
+        Assert.DoesNotContain(token, list.Stdout);
+        var row = list.Stdout.Split('\n').Single(l => l.Contains("RIS-imagerie")).Split('\t');
+        Assert.Equal("ris@cimef.test", row[2]);
+        var createdAt = DateTime.Parse(row[3], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(createdAt.AddDays(30), DateTime.Parse(row[4], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("-", row[5].Trim()); // never used
+        Assert.Equal("-", row[6].Trim()); // not revoked
+
+        Assert.Equal(1, (await SiteProcess.RunAsync(Data, "revoke-api-token", "--id", "999")).ExitCode);
+        var revoke = await SiteProcess.RunAsync(Data, "revoke-api-token", "--id", row[0]);
+        Assert.True(revoke.ExitCode == 0, revoke.Stderr);
+        Assert.Contains("révoqué", revoke.Stdout);
+        var after = (await SiteProcess.RunAsync(Data, "list-api-tokens")).Stdout.Split('\n').Single(l => l.Contains("RIS-imagerie")).Split('\t');
+        Assert.NotEqual("-", after[6].Trim());
+
+        using var factory = new CimefFactory();
+        factory.Settings["Storage:DataDirectory"] = Data;
+        var client = factory.NewClient();
+        client.UseBearer(token);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await client.GetAsync("/")).StatusCode);
+        var actions = await factory.WithDbAsync(db => Task.FromResult(db.AuditEntries.Where(a => a.Action.StartsWith("api_token.")).Select(a => a.Action + "/" + a.UserName).ToList()));
+        Assert.Equal(["api_token.create/ligne de commande", "api_token.revoke/ligne de commande"], actions.Order());
+    }
+
+    [Fact]
     public async Task Backup_then_restore_gives_identical_row_counts_and_files()
     {
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);

@@ -32,6 +32,8 @@ public class CimefFactory : WebApplicationFactory<Program>
         // Background senders/checkers stay off in tests; tests drive OutboxProcessor / IntegrityWorker themselves.
         Settings["Notifications:WorkerEnabled"] = "false";
         Settings["Reports:IntegrityWorkerEnabled"] = "false";
+        // Every test client signs in from the same (absent) address: only the flood test keeps the real cap.
+        Settings["Staff:SignInRequestsPerMinutePerIp"] = "100000";
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

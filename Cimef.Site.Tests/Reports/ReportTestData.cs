@@ -98,7 +98,7 @@ public static class ReportTestData
         await factory.WithDbAsync(async db =>
         {
             var user = await db.Users.SingleAsync(u => u.Email == email);
-            db.ApiTokens.Add(new ApiToken { UserId = user.Id, Name = "tests", TokenHash = ApiTokenHandler.HashToken(token), CreatedAt = factory.Time.GetUtcNow().UtcDateTime });
+            db.ApiTokens.Add(new ApiToken { UserId = user.Id, Name = "tests", TokenHash = ApiTokenHandler.HashToken(token), CreatedAt = factory.Time.GetUtcNow().UtcDateTime, ExpiresAt = factory.Time.GetUtcNow().UtcDateTime.AddDays(365) });
             return await db.SaveChangesAsync();
         });
         return token;

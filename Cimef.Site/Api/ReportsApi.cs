@@ -19,7 +19,7 @@ public static class ReportsApi
 
     public sealed record StateInput(bool? IsActive, string? Reason);
 
-    public static void MapReportsApi(this WebApplication app)
+    public static void MapReportsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/reports").RequireAuthorization(Policies.Reports);
         group.MapPost("/", UploadAsync).WithMetadata(new ReportUploadAttribute());

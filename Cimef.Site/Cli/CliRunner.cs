@@ -17,7 +17,9 @@ public static class CliRunner
     private static readonly Dictionary<string, string> Usage = new()
     {
         ["create-staff"] = "create-staff --email EMAIL --name \"NOM\" --role Admin|Secretary|Doctor|Accountant --password MOTDEPASSE",
-        ["create-api-token"] = "create-api-token --email EMAIL --name NOM_DU_JETON",
+        ["create-api-token"] = "create-api-token --email EMAIL --name NOM_DU_JETON [--days N (défaut 365)]",
+        ["list-api-tokens"] = "list-api-tokens",
+        ["revoke-api-token"] = "revoke-api-token --id N",
         ["seed-demo"] = "seed-demo",
         ["backup"] = "backup --out DOSSIER",
         ["restore"] = "restore --from DOSSIER",
@@ -49,6 +51,8 @@ public static class CliRunner
             {
                 "create-staff" => await CreateStaffAsync(sp, opts, stdout, stderr),
                 "create-api-token" => await CreateApiTokenAsync(sp, opts, stdout, stderr),
+                "list-api-tokens" => await ListApiTokensAsync(sp, stdout),
+                "revoke-api-token" => await RevokeApiTokenAsync(sp, opts, stdout, stderr),
                 "seed-demo" => await DemoSeed.RunAsync(sp, stdout, stderr),
                 "backup" => Require(opts, stderr, verb, "out") ?? await BackupRestore.BackupAsync(sp, opts["out"], stdout, stderr),
                 "restore" => Require(opts, stderr, verb, "from") ?? await BackupRestore.RestoreAsync(sp, opts["from"], stdout, stderr),
@@ -107,9 +111,15 @@ public static class CliRunner
         return 0;
     }
 
+    // Actions taken from the command line are audited under this name (there is no signed-in staff member).
+    private const string CliActor = "ligne de commande";
+
     private static async Task<int> CreateApiTokenAsync(IServiceProvider sp, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr)
     {
         if (Require(o, stderr, "create-api-token", "email", "name") is int bad) return bad;
+        var days = ApiTokens.DefaultDays;
+        if (o.TryGetValue("days", out var d) && (!int.TryParse(d, out days) || days is < 1 or > ApiTokens.MaxDays))
+            return PrintUsage(stderr, $"--days doit être un nombre entier de jours entre 1 et {ApiTokens.MaxDays}.", "create-api-token");
         var users = sp.GetRequiredService<UserManager<StaffUser>>();
         var user = await users.FindByEmailAsync(o["email"]);
         if (user is null || user.IsDisabled)
@@ -118,19 +128,45 @@ public static class CliRunner
             return 1;
         }
         var db = sp.GetRequiredService<CimefDb>();
-        var token = ApiTokenHandler.NewToken();
-        db.ApiTokens.Add(new ApiToken
-        {
-            UserId = user.Id,
-            Name = o["name"].Trim(),
-            TokenHash = ApiTokenHandler.HashToken(token),
-            CreatedAt = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime,
-            ExpiresAt = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime.AddDays(365),
-        });
+        var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var token = ApiTokens.Create(db, user, o["name"], days, now, null, CliActor);
         await db.SaveChangesAsync();
-        await stdout.WriteLineAsync("Jeton créé (il ne sera plus affiché) :");
+        await stdout.WriteLineAsync($"Jeton créé, valable jusqu'au {now.AddDays(days):yyyy-MM-dd HH:mm} UTC (il ne sera plus affiché) :");
         await stdout.WriteLineAsync(token);
         return 0;
+    }
+
+    private static async Task<int> ListApiTokensAsync(IServiceProvider sp, TextWriter stdout)
+    {
+        var rows = await ApiTokens.ListAsync(sp.GetRequiredService<CimefDb>());
+        static string At(DateTime? t) => t is null ? "-" : t.Value.ToString("yyyy-MM-dd HH:mm");
+        // Tab-separated with a header line: readable in a terminal, easy to cut/awk. The token itself is never stored.
+        await stdout.WriteLineAsync("id\tnom\tpropriétaire\tcréé (UTC)\texpire (UTC)\tdernier usage (UTC)\trévoqué (UTC)");
+        foreach (var r in rows)
+            await stdout.WriteLineAsync($"{r.Id}\t{r.Name}\t{r.OwnerEmail}\t{At(r.CreatedAt)}\t{At(r.ExpiresAt)}\t{At(r.LastUsedAt)}\t{At(r.RevokedAt)}");
+        await stdout.WriteLineAsync($"{rows.Count} jeton(s).");
+        return 0;
+    }
+
+    private static async Task<int> RevokeApiTokenAsync(IServiceProvider sp, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr)
+    {
+        if (Require(o, stderr, "revoke-api-token", "id") is int bad) return bad;
+        if (!int.TryParse(o["id"], out var id) || id < 1)
+            return PrintUsage(stderr, "--id doit être le numéro du jeton (voir list-api-tokens).", "revoke-api-token");
+        var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var (outcome, token) = await ApiTokens.RevokeAsync(sp.GetRequiredService<CimefDb>(), id, now, null, CliActor);
+        switch (outcome)
+        {
+            case ApiTokens.RevokeOutcome.NotFound:
+                await stderr.WriteLineAsync($"Aucun jeton n° {id}.");
+                return 1;
+            case ApiTokens.RevokeOutcome.AlreadyRevoked:
+                await stdout.WriteLineAsync($"Le jeton n° {id} ({token!.Name}) était déjà révoqué.");
+                return 0;
+            default:
+                await stdout.WriteLineAsync($"Jeton n° {id} ({token!.Name}) révoqué.");
+                return 0;
+        }
     }
 
     private static async Task<int> CheckAsync(IServiceProvider sp, TextWriter stdout, TextWriter stderr)

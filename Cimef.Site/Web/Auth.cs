@@ -103,7 +103,7 @@ public sealed class FrenchIdentityErrors : IdentityErrorDescriber
 
 /// <summary>
 /// "Authorization: Bearer &lt;token&gt;" for integrations: the token's SHA-256 is looked up; the principal
-/// carries the owning staff member's name and roles. A disabled staff account's tokens stop working.
+/// carries the owning staff member's name and roles. A revoked or expired token, or a disabled staff account's, is a 401.
 /// </summary>
 public sealed class ApiTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
@@ -134,11 +134,12 @@ public sealed class ApiTokenHandler(
         var token = header["Bearer ".Length..].Trim();
         if (token.Length is < 10 or > 200) return AuthenticateResult.Fail("Jeton invalide.");
         var hash = HashToken(token);
-        var row = await db.ApiTokens.Include(t => t.User).SingleOrDefaultAsync(t => t.TokenHash == hash && t.RevokedAt == null);
-        if (row is null || row.User.IsDisabled) return AuthenticateResult.Fail("Jeton invalide.");
-
         var now = time.GetUtcNow().UtcDateTime;
-        if (row.LastUsedAt is null || now - row.LastUsedAt > TimeSpan.FromMinutes(5))
+        var row = await db.ApiTokens.Include(t => t.User).SingleOrDefaultAsync(t => t.TokenHash == hash && t.RevokedAt == null && t.ExpiresAt > now);
+        if (row is null || row.User.IsDisabled) return AuthenticateResult.Fail("Jeton invalide, expiré ou révoqué.");
+
+        // Last use is for the admin's token list: at most one write a minute per token, not one per request.
+        if (row.LastUsedAt is null || now - row.LastUsedAt >= TimeSpan.FromMinutes(1))
             await db.ApiTokens.Where(t => t.Id == row.Id).ExecuteUpdateAsync(u => u.SetProperty(t => t.LastUsedAt, now));
 
         var claims = new List<Claim>

@@ -8,4 +8,7 @@ public static class RateLimits
     /// <summary>Per-IP cap on /healthz: a monitor polls it every few seconds, a flood gets 429.</summary>
     public const string Health = "health";
     public const int HealthRequestsPerMinutePerIp = 60;
+
+    /// <summary>Per-IP cap on staff sign-in submissions (Staff:SignInRequestsPerMinutePerIp).</summary>
+    public const string StaffSignIn = "staff-sign-in";
 }

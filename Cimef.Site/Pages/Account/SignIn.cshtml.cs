@@ -2,15 +2,26 @@ using System.ComponentModel.DataAnnotations;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.Web;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace Cimef.Site.Pages.Account;
 
-/// <summary>Staff sign-in with Identity lockout (5 failures → 5 minutes).</summary>
-public class SignInModel(SignInManager<StaffUser> signIn, UserManager<StaffUser> users, CimefDb db, TimeProvider time) : PageModel
+/// <summary>
+/// Staff sign-in with Identity lockout (5 failures → 5 minutes) and a per-address cap on submissions.
+/// Unknown, disabled and locked-out accounts cost one PBKDF2 verification like a real attempt, so the answer's
+/// timing does not tell which e-mail addresses have an account.
+/// </summary>
+[EnableRateLimiting(RateLimits.StaffSignIn)]
+public class SignInModel(SignInManager<StaffUser> signIn, UserManager<StaffUser> users, IPasswordHasher<StaffUser> hasher,
+    CimefDb db, TimeProvider time) : PageModel
 {
+    // Made once per process with the configured hasher, so it carries the same iteration count as real hashes.
+    private static string? s_dummyHash;
+
     public sealed class InputModel
     {
         [Required(ErrorMessage = "L'adresse e-mail est obligatoire.")]
@@ -35,9 +46,12 @@ public class SignInModel(SignInManager<StaffUser> signIn, UserManager<StaffUser>
         var now = time.GetUtcNow().UtcDateTime;
         if (user is null || user.IsDisabled)
         {
+            VerifyAgainstDummyHash();
             ModelState.AddModelError("", "Adresse e-mail ou mot de passe incorrect.");
             return Page();
         }
+        // Identity answers a locked-out account before hashing anything: spend the same time here.
+        if (await users.IsLockedOutAsync(user)) VerifyAgainstDummyHash();
         var result = await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded)
         {
@@ -54,5 +68,12 @@ public class SignInModel(SignInManager<StaffUser> signIn, UserManager<StaffUser>
         }
         ModelState.AddModelError("", "Adresse e-mail ou mot de passe incorrect.");
         return Page();
+    }
+
+    private void VerifyAgainstDummyHash()
+    {
+        var dummy = new StaffUser();
+        s_dummyHash ??= hasher.HashPassword(dummy, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
+        hasher.VerifyHashedPassword(dummy, s_dummyHash, Input.Password);
     }
 }

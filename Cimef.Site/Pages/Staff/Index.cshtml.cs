@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Cimef.Site.Pages.Staff;
 
-/// <summary>Admin: create staff accounts, set roles, disable/reactivate an account (audited).</summary>
+/// <summary>Admin: create staff accounts, set roles, disable/reactivate an account, lift a sign-in lockout (audited).</summary>
 public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider time) : PageModel
 {
     public sealed class InputModel
@@ -31,7 +31,7 @@ public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider t
         public string Password { get; set; } = "";
     }
 
-    public sealed record Row(string Id, string FullName, string Email, bool IsDisabled, IReadOnlyList<string> Roles);
+    public sealed record Row(string Id, string FullName, string Email, bool IsDisabled, IReadOnlyList<string> Roles, DateTimeOffset? LockedUntil);
 
     [BindProperty] public InputModel Input { get; set; } = new();
     public IReadOnlyList<Row> Rows { get; private set; } = [];
@@ -98,11 +98,31 @@ public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider t
         return RedirectToPage();
     }
 
+    public async Task<IActionResult> OnPostUnlockAsync(string id)
+    {
+        var user = await users.FindByIdAsync(id);
+        if (user is null) return NotFound();
+        // A disabled account is "locked" forever on purpose; only Réactiver lifts that.
+        if (user.IsDisabled)
+        {
+            TempData["StatusMessage"] = "Erreur : ce compte est désactivé ; réactivez-le plutôt.";
+            return RedirectToPage();
+        }
+        await users.SetLockoutEndDateAsync(user, null);
+        await users.ResetAccessFailedCountAsync(user);
+        Audit.Staff(db, User, time.GetUtcNow().UtcDateTime, "staff.unlock", "StaffUser", user.Id);
+        await db.SaveChangesAsync();
+        TempData["StatusMessage"] = $"Compte de {user.FullName} déverrouillé.";
+        return RedirectToPage();
+    }
+
     private async Task LoadAsync()
     {
         var list = await db.Users.OrderBy(u => u.FullName).ToListAsync();
         var roleMap = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id select new { ur.UserId, r.Name }).ToListAsync();
+        var now = time.GetUtcNow();
         Rows = list.Select(u => new Row(u.Id, u.FullName, u.Email ?? "", u.IsDisabled,
-            roleMap.Where(x => x.UserId == u.Id).Select(x => x.Name!).ToList())).ToList();
+            roleMap.Where(x => x.UserId == u.Id).Select(x => x.Name!).ToList(),
+            !u.IsDisabled && u.LockoutEnd > now ? u.LockoutEnd : null)).ToList();
     }
 }
