@@ -72,7 +72,7 @@ public static class BackupRestore
         X509Certificate2 certificate;
         try
         {
-            certificate = X509Certificate2.CreateFromPemFile(Path.GetFullPath(certificatePath));
+            certificate = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.GetFullPath(certificatePath)));
             if (certificate.GetRSAPublicKey() is null) throw new CryptographicException("not RSA");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
