@@ -4,6 +4,7 @@ using Cimef.Site.Data.Entities;
 using Cimef.Site.Notifications;
 using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 
@@ -68,9 +69,18 @@ public class DataDirectoryPermissionsTests
             File.Delete(certPath);
         }
 
+        // An open connection keeps -wal and -shm in place (another test class clearing the pools would close the site's).
+        using var hold = new SqliteConnection(Cimef.Site.Data.Sqlite.ConnectionString(Path.Combine(data, "cimef.db")));
+        hold.Open();
+        using (var read = hold.CreateCommand())
+        {
+            read.CommandText = "SELECT COUNT(*) FROM Patients";
+            Assert.True(Convert.ToInt32(read.ExecuteScalar()) > 0);
+        }
+
         var entries = Directory.EnumerateFileSystemEntries(data, "*", SearchOption.AllDirectories).Prepend(data).ToList();
         foreach (var name in new[] { "cimef.db", "cimef.db-wal", "cimef.db-shm", "credential-hmac.secret", ".eml", ".txt", ".p7m", "ancien.pdf", "manifest.json" })
-            Assert.Contains(entries, e => e.EndsWith(name, StringComparison.Ordinal));
+            Assert.True(entries.Any(e => e.EndsWith(name, StringComparison.Ordinal)), $"no *{name} in: " + string.Join(", ", entries.Select(e => Path.GetRelativePath(data, e))));
         Assert.Contains(entries, e => e.Contains("/keys/key-", StringComparison.Ordinal));
         var wrong = entries
             .Select(e => (Path: Path.GetRelativePath(data, e), Mode: File.GetUnixFileMode(e), Wanted: Directory.Exists(e) ? Rwx : Rw))
