@@ -226,6 +226,31 @@ public class CliTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_root, "c.p7m")));
     }
 
+    [Fact]
+    public async Task Restore_refuses_an_archive_with_a_link_since_anyone_holding_the_public_certificate_can_make_one()
+    {
+        var (_, certPath, key) = Certificate();
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var counts = Counts();
+        var tar = new MemoryStream();
+        await using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "keys/"));
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.SymbolicLink, "keys/key-evil.xml") { LinkName = "/etc/passwd" });
+        }
+        tar.Position = 0;
+        var archive = Path.Combine(_root, "forged.p7m");
+        using (var cert = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(certPath)))
+        await using (var output = File.Create(archive))
+            await BackupEnvelope.EncryptAsync(tar, tar.Length, cert, output);
+
+        var restore = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--key", key);
+        Assert.Equal(1, restore.ExitCode);
+        Assert.Contains("entrée non prise en charge (SymbolicLink)", restore.Stderr);
+        Assert.Equal(counts, Counts());
+        Assert.False(File.Exists(Path.Combine(Data, "keys", "key-evil.xml")));
+    }
+
     [OpensslFact]
     public async Task Openssl_cms_decrypts_an_encrypted_backup_into_a_verified_backup_folder()
     {

@@ -83,7 +83,8 @@ public static class BackupRestore
         using var _ = certificate;
 
         var target = Path.GetFullPath(outPath);
-        if (Directory.Exists(target)) target = Path.Combine(target, $"cimef-{time.GetUtcNow():yyyyMMdd-HHmmss}.p7m");
+        // A name ending in .p7m is the archive itself; anything else is a folder (created if needed) that receives one.
+        if (!target.EndsWith(".p7m", StringComparison.OrdinalIgnoreCase)) target = Path.Combine(target, $"cimef-{time.GetUtcNow():yyyyMMdd-HHmmss}.p7m");
         if (File.Exists(target))
         {
             await stderr.WriteLineAsync($"Le fichier {target} existe déjà : choisissez un nom neuf.");
@@ -176,6 +177,7 @@ public static class BackupRestore
                 await BackupEnvelope.DecryptAsync(input, key, plain);
             var content = Path.Combine(staging, "content");
             PrivateFiles.CreateDirectory(content);
+            await RefuseLinksAsync(tar);
             await TarFile.ExtractToDirectoryAsync(tar, content, overwriteFiles: false);
             return await RestoreFolderAsync(sp, content, source, stdout, stderr);
         }
@@ -193,6 +195,19 @@ public static class BackupRestore
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Only folders and plain files: the certificate is public, so anyone can make an archive that opens, and a link
+    /// entry would make the restore copy a file from elsewhere on the server into the data directory.
+    /// </summary>
+    private static async Task RefuseLinksAsync(string tar)
+    {
+        await using var file = File.OpenRead(tar);
+        await using var reader = new TarReader(file);
+        while (await reader.GetNextEntryAsync() is { } entry)
+            if (entry.EntryType is not (TarEntryType.Directory or TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                throw new InvalidDataException($"entrée non prise en charge ({entry.EntryType}) : {entry.Name}");
     }
 
     private static async Task<int> RestoreFolderAsync(IServiceProvider sp, string source, string shownAs, TextWriter stdout, TextWriter stderr)
