@@ -14,6 +14,9 @@ namespace Cimef.Site.Cli;
 /// <c>backup</c>: the database (SQLite online backup API, consistent while the site runs), the reports folder
 /// and the key ring, written together with a manifest of SHA-256 sums, then verified. <c>restore</c> verifies a
 /// backup first, then copies it back (database through the backup API, so a running site sees a consistent file).
+/// With <c>Backup:RecipientCertificate</c> the folder is packed as tar and written as one CMS enveloped file
+/// (<see cref="BackupEnvelope"/>); restore decrypts it with the private key (<c>--key</c>) into a private staging
+/// folder and verifies it there before anything in the data directory is touched.
 /// </summary>
 public static class BackupRestore
 {
