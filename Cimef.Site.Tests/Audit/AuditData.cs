@@ -59,7 +59,15 @@ public static class AuditData
     {
         var bytes = await response.Content.ReadAsByteArrayAsync();
         Assert.True(bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF, "CSV must start with a UTF-8 BOM");
-        var text = System.Text.Encoding.UTF8.GetString(bytes, 3, bytes.Length - 3);
-        return text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(',')).ToArray();
+        return ParseCsv(System.Text.Encoding.UTF8.GetString(bytes, 3, bytes.Length - 3));
+    }
+
+    /// <summary>Cells of a ';'-separated CSV, as a spreadsheet would split them (quotes honoured).</summary>
+    public static string[][] ParseCsv(string text)
+    {
+        using var csv = CsvHelper.CsvReader.Create(new StringReader(text), new CsvHelper.CsvReaderOptions { Separator = ';', HasHeader = false });
+        var rows = new List<string[]>();
+        while (csv.Read()) rows.Add(csv.Current.ToArray());
+        return [.. rows];
     }
 }

@@ -27,6 +27,7 @@ public class AuditTrailTests(CimefFactory factory) : IClassFixture<CimefFactory>
                     AuditLog.Staff(db, "u2", "moussa@cimef.test", now.AddDays(-3).AddMinutes(i), "report.upload", "PatientReport", i, "Rapport, \"IRM\"");
                 AuditLog.Staff(db, "u2", "moussa@cimef.test", now.AddDays(-1), "patient.update", "Patient", 5, "=HYPERLINK(\"http://evil\")");
                 AuditLog.Staff(db, "u2", "moussa@cimef.test", now.AddDays(-40), "patient.update", "Patient", 6, "ancien");
+                AuditLog.Staff(db, "u3", "awa@cimef.test", now.AddDays(-2), "patient.create", "Patient", 7, "Awa;=1+1");
                 return db.SaveChangesAsync();
             });
             _seeded = true;
@@ -88,15 +89,17 @@ public class AuditTrailTests(CimefFactory factory) : IClassFixture<CimefFactory>
         var response = await admin.GetAsync("/Audit?handler=Csv&person=moussa@cimef.test&action=patient.update");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
-        var bytes = await response.Content.ReadAsByteArrayAsync();
-        var text = System.Text.Encoding.UTF8.GetString(bytes[3..]);
-        var lines = text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(3, lines.Length);
-        Assert.Equal("Date (UTC),Personne,Action,Objet,Identifiant,Détail", lines[0]);
-        Assert.EndsWith(",moussa@cimef.test,patient.update,Patient,5,\"'=HYPERLINK(\"\"http://evil\"\")\"", lines[1]);
+        var rows = await AuditData.CsvAsync(response);
+        Assert.Equal(3, rows.Length);
+        Assert.Equal(["Date (UTC)", "Personne", "Action", "Objet", "Identifiant", "Détail"], rows[0]);
+        Assert.Equal(["moussa@cimef.test", "patient.update", "Patient", "5", "'=HYPERLINK(\"http://evil\")"], rows[1][1..]);
 
-        var all = System.Text.Encoding.UTF8.GetString((await (await admin.GetAsync("/Audit?handler=Csv&action=report.upload")).Content.ReadAsByteArrayAsync())[3..]);
-        Assert.Contains(",\"Rapport, \"\"IRM\"\"\"\r\n", all);
+        var all = await AuditData.CsvAsync(await admin.GetAsync("/Audit?handler=Csv&action=report.upload"));
+        Assert.Equal("Rapport, \"IRM\"", all[1][5]);
+
+        var created = await AuditData.CsvAsync(await admin.GetAsync("/Audit?handler=Csv&action=patient.create"));
+        Assert.Equal(2, created.Length);
+        Assert.Equal(["awa@cimef.test", "patient.create", "Patient", "7", "Awa;=1+1"], created[1][1..]);
     }
 
     [Theory]

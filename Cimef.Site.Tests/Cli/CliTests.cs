@@ -1,3 +1,7 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Cimef.Site.Cli;
 using Cimef.Site.Data;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
@@ -109,6 +113,8 @@ public class CliTests : IDisposable
         var backup = await SiteProcess.RunAsync(Data, "backup", "--out", backupDir);
         Assert.True(backup.ExitCode == 0, backup.Stderr);
         Assert.Contains("Sauvegarde vérifiée", backup.Stdout);
+        // No Backup:RecipientCertificate: the copy is made, with a warning that it is readable by whoever holds it.
+        Assert.Contains("ATTENTION : aucun certificat de sauvegarde (Backup:RecipientCertificate)", backup.Stderr);
         var before = Counts();
         var filesBefore = ReportFiles();
 
@@ -171,6 +177,151 @@ public class CliTests : IDisposable
         Assert.Contains("orphan.pdf", orphan.Stdout);
     }
 
+    /// <summary>A self-signed RSA certificate (PEM) and its private key (PKCS#8 PEM), as README's openssl commands make them.</summary>
+    private (Dictionary<string, string> Env, string Certificate, string Key) Certificate()
+    {
+        Directory.CreateDirectory(_root);
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=Sauvegardes CIMEF", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(5));
+        var certPath = Path.Combine(_root, "sauvegarde.crt");
+        var keyPath = Path.Combine(_root, "sauvegarde.key");
+        File.WriteAllText(certPath, cert.ExportCertificatePem());
+        File.WriteAllText(keyPath, rsa.ExportPkcs8PrivateKeyPem());
+        return (new() { ["Backup__RecipientCertificate"] = certPath }, certPath, keyPath);
+    }
+
+    [Fact]
+    public async Task Encrypted_backup_restores_with_the_right_key_only_and_a_wrong_key_changes_nothing()
+    {
+        var (env, _, key) = Certificate();
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var archive = Path.Combine(_root, "usb", "cimef.p7m");
+        var backup = await SiteProcess.RunAsync(Data, env, "backup", "--out", archive);
+        Assert.True(backup.ExitCode == 0, backup.Stderr);
+        Assert.Contains("Sauvegarde vérifiée et chiffrée", backup.Stdout);
+        Assert.DoesNotContain("ATTENTION", backup.Stderr);
+        Assert.Equal([archive], Directory.GetFiles(Path.GetDirectoryName(archive)!)); // one file, no clear-text leftovers
+        var bytes = await File.ReadAllBytesAsync(archive);
+        Assert.Equal(0x30, bytes[0]);
+        Assert.Equal(-1, bytes.AsSpan().IndexOf("SQLite format 3"u8));
+        Assert.Equal(-1, bytes.AsSpan().IndexOf("<key id="u8));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Data, "backups"), ".*"));
+        var before = (Counts(), ReportFiles(), KeyFiles());
+
+        // Change things after the backup: a new staff member, a deleted report file.
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "create-staff", "--email", "x@cimef.test", "--name", "X", "--role", "Secretary", "--password", "Secretariat-2026")).ExitCode);
+        File.Delete(Path.Combine(Data, "reports", before.Item2.Keys.First()));
+        var changed = (Counts(), ReportFiles(), KeyFiles());
+        Assert.NotEqual(before.Item1, changed.Item1);
+
+        var wrongKey = Path.Combine(_root, "autre.key");
+        using (var other = RSA.Create(2048)) File.WriteAllText(wrongKey, other.ExportRSAPrivateKeyPem());
+        var refused = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--key", wrongKey);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("Restauration refusée, rien n'a été modifié : cette clé privée ne correspond pas", refused.Stderr);
+        Assert.Equal(changed.Item1, Counts());
+        Assert.Equal(changed.Item2, ReportFiles());
+        Assert.Equal(changed.Item3, KeyFiles());
+
+        var noKey = await SiteProcess.RunAsync(Data, "restore", "--from", archive);
+        Assert.NotEqual(0, noKey.ExitCode);
+        Assert.Contains("--key", noKey.Stderr);
+        Assert.Equal(changed.Item1, Counts());
+
+        var restore = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--key", key);
+        Assert.True(restore.ExitCode == 0, restore.Stderr);
+        Assert.Equal(before.Item1, Counts());
+        Assert.Equal(before.Item2, ReportFiles());
+        Assert.Equal(before.Item3, KeyFiles());
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "check")).ExitCode);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Data, "backups"), ".*"));
+    }
+
+    [Fact]
+    public async Task Encrypted_backup_refuses_a_tampered_archive_and_a_bad_certificate()
+    {
+        var (env, _, key) = Certificate();
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var archive = Path.Combine(_root, "b.p7m");
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, env, "backup", "--out", archive)).ExitCode);
+        Assert.NotEqual(0, (await SiteProcess.RunAsync(Data, env, "backup", "--out", archive)).ExitCode); // never overwritten
+        var counts = Counts();
+
+        var bytes = await File.ReadAllBytesAsync(archive);
+        bytes[bytes.Length / 2] ^= 0x55; // inside the encrypted content (the database or a report)
+        await File.WriteAllBytesAsync(archive, bytes);
+        var tampered = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--key", key);
+        Assert.NotEqual(0, tampered.ExitCode);
+        Assert.Contains("Restauration refusée", tampered.Stderr);
+        Assert.Equal(counts, Counts());
+
+        await File.WriteAllTextAsync(Path.Combine(_root, "faux.crt"), "pas un certificat");
+        var badCert = await SiteProcess.RunAsync(Data, new Dictionary<string, string> { ["Backup__RecipientCertificate"] = Path.Combine(_root, "faux.crt") },
+            "backup", "--out", Path.Combine(_root, "c.p7m"));
+        Assert.Equal(1, badCert.ExitCode);
+        Assert.Contains("Certificat de sauvegarde illisible", badCert.Stderr);
+        Assert.False(File.Exists(Path.Combine(_root, "c.p7m")));
+    }
+
+    [Fact]
+    public async Task Restore_refuses_an_archive_with_a_link_since_anyone_holding_the_public_certificate_can_make_one()
+    {
+        var (_, certPath, key) = Certificate();
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var counts = Counts();
+        var tar = new MemoryStream();
+        await using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "keys/"));
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.SymbolicLink, "keys/key-evil.xml") { LinkName = "/etc/passwd" });
+        }
+        tar.Position = 0;
+        var archive = Path.Combine(_root, "forged.p7m");
+        using (var cert = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(certPath)))
+        await using (var output = File.Create(archive))
+            await BackupEnvelope.EncryptAsync(tar, tar.Length, cert, output);
+
+        var restore = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--key", key);
+        Assert.Equal(1, restore.ExitCode);
+        Assert.Contains("entrée non prise en charge (SymbolicLink)", restore.Stderr);
+        Assert.Equal(counts, Counts());
+        Assert.False(File.Exists(Path.Combine(Data, "keys", "key-evil.xml")));
+    }
+
+    [OpensslFact]
+    public async Task Openssl_cms_decrypts_an_encrypted_backup_into_a_verified_backup_folder()
+    {
+        var (env, cert, key) = Certificate();
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var archive = Path.Combine(_root, "cimef.p7m");
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, env, "backup", "--out", archive)).ExitCode);
+
+        var tar = Path.Combine(_root, "cimef.tar");
+        var psi = new System.Diagnostics.ProcessStartInfo(OpensslFactAttribute.Openssl) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "cms", "-decrypt", "-inform", "DER", "-in", archive, "-inkey", key, "-recip", cert, "-out", tar }) psi.ArgumentList.Add(a);
+        using (var p = System.Diagnostics.Process.Start(psi)!)
+        {
+            var stderr = await p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            Assert.True(p.ExitCode == 0, stderr);
+        }
+        var folder = Path.Combine(_root, "dechiffre");
+        Directory.CreateDirectory(folder);
+        await TarFile.ExtractToDirectoryAsync(tar, folder, overwriteFiles: false);
+        Assert.Null(await BackupRestore.VerifyAsync(folder));
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(ReportFiles(), Directory.EnumerateFiles(Path.Combine(folder, "reports"), "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(Path.Combine(folder, "reports"), f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))));
+    }
+
+    private Dictionary<string, string> KeyFiles()
+    {
+        var root = Path.Combine(Data, "keys");
+        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
+    }
+
     private string Counts()
     {
         using var c = new SqliteConnection(Sqlite.ConnectionString(Path.Combine(Data, "cimef.db")));
@@ -192,5 +343,16 @@ public class CliTests : IDisposable
         var root = Path.Combine(Data, "reports");
         return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
+    }
+}
+
+/// <summary>A fact that needs the openssl command line (Debian: /usr/bin/openssl); skipped with the reason when it is absent.</summary>
+public sealed class OpensslFactAttribute : FactAttribute
+{
+    public const string Openssl = "/usr/bin/openssl";
+
+    public OpensslFactAttribute()
+    {
+        if (!File.Exists(Openssl)) Skip = $"openssl absent ({Openssl}): install it (apt-get install -y openssl) to check that `openssl cms -decrypt` reads the backups.";
     }
 }

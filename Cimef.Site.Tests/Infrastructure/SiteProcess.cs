@@ -9,7 +9,10 @@ public static class SiteProcess
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static async Task<Result> RunAsync(string dataDir, params string[] args)
+    public static Task<Result> RunAsync(string dataDir, params string[] args) => RunAsync(dataDir, new Dictionary<string, string>(), args);
+
+    /// <summary>With extra environment variables (configuration such as Backup__RecipientCertificate).</summary>
+    public static async Task<Result> RunAsync(string dataDir, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(SiteDll);
@@ -17,6 +20,7 @@ public static class SiteProcess
         psi.Environment["Storage__DataDirectory"] = dataDir;
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
         psi.WorkingDirectory = Path.GetDirectoryName(SiteDll)!;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

@@ -1,37 +1,57 @@
 using System.Globalization;
 using System.Text;
+using Cimef.Site.Web;
+using CsvHelper;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Cimef.Site.Auditing;
 
 /// <summary>
-/// The one CSV writer for every export: RFC 4180 (comma separator, fields with a comma, quote or line break
-/// quoted, quotes doubled), UTF-8 with BOM so Excel shows French accents, and text cells that a spreadsheet
-/// would run as a formula (starting with =, +, -, @, tab or CR) neutralised with a leading single quote.
+/// The one CSV writer for every export, shaped for French Excel (the clinic's spreadsheet): ';' separator and a
+/// UTF-8 BOM (what Excel fr-FR opens directly, accents included), every cell containing ';', ',', '"', CR or LF
+/// quoted, and every cell starting with =, +, -, @, tab or CR prefixed with a single quote so it opens as text,
+/// never as a formula (CsvHelper's injection escaping). Decimals use a comma, as French Excel reads numbers.
 /// </summary>
 public static class Csv
 {
-    public static string Cell(object? value) => value switch
+    private static readonly CsvWriterOptions Options = new()
     {
-        null => "",
-        int or long or short => Convert.ToString(value, CultureInfo.InvariantCulture)!,
-        double d => d.ToString("0.##", CultureInfo.InvariantCulture),
-        _ => Text(value.ToString()),
+        Separator = ';',
+        WriteByteOrderMark = true,
+        Injection = CsvInjection.Escape,
+        InjectionEscape = '\'',
+        InjectionCharacters = "=+-@\t\r",
+        // A comma is not our separator, but a file re-saved or read by a tool expecting commas must not split a cell.
+        ShouldQuote = (field, _, _, _) => field.Contains(','),
     };
-
-    private static string Text(string? value)
-    {
-        var v = value ?? "";
-        if (v.Length > 0 && v[0] is '=' or '+' or '-' or '@' or '\t' or '\r') v = "'" + v;
-        return v.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
-    }
 
     public static byte[] Build(IEnumerable<string> header, IEnumerable<IEnumerable<object?>> rows)
     {
-        var sb = new StringBuilder();
-        sb.AppendJoin(',', header.Select(Cell)).Append("\r\n");
-        foreach (var row in rows) sb.AppendJoin(',', row.Select(Cell)).Append("\r\n");
-        return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(sb.ToString())];
+        using var buffer = new MemoryStream();
+        using (var csv = CsvWriter.Create(buffer, Options, leaveOpen: true))
+        {
+            csv.WriteRecord([.. header]);
+            foreach (var row in rows)
+            {
+                foreach (var value in row) Write(csv, value);
+                csv.EndRecord();
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Numbers are written as numbers (a negative amount stays a number); everything else as text.</summary>
+    private static void Write(CsvWriter csv, object? value)
+    {
+        switch (value)
+        {
+            case null: csv.WriteField(""); break;
+            case int i: csv.WriteField(i, ""); break;
+            case long l: csv.WriteField(l, ""); break;
+            case double d: csv.WriteField(d, "0.##", Fr.Culture); break;
+            case decimal m: csv.WriteField(m, "0.##", Fr.Culture); break;
+            default: csv.WriteField(value.ToString()); break;
+        }
     }
 
     /// <summary>An attachment download (Content-Disposition: attachment; filename=…).</summary>

@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using System.Formats.Tar;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Cimef.Site.Data;
+using Cimef.Site.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -11,6 +14,9 @@ namespace Cimef.Site.Cli;
 /// <c>backup</c>: the database (SQLite online backup API, consistent while the site runs), the reports folder
 /// and the key ring, written together with a manifest of SHA-256 sums, then verified. <c>restore</c> verifies a
 /// backup first, then copies it back (database through the backup API, so a running site sees a consistent file).
+/// With <c>Backup:RecipientCertificate</c> the folder is packed as tar and written as one CMS enveloped file
+/// (<see cref="BackupEnvelope"/>); restore decrypts it with the private key (<c>--key</c>) into a private staging
+/// folder and verifies it there before anything in the data directory is touched.
 /// </summary>
 public static class BackupRestore
 {
@@ -19,11 +25,17 @@ public static class BackupRestore
 
     private sealed record Manifest(DateTime CreatedAt, string Database, Dictionary<string, string> Files, long Bytes);
 
-    public static async Task<int> BackupAsync(IServiceProvider sp, string outDir, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> BackupAsync(IServiceProvider sp, string outPath, TextWriter stdout, TextWriter stderr)
     {
-        var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-        var time = sp.GetRequiredService<TimeProvider>();
-        var target = Path.GetFullPath(outDir);
+        var certificatePath = sp.GetRequiredService<IOptions<BackupOptions>>().Value.RecipientCertificate;
+        if (!string.IsNullOrWhiteSpace(certificatePath)) return await EncryptedBackupAsync(sp, certificatePath, outPath, stdout, stderr);
+
+        var warning = "ATTENTION : aucun certificat de sauvegarde (Backup:RecipientCertificate) : cette copie n'est pas chiffrée, "
+            + "quiconque la détient lit les rapports et les mots de passe des patients (base, trousseau de clés et secret HMAC).";
+        await stderr.WriteLineAsync(warning);
+        sp.GetRequiredService<ILoggerFactory>().CreateLogger("Cimef.Backup").LogWarning("{Warning}", warning);
+
+        var target = Path.GetFullPath(outPath);
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
         {
             await stderr.WriteLineAsync($"Le dossier {target} n'est pas vide : choisissez un dossier neuf.");
@@ -33,15 +45,7 @@ public static class BackupRestore
         var partial = target + ".partial-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            Directory.CreateDirectory(partial);
-            Sqlite.OnlineBackup(storage.DatabasePath, Path.Combine(partial, DatabaseName));
-            var files = new Dictionary<string, string>(StringComparer.Ordinal);
-            long bytes = new FileInfo(Path.Combine(partial, DatabaseName)).Length;
-            foreach (var (source, name) in new[] { (storage.ReportsDirectory, "reports"), (storage.KeysDirectory, "keys") })
-                bytes += await CopyTreeAsync(source, Path.Combine(partial, name), name, files, skipTemp: true);
-            var manifest = new Manifest(time.GetUtcNow().UtcDateTime, await Sha256Async(Path.Combine(partial, DatabaseName)), files, bytes);
-            await File.WriteAllTextAsync(Path.Combine(partial, ManifestName), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
-
+            var (files, bytes) = await WriteFolderAsync(sp, partial);
             var problem = await VerifyAsync(partial);
             if (problem is not null)
             {
@@ -51,7 +55,7 @@ public static class BackupRestore
             if (Directory.Exists(target)) Directory.Delete(target);
             Directory.Move(partial, target);
             var seconds = Math.Max(sw.Elapsed.TotalSeconds, 0.001);
-            await stdout.WriteLineAsync($"Sauvegarde vérifiée : {target} ({files.Count} fichiers, {bytes / 1048576.0:0.0} Mo, {bytes / 1048576.0 / seconds:0.0} Mo/s)");
+            await stdout.WriteLineAsync($"Sauvegarde vérifiée : {target} ({files} fichiers, {bytes / 1048576.0:0.0} Mo, {bytes / 1048576.0 / seconds:0.0} Mo/s)");
             return 0;
         }
         finally
@@ -60,10 +64,158 @@ public static class BackupRestore
         }
     }
 
-    public static async Task<int> RestoreAsync(IServiceProvider sp, string fromDir, TextWriter stdout, TextWriter stderr)
+    /// <summary>
+    /// The same verified folder, built in a private staging folder inside the data directory (never on the backup
+    /// medium in clear), packed as tar and written as one CMS archive only the certificate's private key opens.
+    /// </summary>
+    private static async Task<int> EncryptedBackupAsync(IServiceProvider sp, string certificatePath, string outPath, TextWriter stdout, TextWriter stderr)
     {
         var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-        var source = Path.GetFullPath(fromDir);
+        var time = sp.GetRequiredService<TimeProvider>();
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.GetFullPath(certificatePath)));
+            if (certificate.GetRSAPublicKey() is null) throw new CryptographicException("not RSA");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        {
+            await stderr.WriteLineAsync($"Certificat de sauvegarde illisible ({certificatePath}) : un certificat X.509 RSA au format PEM est attendu.");
+            return 1;
+        }
+        using var _ = certificate;
+
+        var target = Path.GetFullPath(outPath);
+        // A name ending in .p7m is the archive itself; anything else is a folder (created if needed) that receives one.
+        if (!target.EndsWith(".p7m", StringComparison.OrdinalIgnoreCase)) target = Path.Combine(target, $"cimef-{time.GetUtcNow():yyyyMMdd-HHmmss}.p7m");
+        if (File.Exists(target))
+        {
+            await stderr.WriteLineAsync($"Le fichier {target} existe déjà : choisissez un nom neuf.");
+            return 1;
+        }
+        var sw = Stopwatch.StartNew();
+        var staging = Path.Combine(storage.BackupsDirectory, ".staging-" + Guid.NewGuid().ToString("N")[..8]);
+        var partial = target + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var content = Path.Combine(staging, "content");
+            var (files, bytes) = await WriteFolderAsync(sp, content);
+            var problem = await VerifyAsync(content);
+            if (problem is not null)
+            {
+                await stderr.WriteLineAsync("Sauvegarde invalide : " + problem);
+                return 1;
+            }
+            var tar = Path.Combine(staging, "backup.tar");
+            await TarFile.CreateFromDirectoryAsync(content, tar, includeBaseDirectory: false);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            await using (var plain = File.OpenRead(tar))
+            await using (var output = PrivateFiles.CreateNew(partial, 1 << 16))
+            {
+                await BackupEnvelope.EncryptAsync(plain, plain.Length, certificate, output);
+                output.Flush(flushToDisk: true);
+            }
+            File.Move(partial, target);
+            var seconds = Math.Max(sw.Elapsed.TotalSeconds, 0.001);
+            await stdout.WriteLineAsync($"Sauvegarde vérifiée et chiffrée pour « {certificate.Subject} » : {target} ({files} fichiers, {bytes / 1048576.0:0.0} Mo, {bytes / 1048576.0 / seconds:0.0} Mo/s)");
+            return 0;
+        }
+        finally
+        {
+            if (File.Exists(partial)) File.Delete(partial);
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>The database (online backup), the reports and the key ring into a new folder, with the manifest of SHA-256 sums.</summary>
+    private static async Task<(int Files, long Bytes)> WriteFolderAsync(IServiceProvider sp, string dir)
+    {
+        var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+        var time = sp.GetRequiredService<TimeProvider>();
+        PrivateFiles.CreateDirectory(dir);
+        Sqlite.OnlineBackup(storage.DatabasePath, Path.Combine(dir, DatabaseName));
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        long bytes = new FileInfo(Path.Combine(dir, DatabaseName)).Length;
+        foreach (var (source, name) in new[] { (storage.ReportsDirectory, "reports"), (storage.KeysDirectory, "keys") })
+            bytes += await CopyTreeAsync(source, Path.Combine(dir, name), name, files, skipTemp: true);
+        var manifest = new Manifest(time.GetUtcNow().UtcDateTime, await Sha256Async(Path.Combine(dir, DatabaseName)), files, bytes);
+        await File.WriteAllTextAsync(Path.Combine(dir, ManifestName), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
+        return (files.Count, bytes);
+    }
+
+    public static async Task<int> RestoreAsync(IServiceProvider sp, string from, string? keyPath, TextWriter stdout, TextWriter stderr)
+    {
+        var source = Path.GetFullPath(from);
+        if (Directory.Exists(source)) return await RestoreFolderAsync(sp, source, source, stdout, stderr);
+        if (!File.Exists(source))
+        {
+            await stderr.WriteLineAsync($"Restauration refusée : {source} introuvable.");
+            return 1;
+        }
+        if (string.IsNullOrWhiteSpace(keyPath))
+        {
+            await stderr.WriteLineAsync("Restauration refusée : cette sauvegarde est chiffrée, indiquez la clé privée avec --key CLE.pem.");
+            return 2;
+        }
+        using var key = RSA.Create();
+        try
+        {
+            key.ImportFromPem(await File.ReadAllTextAsync(Path.GetFullPath(keyPath)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
+        {
+            await stderr.WriteLineAsync($"Restauration refusée : clé privée illisible ({keyPath}). Une clé RSA PEM non protégée par mot de passe est attendue "
+                + "(openssl pkey -in cle-protegee.pem -out cle.pem).");
+            return 1;
+        }
+
+        var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+        var staging = Path.Combine(storage.BackupsDirectory, ".restore-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            PrivateFiles.CreateDirectory(staging);
+            var tar = Path.Combine(staging, "backup.tar");
+            await using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+            await using (var plain = PrivateFiles.CreateNew(tar, 1 << 16))
+                await BackupEnvelope.DecryptAsync(input, key, plain);
+            var content = Path.Combine(staging, "content");
+            PrivateFiles.CreateDirectory(content);
+            await RefuseLinksAsync(tar);
+            await TarFile.ExtractToDirectoryAsync(tar, content, overwriteFiles: false);
+            return await RestoreFolderAsync(sp, content, source, stdout, stderr);
+        }
+        catch (BackupEnvelope.EnvelopeException e)
+        {
+            await stderr.WriteLineAsync("Restauration refusée, rien n'a été modifié : " + e.Message + ".");
+            return 1;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            await stderr.WriteLineAsync("Restauration refusée, rien n'a été modifié : archive illisible (" + e.Message + ").");
+            return 1;
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Only folders and plain files: the certificate is public, so anyone can make an archive that opens, and a link
+    /// entry would make the restore copy a file from elsewhere on the server into the data directory.
+    /// </summary>
+    private static async Task RefuseLinksAsync(string tar)
+    {
+        await using var file = File.OpenRead(tar);
+        await using var reader = new TarReader(file);
+        while (await reader.GetNextEntryAsync() is { } entry)
+            if (entry.EntryType is not (TarEntryType.Directory or TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                throw new InvalidDataException($"entrée non prise en charge ({entry.EntryType}) : {entry.Name}");
+    }
+
+    private static async Task<int> RestoreFolderAsync(IServiceProvider sp, string source, string shownAs, TextWriter stdout, TextWriter stderr)
+    {
+        var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
         var problem = await VerifyAsync(source);
         if (problem is not null)
         {
@@ -83,7 +235,8 @@ public static class BackupRestore
         var files = new Dictionary<string, string>();
         await CopyTreeAsync(Path.Combine(source, "reports"), storage.ReportsDirectory, "reports", files, skipTemp: true);
         await CopyTreeAsync(Path.Combine(source, "keys"), storage.KeysDirectory, "keys", files, skipTemp: true);
-        await stdout.WriteLineAsync($"Restauration terminée depuis {source} ({files.Count} fichiers).");
+        PrivateFiles.Restrict(storage.Root);
+        await stdout.WriteLineAsync($"Restauration terminée depuis {shownAs} ({files.Count} fichiers).");
         return 0;
     }
 

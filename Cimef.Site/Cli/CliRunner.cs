@@ -21,8 +21,8 @@ public static class CliRunner
         ["list-api-tokens"] = "list-api-tokens",
         ["revoke-api-token"] = "revoke-api-token --id N",
         ["seed-demo"] = "seed-demo",
-        ["backup"] = "backup --out DOSSIER",
-        ["restore"] = "restore --from DOSSIER",
+        ["backup"] = "backup --out DOSSIER (sans certificat) | --out FICHIER.p7m ou DOSSIER (avec Backup:RecipientCertificate)",
+        ["restore"] = "restore --from DOSSIER | --from FICHIER.p7m --key CLE_PRIVEE.pem",
         ["check"] = "check",
         ["help"] = "help",
     };
@@ -55,7 +55,7 @@ public static class CliRunner
                 "revoke-api-token" => await RevokeApiTokenAsync(sp, opts, stdout, stderr),
                 "seed-demo" => await DemoSeed.RunAsync(sp, stdout, stderr),
                 "backup" => Require(opts, stderr, verb, "out") ?? await BackupRestore.BackupAsync(sp, opts["out"], stdout, stderr),
-                "restore" => Require(opts, stderr, verb, "from") ?? await BackupRestore.RestoreAsync(sp, opts["from"], stdout, stderr),
+                "restore" => Require(opts, stderr, verb, "from") ?? await BackupRestore.RestoreAsync(sp, opts["from"], opts.GetValueOrDefault("key"), stdout, stderr),
                 "check" => await CheckAsync(sp, stdout, stderr),
                 _ => PrintUsage(stderr, null),
             };

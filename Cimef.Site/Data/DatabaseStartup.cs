@@ -17,8 +17,10 @@ public static class DatabaseStartup
         var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Cimef.Startup");
         var time = services.GetRequiredService<TimeProvider>();
+        // Before anything is created: the data directory holds patients' reports and the keys to their passwords.
+        PrivateFiles.RestrictNewFiles();
         foreach (var dir in new[] { storage.Root, storage.ReportsDirectory, storage.KeysDirectory, storage.BackupsDirectory })
-            Directory.CreateDirectory(dir);
+            PrivateFiles.CreateDirectory(dir);
 
         await using (var scope = services.CreateAsyncScope())
         {
@@ -36,6 +38,9 @@ public static class DatabaseStartup
         var (journal, sync, fk) = Sqlite.EnsureAndRead(storage.DatabasePath);
         if (!string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase) || sync != 2 || !fk)
             throw new InvalidOperationException($"SQLite pragmas not as required (journal_mode={journal}, synchronous={sync}, foreign_keys={fk}).");
+
+        // Files left readable by an older version (or copied in) are made private; SQLite's WAL/SHM copy the database's mode.
+        PrivateFiles.Restrict(storage.Root);
 
         var removed = services.GetRequiredService<ReportStore>().CleanupTempFiles();
         if (removed > 0) log.LogWarning("Removed {Count} temporary file(s) left by interrupted uploads.", removed);

@@ -60,7 +60,7 @@ public sealed class EmailSender(IOptions<EmailOptions> email, IOptions<StorageOp
     private async Task WritePickupAsync(MimeMessage message, CancellationToken ct)
     {
         var dir = storage.Value.MailPickupDirectory;
-        Directory.CreateDirectory(dir);
+        Storage.PrivateFiles.CreateDirectory(dir);
         var name = $"{time.GetUtcNow():yyyyMMdd-HHmmss}-{Guid.NewGuid():N}.eml";
         var temp = Path.Combine(dir, "." + name + ".tmp");
         await using (var file = File.Create(temp))

@@ -168,7 +168,7 @@ public sealed class SmsSender(IHttpClientFactory http, IOptions<SmsOptions> sms,
     private async Task WritePickupAsync(string to, string text, CancellationToken ct)
     {
         var dir = storage.Value.SmsPickupDirectory;
-        Directory.CreateDirectory(dir);
+        Storage.PrivateFiles.CreateDirectory(dir);
         var name = $"{time.GetUtcNow():yyyyMMdd-HHmmss}-{Guid.NewGuid():N}.txt";
         var temp = Path.Combine(dir, "." + name + ".tmp");
         await File.WriteAllTextAsync(temp, $"To: {to}\n\n{text}\n", new UTF8Encoding(false), ct);

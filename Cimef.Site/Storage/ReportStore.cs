@@ -20,7 +20,7 @@ public class ReportStore(IOptions<StorageOptions> storage, TimeProvider time)
         var now = time.GetUtcNow().UtcDateTime;
         var relativeDir = Path.Combine(now.ToString("yyyy"), now.ToString("MM"));
         var dir = Path.Combine(Root, relativeDir);
-        Directory.CreateDirectory(dir);
+        PrivateFiles.CreateDirectory(dir);
         var name = RandomName() + "." + extension.TrimStart('.').ToLowerInvariant();
         var temp = Path.Combine(dir, TempPrefix + RandomName());
         try
@@ -53,8 +53,7 @@ public class ReportStore(IOptions<StorageOptions> storage, TimeProvider time)
     }
 
     /// <summary>Opens a new temp file for writing (overridden by the fault tests to simulate a full disk where no tmpfs can be mounted).</summary>
-    protected virtual FileStream CreateTempFile(string path) =>
-        new(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
+    protected virtual FileStream CreateTempFile(string path) => PrivateFiles.CreateNew(path, 81920, FileOptions.Asynchronous);
 
     /// <summary>Absolute path of a stored file; refuses anything that would leave the reports folder.</summary>
     public string FullPath(string storedFileName)
