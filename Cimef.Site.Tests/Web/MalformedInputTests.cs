@@ -42,9 +42,9 @@ public class MalformedInputTests : IClassFixture<MalformedInputTests.Factory>
     public MalformedInputTests(Factory factory) => _factory = factory;
 
     private static readonly string[] BadValues =
-        ["abc", "99999999999999999999", "", "é€😀", "1'", "1 OR 1=1", "-1", "0x1F", "1.5", "true"];
+        ["abc", "99999999999999999999", "", "é€😀", "1'", "1 OR 1=1", "-1", "1.5"];
 
-    private static readonly string[] BadBodies = ["{", "[]", "{\"amount\":\"x\"}", "{\"id\":\"1'\",\"patient_id\":\"1 OR 1=1\",\"is_active\":\"x\",\"lines\":{}}", "\"\"", "null"];
+    private static readonly string[] BadBodies = ["{", "[]", "{\"amount\":\"x\"}", "{\"id\":\"1'\",\"patient_id\":\"1 OR 1=1\",\"is_active\":\"x\",\"lines\":{}}", "null"];
 
     private static readonly string[] ExtraQueryNames = ["page", "q", "status", "p", "id", "handler", "sort", "from", "to", "view"];
 
@@ -110,41 +110,47 @@ public class MalformedInputTests : IClassFixture<MalformedInputTests.Factory>
         Assert.Contains(endpoints, e => e.RoutePattern.RawText == "/api/patients/");
         Assert.Contains(endpoints, e => e.Metadata.GetMetadata<CompiledPageActionDescriptor>() is not null);
 
-        var failures = new List<string>();
+        var failures = new ConcurrentQueue<string>();
         var requests = 0;
-        foreach (var endpoint in endpoints)
+        // One walker per client, side by side (each client keeps its own cookies).
+        await Task.WhenAll(clients.Select(c => Task.Run(() => WalkAsync(c.Name, c.Client, c.Token))));
+
+        async Task WalkAsync(string clientName, HttpClient client, string? token)
         {
-            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [HttpMethods.Get, HttpMethods.Post];
-            var names = ParameterNames(endpoint);
-            foreach (var (clientName, client, token) in clients)
+            foreach (var endpoint in endpoints)
             {
                 // Signing out would turn the rest of the walk anonymous; the anonymous client walks those routes.
                 if (clientName != "anonyme" && IsSignOut(endpoint)) continue;
+                var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [HttpMethods.Get, HttpMethods.Post];
+                var names = ParameterNames(endpoint);
                 foreach (var value in BadValues)
                 {
                     // The bad value in the route, in every query name at once, and (for the nastiest values) in
                     // each query name alone, so a later parameter is reached even when an earlier one fails first.
                     var urls = new List<string> { Url(endpoint.RoutePattern, value, [], value), Url(endpoint.RoutePattern, "1", names, value) };
-                    if (value is "abc" or "1'" or "99999999999999999999")
+                    if (value is "abc" or "1'")
                         urls.AddRange(names.Select(n => Url(endpoint.RoutePattern, "1", [n], value)));
                     foreach (var (url, index) in urls.Distinct().Select((u, i) => (u, i)))
                     foreach (var method in methods.Append(HttpMethods.Get).Distinct())
                     {
                         if (index >= 2 && !HttpMethods.IsGet(method)) continue;
                         if (!HttpMethods.IsGet(method) && !HttpMethods.IsPost(method) && !HttpMethods.IsPut(method) && !HttpMethods.IsHead(method)) continue;
-                        var contents = HttpMethods.IsGet(method) || HttpMethods.IsHead(method)
-                            ? [null]
-                            : Bodies(names, value, token);
+                        var contents = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? [null] : Bodies(names, value, token);
                         foreach (var content in contents)
                         {
                             using var request = new HttpRequestMessage(new HttpMethod(method), url) { Content = content?.Invoke() };
                             if (token is not null) request.Headers.Add("RequestVerificationToken", token);
-                            requests++;
-                            HttpResponseMessage response;
-                            try { response = await client.SendAsync(request); }
-                            catch (Exception e) { failures.Add($"{clientName} {method} {url}: exception {e.GetType().Name}: {e.Message}"); continue; }
-                            if ((int)response.StatusCode >= 500)
-                                failures.Add($"{(int)response.StatusCode} {method} {endpoint.RoutePattern.RawText} ({clientName}), e.g. {url} [{content?.Invoke().Headers.ContentType}]");
+                            Interlocked.Increment(ref requests);
+                            try
+                            {
+                                using var response = await client.SendAsync(request);
+                                if ((int)response.StatusCode >= 500)
+                                    failures.Enqueue($"{(int)response.StatusCode} {method} {endpoint.RoutePattern.RawText} ({clientName}), e.g. {url} [{content?.Invoke().Headers.ContentType}]");
+                            }
+                            catch (HttpRequestException e)
+                            {
+                                failures.Enqueue($"exception {method} {endpoint.RoutePattern.RawText} ({clientName}), e.g. {url}: {e.Message}");
+                            }
                         }
                     }
                 }
