@@ -90,6 +90,31 @@ public class MalformedInputTests : IClassFixture<MalformedInputTests.Factory>
     }
 
     [Fact]
+    public async Task Filters_that_find_nothing_unknown_page_handlers_and_bad_status_codes_are_not_500s()
+    {
+        var client = await _factory.StaffClientAsync(Roles.Admin);
+        _factory.Logs.Clear();
+
+        // An empty result used to fail Dapper's record mapping (SQLite reports no column type without a row).
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/Access?q=personne-de-ce-nom")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/Billing?status=1%27")).StatusCode);
+        var api = await client.GetAsync("/api/patients/access/?q=personne-de-ce-nom&status=locked");
+        Assert.Equal(HttpStatusCode.OK, api.StatusCode);
+        Assert.Equal(0, (await api.JsonAsync()).GetProperty("results").GetArrayLength());
+
+        // A POST the page has no handler for, or an unknown ?handler=, used to render an unloaded model.
+        var token = await client.GetAntiforgeryTokenAsync("/Patients/Create");
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/Patients/Details/1")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }),
+        };
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await client.SendAsync(post)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/Access/Details/1?handler=abc")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/Error?code=-1")).StatusCode);
+        Assert.DoesNotContain(_factory.Logs.Entries, e => e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
     public async Task Every_endpoint_answers_malformed_input_without_a_5xx()
     {
         var admin = await _factory.StaffClientAsync(Roles.Admin);
