@@ -131,6 +131,11 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AuthorizeFolder("/Staff", Policies.Admin);
 });
 builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(FrenchModelBinding.Apply);
+// No 500 from bad input (issue 10): unknown page handlers are 404/405; minimal-API binding failures throw
+// BadHttpRequestException, which FriendlyExceptionHandler turns into a French 400 and a one-line warning.
+builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(o => o.Filters.Add(new UnknownPageHandlerFilter()));
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+DapperRecords.Register();
 // French text is written as UTF-8, not as &#xE9; entities (smaller pages, readable source).
 builder.Services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(o =>
     o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Cimef.Site.Auditing;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
@@ -67,6 +68,84 @@ public class DownloadTests : IClassFixture<CimefFactory>
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
         Assert.Equal(10_000, head.Content.Headers.ContentLength);
         Assert.Equal(0, await DownloadCountAsync(id));
+        // The continuation delivered bytes, so it is accounted (download_part); HEAD delivered none.
+        Assert.Equal([AccessEventKinds.DownloadPart], await DeliveryEventsAsync(p.AccessId));
+    }
+
+    private Task<List<string>> DeliveryEventsAsync(int accessId) => _factory.WithDbAsync(db => db.AccessEvents
+        .Where(e => e.PatientAccessId == accessId && (e.Kind == AccessEventKinds.Download || e.Kind == AccessEventKinds.DownloadPart))
+        .OrderBy(e => e.Id).Select(e => e.Kind).ToListAsync());
+
+    private static async Task<HttpResponseMessage> GetRangeAsync(HttpClient client, string url, string range)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.TryAddWithoutValidation("Range", range);
+        return await client.SendAsync(request);
+    }
+
+    [Theory]
+    [InlineData("/patient/reports/{0}")]
+    [InlineData("/api/reports/download/{0}/")]
+    public async Task A_ranged_request_from_byte_zero_counts_and_a_continuation_is_accounted_as_a_part(string urlFormat)
+    {
+        var p = await _factory.CreatePatientAsync();
+        var bytes = new byte[10_000];
+        new Random(2).NextBytes(bytes);
+        var id = await _factory.AddReportAsync(p, content: bytes);
+        var client = await _factory.PatientClientAsync(p);
+        var url = string.Format(System.Globalization.CultureInfo.InvariantCulture, urlFormat, id);
+
+        var first = await GetRangeAsync(client, url, "bytes=0-");
+        Assert.Equal(HttpStatusCode.PartialContent, first.StatusCode);
+        Assert.Equal(bytes, await first.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, await DownloadCountAsync(id));
+        Assert.Equal([AccessEventKinds.Download], await DeliveryEventsAsync(p.AccessId));
+
+        var continuation = await GetRangeAsync(client, url, "bytes=1000-");
+        Assert.Equal(HttpStatusCode.PartialContent, continuation.StatusCode);
+        Assert.Equal(bytes[1000..], await continuation.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, await DownloadCountAsync(id));
+        Assert.Equal([AccessEventKinds.Download, AccessEventKinds.DownloadPart], await DeliveryEventsAsync(p.AccessId));
+        var part = await _factory.WithDbAsync(db => db.AccessEvents.SingleAsync(e => e.PatientAccessId == p.AccessId && e.Kind == AccessEventKinds.DownloadPart));
+        Assert.Equal(id, part.ReportId);
+
+        // A first chunk (0-999) is the start of a download; a suffix range is a part; several ranges are
+        // ignored by the server (whole file, 200), so they count as a download; past the end is a 416, no bytes, no event.
+        var chunk = await GetRangeAsync(client, url, "bytes=0-999");
+        Assert.Equal(bytes[..1000], await chunk.Content.ReadAsByteArrayAsync());
+        var suffix = await GetRangeAsync(client, url, "bytes=-500");
+        Assert.Equal(bytes[^500..], await suffix.Content.ReadAsByteArrayAsync());
+        var several = await GetRangeAsync(client, url, "bytes=5000-5999, 7000-");
+        Assert.Equal(HttpStatusCode.OK, several.StatusCode);
+        Assert.Equal(bytes, await several.Content.ReadAsByteArrayAsync());
+        var beyond = await GetRangeAsync(client, url, "bytes=20000-");
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, beyond.StatusCode);
+
+        Assert.Equal(3, await DownloadCountAsync(id));
+        Assert.Equal([AccessEventKinds.Download, AccessEventKinds.DownloadPart, AccessEventKinds.Download, AccessEventKinds.DownloadPart, AccessEventKinds.Download],
+            await DeliveryEventsAsync(p.AccessId));
+    }
+
+    [Fact]
+    public async Task A_burst_of_range_only_requests_raises_the_download_burst_alert()
+    {
+        var p = await _factory.CreatePatientAsync();
+        var bytes = new byte[4_000];
+        new Random(3).NextBytes(bytes);
+        var id = await _factory.AddReportAsync(p, content: bytes);
+        var client = await _factory.PatientClientAsync(p);
+
+        for (var i = 0; i < AlertRules.DownloadBurstThreshold; i++)
+        {
+            var response = await GetRangeAsync(client, $"/api/reports/download/{id}/", $"bytes={1 + i * 10}-{10 + i * 10}");
+            Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        }
+        Assert.Equal(0, await DownloadCountAsync(id));
+
+        var now = _factory.Time.GetUtcNow().UtcDateTime;
+        await _factory.WithScopeAsync(sp => sp.GetRequiredService<AlertRules>().EvaluateAsync(now));
+        var alert = await _factory.WithDbAsync(db => db.Alerts.SingleAsync(a => a.DedupKey == $"download_burst:accès {p.AccessId}"));
+        Assert.Equal(AlertLevel.Warning, alert.Level);
     }
 
     [Fact]

@@ -9,8 +9,11 @@ namespace Cimef.Site.Access;
 /// <summary>
 /// The download rules shared by /patient/reports/{id} and /api/reports/download/{id}/: ownership from the
 /// session only (another patient's report = a made-up id = 404), withdrawn or expired = 410, file missing
-/// or altered = 503 + alert, otherwise the file. A full download counts once; a Range continuation or HEAD
-/// does not. Exactly one AccessEvent per request that is not a continuation.
+/// or altered = 503 + alert, otherwise the file. Every GET that delivers report bytes is accounted: one that
+/// starts at byte 0 counts as a download (download_count + 1, AccessEvent "download"), a Range continuation
+/// writes an AccessEvent "download_part" without counting, so range-only scraping still shows in the audit
+/// and the download-burst alert. HEAD (no bytes) and an unsatisfiable range (416) write nothing.
+/// Exactly one AccessEvent per request.
 /// </summary>
 public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvider time)
 {
@@ -46,23 +49,65 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
             return new Result(Outcome.Unavailable);
         }
 
-        if (IsFullDownload(http.Request))
+        var file = new FileInfo(path);
+        switch (DeliveryOf(http.Request, file.Length, file.LastWriteTimeUtc))
         {
-            await db.PatientReports.Where(r => r.Id == report.Id).ExecuteUpdateAsync(u => u
-                .SetProperty(r => r.DownloadCount, r => r.DownloadCount + 1)
-                .SetProperty(r => r.LastDownloadAt, now), ct);
-            Audit.Patient(db, http, now, AccessEventKinds.Download, accessId, report.Id);
-            await db.SaveChangesAsync(ct);
+            case Delivery.FromStart:
+                await db.PatientReports.Where(r => r.Id == report.Id).ExecuteUpdateAsync(u => u
+                    .SetProperty(r => r.DownloadCount, r => r.DownloadCount + 1)
+                    .SetProperty(r => r.LastDownloadAt, now), ct);
+                Audit.Patient(db, http, now, AccessEventKinds.Download, accessId, report.Id, detail: RangeDetail(http.Request));
+                await db.SaveChangesAsync(ct);
+                break;
+            case Delivery.Continuation:
+                Audit.Patient(db, http, now, AccessEventKinds.DownloadPart, accessId, report.Id, detail: RangeDetail(http.Request));
+                await db.SaveChangesAsync(ct);
+                break;
         }
         return new Result(Outcome.Ok, path, report);
     }
 
-    /// <summary>A GET without a Range header, or one asking from byte 0 to the end, is a (new) full download.</summary>
-    public static bool IsFullDownload(HttpRequest request)
+    public enum Delivery { Nothing, FromStart, Continuation }
+
+    /// <summary>
+    /// What the range-enabled file result will send for this request, decided the way ASP.NET Core's range
+    /// handling decides it (RangeHelper): the header is ignored (whole file, 200) when it is repeated, holds
+    /// several ranges, does not parse, or an If-Range date is older than the file; a range past the end is a
+    /// 416 with no bytes; otherwise a 206 from the normalised start. Deciding before sending keeps the count
+    /// and the AccessEvent committed by the time the client has the bytes.
+    /// </summary>
+    public static Delivery DeliveryOf(HttpRequest request, long length, DateTime lastWriteUtc)
     {
-        if (!HttpMethods.IsGet(request.Method)) return false;
+        if (!HttpMethods.IsGet(request.Method)) return Delivery.Nothing;
+        var raw = request.Headers.Range;
+        if (raw.Count == 0 || length == 0) return Delivery.FromStart;
+        if (raw.Count > 1 || (raw[0] ?? "").Contains(',')
+            || !Microsoft.Net.Http.Headers.RangeHeaderValue.TryParse(raw[0], out var header) || header.Ranges.Count != 1)
+            return Delivery.FromStart;
+        var ifRange = request.GetTypedHeaders().IfRange;
+        var lastModified = new DateTimeOffset(lastWriteUtc.Ticks - lastWriteUtc.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        if (ifRange?.LastModified is { } since && lastModified > since) return Delivery.FromStart;
+
+        var range = header.Ranges.Single();
+        long start;
+        if (range.From is long from)
+        {
+            if (from >= length) return Delivery.Nothing;
+            start = from;
+        }
+        else if (range.To is long suffix)
+        {
+            if (suffix == 0) return Delivery.Nothing;
+            start = length - Math.Min(suffix, length);
+        }
+        else return Delivery.FromStart;
+        return start == 0 ? Delivery.FromStart : Delivery.Continuation;
+    }
+
+    private static string? RangeDetail(HttpRequest request)
+    {
         var range = request.Headers.Range.ToString();
-        return range.Length == 0 || range.Replace(" ", "") == "bytes=0-";
+        return range.Length == 0 ? null : "plage " + Truncate(range);
     }
 
     /// <summary>RFC 6266 header: an ASCII fallback plus filename* in UTF-8.</summary>

@@ -81,13 +81,16 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         var since = now - Lookback;
         var candidates = await conn.QueryAsync<int>(new CommandDefinition("""
             SELECT PatientAccessId FROM AccessEvents
-            WHERE Kind = @kind AND At >= @since AND PatientAccessId IS NOT NULL
+            WHERE Kind IN (@download, @part) AND At >= @since AND PatientAccessId IS NOT NULL
             GROUP BY PatientAccessId HAVING COUNT(*) >= @threshold
-            """, new { kind = AccessEventKinds.Download, since, threshold = DownloadBurstThreshold }, cancellationToken: ct));
+            """, new { download = AccessEventKinds.Download, part = AccessEventKinds.DownloadPart, since, threshold = DownloadBurstThreshold },
+            cancellationToken: ct));
         foreach (var accessId in candidates)
         {
             var times = (await db.AccessEvents
-                .Where(e => e.Kind == AccessEventKinds.Download && e.PatientAccessId == accessId && e.At >= since)
+                // Range continuations count too: a scraper asking only for byte ranges is still a burst.
+                .Where(e => (e.Kind == AccessEventKinds.Download || e.Kind == AccessEventKinds.DownloadPart)
+                            && e.PatientAccessId == accessId && e.At >= since)
                 .Select(e => e.At).ToListAsync(ct)).Order().ToList();
             int best = 0, first = 0;
             DateTime? burstAt = null;

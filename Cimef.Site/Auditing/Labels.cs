@@ -14,6 +14,7 @@ public static class Labels
         AccessEventKinds.Logout => "Déconnexion",
         AccessEventKinds.ReportList => "Consultation des rapports",
         AccessEventKinds.Download => "Téléchargement",
+        AccessEventKinds.DownloadPart => "Téléchargement (suite, plage d'octets)",
         AccessEventKinds.DownloadDenied => "Téléchargement refusé",
         AccessEventKinds.DownloadGone => "Rapport retiré ou expiré",
         AccessEventKinds.FileMissing => "Fichier introuvable",

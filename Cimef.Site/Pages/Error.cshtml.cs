@@ -22,6 +22,7 @@ public class ErrorModel : PageModel
         var feature = HttpContext.Features.Get<IStatusCodeReExecuteFeature>();
         if (feature is null && code is null) return NotFound();
         code ??= feature?.OriginalStatusCode;
+        if (code is < 400 or > 599) code = 404; // ?code= is client text: never set an impossible status (it threw, a 500)
         var original = feature?.OriginalPath ?? "";
         UsePortalLayout = original.StartsWith("/patient", StringComparison.OrdinalIgnoreCase);
         (Title, Message) = code switch

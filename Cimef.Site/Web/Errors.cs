@@ -4,13 +4,19 @@ using Microsoft.Data.Sqlite;
 namespace Cimef.Site.Web;
 
 /// <summary>
-/// No stack trace ever reaches a client. A database busy beyond its timeout is a clean 503
+/// No stack trace ever reaches a client. Malformed input (BadHttpRequestException) is a 400 with a French
+/// message (<see cref="BadInput"/>); a database busy beyond its timeout is a clean 503
 /// ("réessayez dans un instant"); anything else a 500 with a French page (or JSON under /api).
 /// </summary>
 public sealed class FriendlyExceptionHandler(ILogger<FriendlyExceptionHandler> log) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
+        if (exception is BadHttpRequestException bad)
+        {
+            await BadInput.WriteAsync(http, bad, log, ct);
+            return true;
+        }
         var busy = IsDatabaseBusy(exception);
         var status = busy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
         if (busy) log.LogWarning("Database busy beyond the timeout on {Path}.", http.Request.Path);

@@ -41,6 +41,8 @@ public static class AccessEventKinds
     public const string Logout = "logout";
     public const string ReportList = "report_list";
     public const string Download = "download";
+    /// <summary>A Range continuation (206 not starting at byte 0): bytes delivered, not counted as a download.</summary>
+    public const string DownloadPart = "download_part";
     public const string DownloadDenied = "download_denied";
     public const string DownloadGone = "download_gone";
     public const string FileMissing = "file_missing";

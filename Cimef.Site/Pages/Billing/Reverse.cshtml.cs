@@ -18,8 +18,10 @@ public class ReverseModel(CimefDb db, InvoiceWorkflow workflow) : PageModel
     {
         var result = await workflow.ReversePaymentAsync(id, reason, User);
         if (result.Outcome == Outcome.NotFound) return NotFound();
+        // A missing reason is refused before the payment is looked up: an unknown id must still be a 404, not a 500.
+        var invoiceId = result.Invoice?.Id ?? await db.Payments.Where(p => p.Id == id).Select(p => (int?)p.InvoiceId).SingleOrDefaultAsync();
+        if (invoiceId is null) return NotFound();
         TempData["StatusMessage"] = result.Ok ? "Paiement annulé." : "Erreur : " + result.Error;
-        var invoiceId = result.Invoice?.Id ?? await db.Payments.Where(p => p.Id == id).Select(p => p.InvoiceId).SingleAsync();
         return this.RedirectOrHx($"/Billing/Details/{invoiceId}");
     }
 }

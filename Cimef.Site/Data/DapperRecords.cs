@@ -1,0 +1,35 @@
+using System.Reflection;
+using Dapper;
+
+namespace Cimef.Site.Data;
+
+/// <summary>
+/// Dapper maps a row to a positional record only when the constructor's parameter types equal the reader's
+/// column types. SQLite has no type for a computed column (COUNT, COALESCE…) when the result has no row:
+/// Microsoft.Data.Sqlite then reports byte[], and an empty result — a search or a status filter that finds
+/// nothing — failed with "A parameterless default constructor … is required" (a 500). Falling back to the
+/// constructor whose parameter names match the columns is safe: with no row nothing is converted, and a result
+/// with rows gets its own deserializer (Dapper keys it by the column types).
+/// </summary>
+public static class DapperRecords
+{
+    public static void Register() => SqlMapper.TypeMapProvider = type => new NameMatchingTypeMap(type);
+
+    private sealed class NameMatchingTypeMap(Type type) : SqlMapper.ITypeMap
+    {
+        private readonly DefaultTypeMap _default = new(type);
+
+        public ConstructorInfo? FindConstructor(string[] names, Type[] types) =>
+            _default.FindConstructor(names, types)
+            ?? type.GetConstructors(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)
+                .FirstOrDefault(c => c.GetParameters() is { } ps && ps.Length == names.Length
+                    && ps.Select(p => p.Name).SequenceEqual(names, StringComparer.OrdinalIgnoreCase));
+
+        public ConstructorInfo? FindExplicitConstructor() => _default.FindExplicitConstructor();
+
+        public SqlMapper.IMemberMap? GetConstructorParameter(ConstructorInfo constructor, string columnName) =>
+            _default.GetConstructorParameter(constructor, columnName);
+
+        public SqlMapper.IMemberMap? GetMember(string columnName) => _default.GetMember(columnName);
+    }
+}
