@@ -7,6 +7,7 @@ using Cimef.Site.Auditing;
 using Cimef.Site.Cli;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.Invoicing;
 using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Htmx.TagHelpers;
@@ -68,7 +69,7 @@ builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
 builder.Services.AddScoped<CredentialHandover>();
 builder.Services.AddSingleton<ReportStore>();
-builder.Services.AddBilling(); // front desk and billing (issue 3)
+builder.Services.AddScoped<InvoiceWorkflow>(); // front desk and billing (issue 3)
 
 // Reports and notifications (issue 5): release workflow, outbox sending (email/SMS), integrity check.
 builder.Services.AddScoped<ReportPublisher>();
@@ -254,7 +255,10 @@ app.MapRazorPages();
 app.MapHealth();
 // Every /api endpoint: a cookie-authenticated state change needs a JSON body or an antiforgery token (CSRF).
 var api = app.MapGroup("").AddEndpointFilter<ApiCsrfFilter>();
-api.MapBillingApis(); // front desk and billing (issue 3)
+api.MapPatientsApi(); // front desk and billing (issue 3)
+api.MapExamsApi();
+api.MapInvoicesApi();
+api.MapAccessApi();
 api.MapReportsApi();
 api.MapPortalApi(); // Patient portal JSON API (issue 4)
 

@@ -15,14 +15,8 @@ public class DashboardModel(CimefDb db, AccessEventBatch events, TimeProvider ti
 {
     public sealed record Profile(string FullName, string Phone, int AccessCount, DateTime? LastAccess);
 
-    public sealed record Row(int Id, string Title, DateTime CreatedAt, string ContentType, long Size, int DownloadCount, FileIntegrity Integrity)
-    {
-        public bool Available => Integrity is not (FileIntegrity.Missing or FileIntegrity.Altered);
-        public string FileType => FileTypes.Label(ContentType);
-    }
-
     public Profile Patient { get; private set; } = null!;
-    public IReadOnlyList<Row> Reports { get; private set; } = [];
+    public IReadOnlyList<PatientReportList.Row> Reports { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -34,31 +28,9 @@ public class DashboardModel(CimefDb db, AccessEventBatch events, TimeProvider ti
         Patient = await db.PatientAccesses.AsNoTracking().Where(a => a.Id == accessId)
             .Select(a => new Profile(a.Patient.FullName, a.Patient.Phone, a.AccessCount, a.LastAccess))
             .SingleAsync();
-        Reports = await AvailableReportsAsync(db, accessId, time.GetUtcNow().UtcDateTime);
+        Reports = await PatientReportList.AvailableAsync(db, accessId, time.GetUtcNow().UtcDateTime);
 
         events.Enqueue(Audit.PatientEvent(HttpContext, time.GetUtcNow().UtcDateTime, AccessEventKinds.ReportList, accessId));
         return this.PageOrPartial("_Reports", this);
     }
-
-    /// <summary>The session's patient's active, unexpired reports, newest first (shared with the JSON API).</summary>
-    public static async Task<IReadOnlyList<Row>> AvailableReportsAsync(CimefDb db, int accessId, DateTime now) =>
-        await db.PatientReports.AsNoTracking()
-            .Where(r => r.PatientAccessId == accessId && r.IsActive && (r.ExpiresAt == null || r.ExpiresAt > now))
-            .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
-            .Select(r => new Row(r.Id, r.Title, r.CreatedAt, r.ContentType, r.Size, r.DownloadCount, r.Integrity))
-            .ToListAsync();
-}
-
-/// <summary>Short labels for the file types the clinic releases.</summary>
-public static class FileTypes
-{
-    public static string Label(string contentType) => contentType switch
-    {
-        "application/pdf" => "PDF",
-        "image/jpeg" => "JPEG",
-        "image/png" => "PNG",
-        "application/dicom" => "DICOM",
-        "application/zip" => "ZIP",
-        _ => contentType.Contains('/') ? contentType[(contentType.IndexOf('/') + 1)..].ToUpperInvariant() : contentType,
-    };
 }
