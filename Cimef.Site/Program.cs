@@ -11,6 +11,7 @@ using Cimef.Site.Invoicing;
 using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Htmx.TagHelpers;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
@@ -125,9 +126,13 @@ builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationM
 
 builder.Services.AddRazorPages(o =>
 {
-    o.Conventions.AuthorizeFolder("/", Policies.Staff);
+    // Every page is for staff, except the patient portal, which takes the patient session instead: one policy per
+    // page, since two [Authorize] would combine into "signed in by either scheme".
+    o.Conventions.AddFolderApplicationModelConvention("/", m => m.EndpointMetadata.Add(new AuthorizeAttribute(
+        m.ViewEnginePath.StartsWith("/Portal/", StringComparison.Ordinal) ? Policies.Patient : Policies.Staff)));
     o.Conventions.AllowAnonymousToFolder("/Account");
-    o.Conventions.AllowAnonymousToFolder("/Portal");
+    o.Conventions.AllowAnonymousToPage("/Portal/Index"); // the login page
+    o.Conventions.AllowAnonymousToPage("/Portal/Logout"); // clears the cookie even when the session has expired
     o.Conventions.AllowAnonymousToPage("/Error");
     o.Conventions.AuthorizeFolder("/Staff", Policies.Admin);
 });

@@ -27,7 +27,7 @@ public static class PortalApi
     {
         app.MapPost("/api/patients/portal/login/", LoginAsync).AllowAnonymous().RequireRateLimiting(RateLimits.PatientLogin);
 
-        var session = app.MapGroup("").RequireAuthorization(PatientPortalServices.Policy);
+        var session = app.MapGroup("").RequireAuthorization(Policies.Patient);
         session.MapGet("/api/patients/portal/profile/", ProfileAsync);
         session.MapPost("/api/patients/portal/logout/", LogoutAsync);
     }

@@ -31,7 +31,7 @@ public static class ReportsApi
         group.MapPut("/{id:int}/", SetStateAsync);
 
         // The patient's own reports (spec's patient API): a valid patient session, nothing else.
-        var patient = app.MapGroup("/api/reports").RequireAuthorization(PatientPortalServices.Policy);
+        var patient = app.MapGroup("/api/reports").RequireAuthorization(Policies.Patient);
         patient.MapGet("/patient/", PatientReportsAsync);
         patient.MapMethods("/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync);
     }

@@ -14,6 +14,8 @@ public static class Policies
     public const string AccessManagement = "access";    // Secretary, Admin
     /// <summary>Handing over patient credentials (reveal, invoice PDF with the password, API): Access:CredentialRoles.</summary>
     public const string Credentials = "credentials";
+    /// <summary>The patient portal: a valid patient session (its own scheme), nothing else.</summary>
+    public const string Patient = "patient";
 
     public static void Add(Microsoft.AspNetCore.Authorization.AuthorizationOptions o)
     {
@@ -30,6 +32,7 @@ public static class Policies
         Policy(Payments, Roles.Admin, Roles.Accountant);
         Policy(Reports, Roles.Admin, Roles.Doctor);
         Policy(AccessManagement, Roles.Admin, Roles.Secretary);
+        o.AddPolicy(Patient, p => p.AddAuthenticationSchemes(AuthSchemes.Patient).RequireAuthenticatedUser());
     }
 
     /// <summary>The credentials policy comes from configuration; an empty role list means nobody sees a password.</summary>

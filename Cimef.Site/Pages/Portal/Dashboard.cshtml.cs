@@ -4,7 +4,6 @@ using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Web;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -20,9 +19,7 @@ public class DashboardModel(CimefDb db, AccessEventBatch events, TimeProvider ti
 
     public async Task<IActionResult> OnGetAsync()
     {
-        var auth = await HttpContext.AuthenticateAsync(AuthSchemes.Patient);
-        if (!auth.Succeeded) return Challenge(AuthSchemes.Patient);
-        var accessId = auth.Principal.AccessId();
+        var accessId = User.AccessId();
         Response.Headers.CacheControl = "no-cache, no-store"; // as antiforgery wants it (no warning per request)
 
         Patient = await db.PatientAccesses.AsNoTracking().Where(a => a.Id == accessId)
