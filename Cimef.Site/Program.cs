@@ -54,6 +54,7 @@ AddOptions<StaffOptions>(StaffOptions.Section);
 AddOptions<BackupOptions>(BackupOptions.Section);
 
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(sp => new ClinicClock(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ClinicOptions>>().Value));
 builder.Services.AddSingleton<SqlitePragmaInterceptor>();
 builder.Services.AddDbContext<CimefDb>((sp, o) => o
     .UseSqlite(Sqlite.ConnectionString(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabasePath))
@@ -233,7 +234,6 @@ var app = builder.Build();
 if (verb is not null) return await CliRunner.RunAsync(app.Services, args);
 
 await DatabaseStartup.InitializeAsync(app.Services);
-Fr.UseTimeZone(app.Services.GetRequiredService<IOptions<ClinicOptions>>().Value.TimeZone);
 if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Services, Console.Out);
 
 app.UseForwardedHeaders();

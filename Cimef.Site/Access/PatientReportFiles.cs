@@ -2,6 +2,7 @@ using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Storage;
+using Cimef.Site.Web;
 using Microsoft.EntityFrameworkCore;
 
 namespace Cimef.Site.Access;
@@ -15,7 +16,7 @@ namespace Cimef.Site.Access;
 /// and the download-burst alert. HEAD (no bytes) and an unsatisfiable range (416) write nothing.
 /// Exactly one AccessEvent per request.
 /// </summary>
-public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvider time)
+public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvider time, ClinicClock clock)
 {
     public enum Outcome { Ok, NotFound, Gone, Unavailable }
 
@@ -111,7 +112,7 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
     }
 
     /// <summary>RFC 6266 header: an ASCII fallback plus filename* in UTF-8.</summary>
-    public static string ContentDisposition(PatientReport report, bool inline)
+    public string ContentDisposition(PatientReport report, bool inline)
     {
         var header = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue(inline ? "inline" : "attachment");
         header.SetHttpFileName(DownloadName(report));
@@ -119,12 +120,12 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
     }
 
     /// <summary>"Compte rendu IRM genou - 25-11-2026.pdf": the report's title and date, never the stored name.</summary>
-    public static string DownloadName(PatientReport report)
+    public string DownloadName(PatientReport report)
     {
         var ext = System.IO.Path.GetExtension(report.StoredFileName);
         var title = new string(report.Title.Select(c => char.IsControl(c) || "\\/:*?\"<>|".Contains(c) ? ' ' : c).ToArray()).Trim();
         if (title.Length > 80) title = title[..80].Trim();
-        return $"{(title.Length == 0 ? "rapport" : title)} - {Web.Fr.Local(report.CreatedAt):dd-MM-yyyy}{ext}";
+        return $"{(title.Length == 0 ? "rapport" : title)} - {clock.ToLocal(report.CreatedAt):dd-MM-yyyy}{ext}";
     }
 
     private static string Truncate(string? s) => string.IsNullOrEmpty(s) ? "" : s.Length <= 40 ? s : s[..40];

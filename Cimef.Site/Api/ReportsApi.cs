@@ -106,16 +106,16 @@ public static class ReportsApi
         var result = await files.OpenAsync(http, http.User.AccessId(), id, http.RequestAborted);
         return result.Outcome switch
         {
-            PatientReportFiles.Outcome.Ok => File(http, result),
+            PatientReportFiles.Outcome.Ok => File(http, files, result),
             PatientReportFiles.Outcome.Gone => Error(StatusCodes.Status410Gone, PatientMessages.ReportGone),
             PatientReportFiles.Outcome.Unavailable => Error(StatusCodes.Status503ServiceUnavailable, PatientMessages.FileUnavailable),
             _ => Error(StatusCodes.Status404NotFound, PatientMessages.ReportNotFound),
         };
     }
 
-    private static IResult File(HttpContext http, PatientReportFiles.Result result)
+    private static IResult File(HttpContext http, PatientReportFiles files, PatientReportFiles.Result result)
     {
-        http.Response.Headers.ContentDisposition = PatientReportFiles.ContentDisposition(result.Report!, inline: false);
+        http.Response.Headers.ContentDisposition = files.ContentDisposition(result.Report!, inline: false);
         return Results.File(result.Path!, result.Report!.ContentType, enableRangeProcessing: true);
     }
 }

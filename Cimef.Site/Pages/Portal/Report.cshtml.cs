@@ -16,7 +16,7 @@ public class ReportModel(PatientReportFiles files) : PageModel
         switch (result.Outcome)
         {
             case PatientReportFiles.Outcome.Ok:
-                Response.Headers.ContentDisposition = PatientReportFiles.ContentDisposition(result.Report!, inline: view is "1" or "true");
+                Response.Headers.ContentDisposition = files.ContentDisposition(result.Report!, inline: view is "1" or "true");
                 var file = PhysicalFile(result.Path!, result.Report!.ContentType);
                 file.EnableRangeProcessing = true;
                 return file;
