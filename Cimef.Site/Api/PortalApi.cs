@@ -97,10 +97,10 @@ public static class PortalApi
         });
     }
 
-    private static async Task<IResult> LogoutAsync(HttpContext http, CimefDb db, PatientSessions sessions, TimeProvider time)
+    private static async Task<IResult> LogoutAsync(HttpContext http, PatientSessions sessions)
     {
         if (!http.Request.HasJsonContentType()) return Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
-        await PatientLogout.EndAsync(http, db, sessions, time);
+        await sessions.LogoutAsync(http);
         return Results.Json(new { success = true });
     }
 }

@@ -89,12 +89,12 @@ public static class ReportsApi
 
     private static ReportJson ToJson(PatientReport r, string invoiceNumber) => new(r.Id, r.IsActive, invoiceNumber, r.Sha256, r.Size);
 
-    private static async Task<IResult> PatientReportsAsync(HttpContext http, CimefDb db, AccessEventBatch events, TimeProvider time)
+    private static async Task<IResult> PatientReportsAsync(HttpContext http, PatientReportFiles files, AccessEventBatch events, TimeProvider time)
     {
         http.Response.Headers.CacheControl = "no-store";
         var accessId = http.User.AccessId();
         var now = time.GetUtcNow().UtcDateTime;
-        var rows = await PatientReportList.AvailableAsync(db, accessId, now);
+        var rows = await files.AvailableAsync(accessId, now);
         events.Enqueue(Audit.PatientEvent(http, now, AccessEventKinds.ReportList, accessId, detail: "api"));
         return Results.Json(rows.Select(r => new PatientReportJson(r.Id, r.Title, r.CreatedAt, r.DownloadCount, r.Available,
             r.FileType, r.Size, $"/api/reports/download/{r.Id}/")));

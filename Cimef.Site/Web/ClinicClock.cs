@@ -11,7 +11,9 @@ public sealed class ClinicClock(TimeProvider time, ClinicOptions clinic)
 
     public System.DateTime Now => ToLocal(time.GetUtcNow().UtcDateTime);
 
-    public DateOnly Today => DateOnly.FromDateTime(Now);
+    public DateOnly Today => DayOf(time.GetUtcNow().UtcDateTime);
+
+    public DateOnly DayOf(System.DateTime utc) => DateOnly.FromDateTime(ToLocal(utc));
 
     public System.DateTime ToLocal(System.DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(System.DateTime.SpecifyKind(utc, DateTimeKind.Utc), Zone);
 
@@ -28,5 +30,5 @@ public sealed class ClinicClock(TimeProvider time, ClinicOptions clinic)
 
     public string DateTime(System.DateTime? utc) => utc is null ? "—" : ToLocal(utc.Value).ToString("dd/MM/yyyy HH:mm", Fr.Culture);
 
-    public string Date(System.DateTime? utc) => utc is null ? "—" : Fr.Date(DateOnly.FromDateTime(ToLocal(utc.Value)));
+    public string Date(System.DateTime? utc) => utc is null ? "—" : Fr.Date(DayOf(utc.Value));
 }

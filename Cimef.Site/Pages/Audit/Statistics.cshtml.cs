@@ -221,8 +221,8 @@ public class StatisticsModel(CimefDb db, ClinicClock clock) : PageModel
             .Select(i => new { At = i.IssuedAt ?? i.CreatedAt, i.Total }).ToListAsync();
         var payments = await db.Payments.AsNoTracking().Where(x => x.ReversedAt == null && x.At >= From)
             .Select(x => new { x.At, x.Amount }).ToListAsync();
-        var billing = invoices.Select(i => (Day: DayOf(i.At), Invoices: 1, Invoiced: i.Total, Payments: 0, Paid: 0))
-            .Concat(payments.Select(x => (Day: DayOf(x.At), Invoices: 0, Invoiced: 0, Payments: 1, Paid: x.Amount)))
+        var billing = invoices.Select(i => (Day: DayKey(clock.DayOf(i.At)), Invoices: 1, Invoiced: i.Total, Payments: 0, Paid: 0))
+            .Concat(payments.Select(x => (Day: DayKey(clock.DayOf(x.At)), Invoices: 0, Invoiced: 0, Payments: 1, Paid: x.Amount)))
             .GroupBy(x => x.Day)
             .ToDictionary(g => g.Key, g => new BillingRow
             {
@@ -242,8 +242,6 @@ public class StatisticsModel(CimefDb db, ClinicClock clock) : PageModel
         groups.Select(g => (Id: g.Key, N: g.Sum())).OrderByDescending(x => x.N).ThenBy(x => x.Id).Take(top).ToList();
 
     private IEnumerable<string> EachDay() => Enumerable.Range(0, Days).Select(i => DayKey(FirstDay.AddDays(i)));
-
-    private string DayOf(DateTime utc) => DayKey(DateOnly.FromDateTime(clock.ToLocal(utc)));
 
     private static string DayKey(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 }

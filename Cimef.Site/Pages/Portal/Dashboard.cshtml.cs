@@ -10,12 +10,12 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Cimef.Site.Pages.Portal;
 
 /// <summary>The patient's own page: profile, permanent access, their available reports (htmx refresh of the list).</summary>
-public class DashboardModel(CimefDb db, AccessEventBatch events, TimeProvider time) : PageModel
+public class DashboardModel(CimefDb db, PatientReportFiles files, AccessEventBatch events, TimeProvider time) : PageModel
 {
     public sealed record Profile(string FullName, string Phone, int AccessCount, DateTime? LastAccess);
 
     public Profile Patient { get; private set; } = null!;
-    public IReadOnlyList<PatientReportList.Row> Reports { get; private set; } = [];
+    public IReadOnlyList<PatientReportFiles.Row> Reports { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -25,7 +25,7 @@ public class DashboardModel(CimefDb db, AccessEventBatch events, TimeProvider ti
         Patient = await db.PatientAccesses.AsNoTracking().Where(a => a.Id == accessId)
             .Select(a => new Profile(a.Patient.FullName, a.Patient.Phone, a.AccessCount, a.LastAccess))
             .SingleAsync();
-        Reports = await PatientReportList.AvailableAsync(db, accessId, time.GetUtcNow().UtcDateTime);
+        Reports = await files.AvailableAsync(accessId, time.GetUtcNow().UtcDateTime);
 
         events.Enqueue(Audit.PatientEvent(HttpContext, time.GetUtcNow().UtcDateTime, AccessEventKinds.ReportList, accessId));
         return this.PageOrPartial("_Reports", this);
