@@ -7,9 +7,11 @@ using Cimef.Site.Auditing;
 using Cimef.Site.Cli;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.Invoicing;
 using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Htmx.TagHelpers;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
@@ -52,6 +54,7 @@ AddOptions<StaffOptions>(StaffOptions.Section);
 AddOptions<BackupOptions>(BackupOptions.Section);
 
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(sp => new ClinicClock(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ClinicOptions>>().Value));
 builder.Services.AddSingleton<SqlitePragmaInterceptor>();
 builder.Services.AddDbContext<CimefDb>((sp, o) => o
     .UseSqlite(Sqlite.ConnectionString(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabasePath))
@@ -68,7 +71,7 @@ builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
 builder.Services.AddScoped<CredentialHandover>();
 builder.Services.AddSingleton<ReportStore>();
-builder.Services.AddBilling(); // front desk and billing (issue 3)
+builder.Services.AddScoped<InvoiceWorkflow>(); // front desk and billing (issue 3)
 
 // Reports and notifications (issue 5): release workflow, outbox sending (email/SMS), integrity check.
 builder.Services.AddScoped<ReportPublisher>();
@@ -124,9 +127,13 @@ builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationM
 
 builder.Services.AddRazorPages(o =>
 {
-    o.Conventions.AuthorizeFolder("/", Policies.Staff);
+    // Every page is for staff, except the patient portal, which takes the patient session instead: one policy per
+    // page, since two [Authorize] would combine into "signed in by either scheme".
+    o.Conventions.AddFolderApplicationModelConvention("/", m => m.EndpointMetadata.Add(new AuthorizeAttribute(
+        m.ViewEnginePath.StartsWith("/Portal/", StringComparison.Ordinal) ? Policies.Patient : Policies.Staff)));
     o.Conventions.AllowAnonymousToFolder("/Account");
-    o.Conventions.AllowAnonymousToFolder("/Portal");
+    o.Conventions.AllowAnonymousToPage("/Portal/Index"); // the login page
+    o.Conventions.AllowAnonymousToPage("/Portal/Logout"); // clears the cookie even when the session has expired
     o.Conventions.AllowAnonymousToPage("/Error");
     o.Conventions.AuthorizeFolder("/Staff", Policies.Admin);
 });
@@ -227,7 +234,6 @@ var app = builder.Build();
 if (verb is not null) return await CliRunner.RunAsync(app.Services, args);
 
 await DatabaseStartup.InitializeAsync(app.Services);
-Fr.UseTimeZone(app.Services.GetRequiredService<IOptions<ClinicOptions>>().Value.TimeZone);
 if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Services, Console.Out);
 
 app.UseForwardedHeaders();
@@ -254,7 +260,10 @@ app.MapRazorPages();
 app.MapHealth();
 // Every /api endpoint: a cookie-authenticated state change needs a JSON body or an antiforgery token (CSRF).
 var api = app.MapGroup("").AddEndpointFilter<ApiCsrfFilter>();
-api.MapBillingApis(); // front desk and billing (issue 3)
+api.MapPatientsApi(); // front desk and billing (issue 3)
+api.MapExamsApi();
+api.MapInvoicesApi();
+api.MapAccessApi();
 api.MapReportsApi();
 api.MapPortalApi(); // Patient portal JSON API (issue 4)
 

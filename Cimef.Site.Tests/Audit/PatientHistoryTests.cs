@@ -1,6 +1,7 @@
 using System.Net;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Audit;
 
@@ -51,7 +52,7 @@ public class PatientHistoryTests(CimefFactory factory) : IClassFixture<CimefFact
         Assert.Contains("<html", html);
         Assert.Contains("<span class=\"big\">30</span> connexion(s)", html);
         var now = factory.Time.GetUtcNow().UtcDateTime;
-        Assert.Contains($"<span class=\"big\">{Cimef.Site.Web.Fr.DateTime(now.AddHours(-1))}</span> dernière connexion", html);
+        Assert.Contains($"<span class=\"big\">{factory.Services.GetRequiredService<Cimef.Site.Web.ClinicClock>().DateTime(now.AddHours(-1))}</span> dernière connexion", html);
         Assert.Contains("<tr><td>Scanner thoracique</td>", html);
         Assert.Matches("Scanner thoracique</td><td>[^<]+</td><td class=\"num\">10</td>", html);
         Assert.Matches("IRM du genou</td><td>[^<]+</td><td class=\"num\">4</td>", html);

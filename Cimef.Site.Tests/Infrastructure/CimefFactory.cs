@@ -1,5 +1,6 @@
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.Web;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;

@@ -1,16 +1,11 @@
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
 
 namespace Cimef.Site.Access;
 
 /// <summary>Registrations of the patient portal (issue 4): session scheme, throttle, sign-in, downloads.</summary>
 public static class PatientPortalServices
 {
-    /// <summary>Patient API endpoints: a valid patient session, nothing else.</summary>
-    public static readonly AuthorizationPolicy Policy =
-        new AuthorizationPolicyBuilder(AuthSchemes.Patient).RequireAuthenticatedUser().Build();
-
     public static IServiceCollection AddPatientPortal(this IServiceCollection services)
     {
         services.AddScoped<LoginThrottle>();

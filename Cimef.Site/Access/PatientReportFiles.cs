@@ -2,6 +2,7 @@ using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Storage;
+using Cimef.Site.Web;
 using Microsoft.EntityFrameworkCore;
 
 namespace Cimef.Site.Access;
@@ -13,13 +14,27 @@ namespace Cimef.Site.Access;
 /// starts at byte 0 counts as a download (download_count + 1, AccessEvent "download"), a Range continuation
 /// writes an AccessEvent "download_part" without counting, so range-only scraping still shows in the audit
 /// and the download-burst alert. HEAD (no bytes) and an unsatisfiable range (416) write nothing.
-/// Exactly one AccessEvent per request.
+/// Exactly one AccessEvent per request. The list the patient picks from (dashboard, JSON API) follows the same rules.
 /// </summary>
-public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvider time)
+public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvider time, ClinicClock clock)
 {
     public enum Outcome { Ok, NotFound, Gone, Unavailable }
 
     public sealed record Result(Outcome Outcome, string? Path = null, PatientReport? Report = null);
+
+    public sealed record Row(int Id, string Title, DateTime CreatedAt, string ContentType, long Size, int DownloadCount, FileIntegrity Integrity)
+    {
+        public bool Available => Integrity is not (FileIntegrity.Missing or FileIntegrity.Altered);
+        public string FileType => FileTypes.Label(ContentType);
+    }
+
+    /// <summary>The session's patient's active, unexpired reports, newest first.</summary>
+    public async Task<IReadOnlyList<Row>> AvailableAsync(int accessId, DateTime now) =>
+        await db.PatientReports.AsNoTracking()
+            .Where(r => r.PatientAccessId == accessId && r.IsActive && (r.ExpiresAt == null || r.ExpiresAt > now))
+            .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
+            .Select(r => new Row(r.Id, r.Title, r.CreatedAt, r.ContentType, r.Size, r.DownloadCount, r.Integrity))
+            .ToListAsync();
 
     public async Task<Result> OpenAsync(HttpContext http, int accessId, string? idText, CancellationToken ct = default)
     {
@@ -111,7 +126,7 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
     }
 
     /// <summary>RFC 6266 header: an ASCII fallback plus filename* in UTF-8.</summary>
-    public static string ContentDisposition(PatientReport report, bool inline)
+    public string ContentDisposition(PatientReport report, bool inline)
     {
         var header = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue(inline ? "inline" : "attachment");
         header.SetHttpFileName(DownloadName(report));
@@ -119,12 +134,12 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
     }
 
     /// <summary>"Compte rendu IRM genou - 25-11-2026.pdf": the report's title and date, never the stored name.</summary>
-    public static string DownloadName(PatientReport report)
+    public string DownloadName(PatientReport report)
     {
         var ext = System.IO.Path.GetExtension(report.StoredFileName);
         var title = new string(report.Title.Select(c => char.IsControl(c) || "\\/:*?\"<>|".Contains(c) ? ' ' : c).ToArray()).Trim();
         if (title.Length > 80) title = title[..80].Trim();
-        return $"{(title.Length == 0 ? "rapport" : title)} - {Web.Fr.Local(report.CreatedAt):dd-MM-yyyy}{ext}";
+        return $"{(title.Length == 0 ? "rapport" : title)} - {clock.ToLocal(report.CreatedAt):dd-MM-yyyy}{ext}";
     }
 
     private static string Truncate(string? s) => string.IsNullOrEmpty(s) ? "" : s.Length <= 40 ? s : s[..40];

@@ -57,18 +57,25 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         IsEssential = true,
     };
 
-    /// <summary>Ends the session the request's cookie names (logout). Returns the access id it belonged to, if any.</summary>
-    public async Task<int?> EndAsync(HttpRequest request, string reason, CancellationToken ct = default)
+    /// <summary>
+    /// Logout (the page and the JSON API): ends the session the cookie names, so a replayed cookie is refused
+    /// afterwards, audits it, and forgets the cookie.
+    /// </summary>
+    public async Task LogoutAsync(HttpContext http)
     {
-        var token = request.Cookies[CookieName];
-        if (string.IsNullOrEmpty(token) || token.Length > 100) return null;
-        var hash = Hash(token);
-        var now = time.GetUtcNow().UtcDateTime;
-        var session = await db.PatientSessions.SingleOrDefaultAsync(s => s.TokenHash == hash && s.EndedAt == null, ct);
-        if (session is null) return null;
-        session.EndedAt = now;
-        session.EndReason = reason;
-        return session.PatientAccessId;
+        var token = http.Request.Cookies[CookieName];
+        var hash = string.IsNullOrEmpty(token) || token.Length > 100 ? null : Hash(token);
+        var session = hash is null ? null : await db.PatientSessions.SingleOrDefaultAsync(s => s.TokenHash == hash && s.EndedAt == null, http.RequestAborted);
+        if (session is not null)
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            session.EndedAt = now;
+            session.EndReason = "logout";
+            Auditing.Audit.Patient(db, http, now, AccessEventKinds.Logout, session.PatientAccessId);
+            await db.SaveChangesAsync(http.RequestAborted);
+        }
+        DeleteCookie(http.Response);
+        http.Response.Headers.CacheControl = "no-store";
     }
 
     /// <summary>The session behind a raw cookie value, if it is still valid; slides LastSeenAt at most once a minute.</summary>

@@ -18,7 +18,7 @@ public static class PatientsApi
     {
         var group = app.MapGroup("/api/patients").RequireAuthorization(Policies.FrontDesk);
 
-        group.MapPost("/", async (HttpRequest request, CimefDb db, TimeProvider time, CancellationToken ct) =>
+        group.MapPost("/", async (HttpRequest request, CimefDb db, TimeProvider time, ClinicClock clock, CancellationToken ct) =>
         {
             var (body, error) = await ApiJson.ReadAsync<CreateBody>(request);
             if (error is not null) return error;
@@ -30,7 +30,7 @@ public static class PatientsApi
                 if (DateOnly.TryParseExact(body.DateOfBirth.Trim(), "yyyy-MM-dd", out var parsed)) dob = parsed;
                 else dobError = true;
             }
-            var (clean, errors) = PatientRules.Clean(body.FullName, body.Phone, body.Email, dob, DateOnly.FromDateTime(Fr.Local(now)));
+            var (clean, errors) = PatientRules.Clean(body.FullName, body.Phone, body.Email, dob, clock.Today);
             if (dobError) errors["date_of_birth"] = ["Date de naissance invalide (format AAAA-MM-JJ)."];
             if (errors.Count > 0) return ApiJson.Errors(errors);
 

@@ -3,7 +3,6 @@ using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Pages.Portal;
 using Cimef.Site.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -22,19 +21,15 @@ public static class PortalApi
 
     public sealed record AccessInfoJson(bool IsPermanent, int AccessCount, DateTime? LastAccess);
 
-    public sealed record ReportJson(int Id, string Title, DateTime CreatedAt, int DownloadCount, bool IsAccessible, string FileType, long FileSize, string DownloadUrl);
-
     private const int MaxBodyBytes = 4096;
 
     public static void MapPortalApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/patients/portal/login/", LoginAsync).AllowAnonymous().RequireRateLimiting(RateLimits.PatientLogin);
 
-        var session = app.MapGroup("").RequireAuthorization(PatientPortalServices.Policy);
+        var session = app.MapGroup("").RequireAuthorization(Policies.Patient);
         session.MapGet("/api/patients/portal/profile/", ProfileAsync);
         session.MapPost("/api/patients/portal/logout/", LogoutAsync);
-        session.MapGet("/api/reports/patient/", ReportsAsync);
-        session.MapMethods("/api/reports/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync);
     }
 
     private static IResult Error(string message, int status) => Results.Json(new { error = message }, statusCode: status);
@@ -102,40 +97,10 @@ public static class PortalApi
         });
     }
 
-    private static async Task<IResult> LogoutAsync(HttpContext http, CimefDb db, PatientSessions sessions, TimeProvider time)
+    private static async Task<IResult> LogoutAsync(HttpContext http, PatientSessions sessions)
     {
         if (!http.Request.HasJsonContentType()) return Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
-        await LogoutModel.EndAsync(http, db, sessions, time);
+        await sessions.LogoutAsync(http);
         return Results.Json(new { success = true });
-    }
-
-    private static async Task<IResult> ReportsAsync(HttpContext http, CimefDb db, AccessEventBatch events, TimeProvider time)
-    {
-        http.Response.Headers.CacheControl = "no-store";
-        var accessId = http.User.AccessId();
-        var now = time.GetUtcNow().UtcDateTime;
-        var rows = await DashboardModel.AvailableReportsAsync(db, accessId, now);
-        events.Enqueue(Audit.PatientEvent(http, now, AccessEventKinds.ReportList, accessId, detail: "api"));
-        return Results.Json(rows.Select(r => new ReportJson(r.Id, r.Title, r.CreatedAt, r.DownloadCount, r.Available,
-            r.FileType, r.Size, $"/api/reports/download/{r.Id}/")));
-    }
-
-    private static async Task<IResult> DownloadAsync(HttpContext http, string id, PatientReportFiles files)
-    {
-        http.Response.Headers.CacheControl = "no-store";
-        var result = await files.OpenAsync(http, http.User.AccessId(), id, http.RequestAborted);
-        return result.Outcome switch
-        {
-            PatientReportFiles.Outcome.Ok => File(http, result),
-            PatientReportFiles.Outcome.Gone => Error(PatientMessages.ReportGone, StatusCodes.Status410Gone),
-            PatientReportFiles.Outcome.Unavailable => Error(PatientMessages.FileUnavailable, StatusCodes.Status503ServiceUnavailable),
-            _ => Error(PatientMessages.ReportNotFound, StatusCodes.Status404NotFound),
-        };
-    }
-
-    private static IResult File(HttpContext http, PatientReportFiles.Result result)
-    {
-        http.Response.Headers.ContentDisposition = PatientReportFiles.ContentDisposition(result.Report!, inline: false);
-        return Results.File(result.Path!, result.Report!.ContentType, enableRangeProcessing: true);
     }
 }

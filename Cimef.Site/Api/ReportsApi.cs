@@ -1,3 +1,5 @@
+using Cimef.Site.Access;
+using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Storage;
@@ -12,6 +14,7 @@ namespace Cimef.Site.Api;
 /// POST is multipart: a Bearer caller needs nothing else; a cookie caller must also send the antiforgery
 /// token (form field or RequestVerificationToken header), because a multipart form can be posted cross-site.
 /// PUT takes JSON only (a cross-site form cannot send application/json) with SameSite=Strict cookies.
+/// The patient's own list and downloads sit under the same URL prefix, behind the patient session instead.
 /// </summary>
 public static class ReportsApi
 {
@@ -19,11 +22,18 @@ public static class ReportsApi
 
     public sealed record StateInput(bool? IsActive, string? Reason);
 
+    public sealed record PatientReportJson(int Id, string Title, DateTime CreatedAt, int DownloadCount, bool IsAccessible, string FileType, long FileSize, string DownloadUrl);
+
     public static void MapReportsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/reports").RequireAuthorization(Policies.Reports);
         group.MapPost("/", UploadAsync).WithMetadata(new ReportUploadAttribute());
         group.MapPut("/{id:int}/", SetStateAsync);
+
+        // The patient's own reports (spec's patient API): a valid patient session, nothing else.
+        var patient = app.MapGroup("/api/reports").RequireAuthorization(Policies.Patient);
+        patient.MapGet("/patient/", PatientReportsAsync);
+        patient.MapMethods("/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync);
     }
 
     private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
@@ -78,4 +88,34 @@ public static class ReportsApi
     }
 
     private static ReportJson ToJson(PatientReport r, string invoiceNumber) => new(r.Id, r.IsActive, invoiceNumber, r.Sha256, r.Size);
+
+    private static async Task<IResult> PatientReportsAsync(HttpContext http, PatientReportFiles files, AccessEventBatch events, TimeProvider time)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        var accessId = http.User.AccessId();
+        var now = time.GetUtcNow().UtcDateTime;
+        var rows = await files.AvailableAsync(accessId, now);
+        events.Enqueue(Audit.PatientEvent(http, now, AccessEventKinds.ReportList, accessId, detail: "api"));
+        return Results.Json(rows.Select(r => new PatientReportJson(r.Id, r.Title, r.CreatedAt, r.DownloadCount, r.Available,
+            r.FileType, r.Size, $"/api/reports/download/{r.Id}/")));
+    }
+
+    private static async Task<IResult> DownloadAsync(HttpContext http, string id, PatientReportFiles files)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        var result = await files.OpenAsync(http, http.User.AccessId(), id, http.RequestAborted);
+        return result.Outcome switch
+        {
+            PatientReportFiles.Outcome.Ok => File(http, files, result),
+            PatientReportFiles.Outcome.Gone => Error(StatusCodes.Status410Gone, PatientMessages.ReportGone),
+            PatientReportFiles.Outcome.Unavailable => Error(StatusCodes.Status503ServiceUnavailable, PatientMessages.FileUnavailable),
+            _ => Error(StatusCodes.Status404NotFound, PatientMessages.ReportNotFound),
+        };
+    }
+
+    private static IResult File(HttpContext http, PatientReportFiles files, PatientReportFiles.Result result)
+    {
+        http.Response.Headers.ContentDisposition = files.ContentDisposition(result.Report!, inline: false);
+        return Results.File(result.Path!, result.Report!.ContentType, enableRangeProcessing: true);
+    }
 }

@@ -10,7 +10,7 @@ namespace Cimef.Site.Auditing;
 /// through <see cref="Announce"/>.
 /// </summary>
 public sealed class AlertMonitor(
-    IServiceScopeFactory scopes, TimeProvider time, ILogger<AlertMonitor> log,
+    IServiceScopeFactory scopes, TimeProvider time, Web.ClinicClock clock, ILogger<AlertMonitor> log,
     Notifications.EmailSender email, Microsoft.Extensions.Options.IOptions<AlertsOptions> options) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
@@ -92,7 +92,7 @@ public sealed class AlertMonitor(
         message.Subject = $"[CIMEF] Alerte {Labels.Level(alert.Level)} : {alert.Subject}";
         message.Body = new MimeKit.TextPart("plain")
         {
-            Text = $"Alerte {Labels.Level(alert.Level)} — {Web.Fr.DateTime(alert.At)}\n\n{alert.Subject}\n{alert.Detail}\n\nÀ traiter sur la page Alertes du portail (personnel).\n",
+            Text = $"Alerte {Labels.Level(alert.Level)} — {clock.DateTime(alert.At)}\n\n{alert.Subject}\n{alert.Detail}\n\nÀ traiter sur la page Alertes du portail (personnel).\n",
         };
         try
         {

@@ -45,6 +45,7 @@ public static class DemoSeed
         var db = sp.GetRequiredService<CimefDb>();
         var users = sp.GetRequiredService<UserManager<StaffUser>>();
         var time = sp.GetRequiredService<TimeProvider>();
+        var clock = sp.GetRequiredService<ClinicClock>();
         var provisioning = sp.GetRequiredService<AccessProvisioning>();
         var store = sp.GetRequiredService<ReportStore>();
         if (await db.Patients.AnyAsync(p => p.Phone == DemoPatients[0].Phone))
@@ -90,7 +91,7 @@ public static class DemoSeed
             var exam = exams[(i * 3) % exams.Count];
             var invoice = new Invoice
             {
-                Number = await InvoiceNumbers.NextAsync(db, created.Year),
+                Number = await InvoiceNumbers.NextAsync(db, clock.ToLocal(created).Year),
                 Patient = patients[i],
                 PatientId = patients[i].Id,
                 CreatedAt = created,

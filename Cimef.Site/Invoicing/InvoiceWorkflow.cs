@@ -29,7 +29,7 @@ public sealed record WorkflowResult(Outcome Outcome, string? Error = null, Invoi
 /// lock is taken before the state is read: a payment and a cancellation racing on one invoice cannot both
 /// succeed. Audit rows and the automatic access (sent/paid) commit in the same transaction.
 /// </summary>
-public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeProvider time)
+public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeProvider time, ClinicClock clock)
 {
     public const int MaxQuantity = 100;
     public const int MaxLines = 50;
@@ -55,7 +55,7 @@ public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeP
         if (patient is null) return new WorkflowResult(Outcome.NotFound, "Patient introuvable.");
         var invoice = new Invoice
         {
-            Number = await InvoiceNumbers.NextAsync(db, Fr.Local(now).Year, ct),
+            Number = await InvoiceNumbers.NextAsync(db, clock.ToLocal(now).Year, ct),
             Patient = patient,
             PatientId = patient.Id,
             Status = InvoiceStatus.Draft,

@@ -115,6 +115,8 @@ public static class InvoicePdf
 
     private static void Draw(Pages pages, Model m)
     {
+        // Dates only, no "now": the clinic zone from the invoice's own clinic settings.
+        var clock = new ClinicClock(TimeProvider.System, m.Clinic);
         var g = pages.Graphics;
         var pageWidth = pages.Width;
         var title = new XFont(FontResolver.Family, 16, XFontStyleEx.Bold);
@@ -137,8 +139,8 @@ public static class InvoicePdf
         g.DrawString("Tél. " + m.Clinic.Phone, normal, grey, left, y);
         Right(g, "FACTURE", title, ink, right, 60);
         Right(g, inv.Number, bold, ink, right, 78);
-        Right(g, "Date : " + Fr.Date(inv.IssuedAt ?? inv.CreatedAt), normal, ink, right, 92);
-        if (inv.PaidAt is not null) Right(g, "Payée le " + Fr.Date(inv.PaidAt), normal, ink, right, 105);
+        Right(g, "Date : " + clock.Date(inv.IssuedAt ?? inv.CreatedAt), normal, ink, right, 92);
+        if (inv.PaidAt is not null) Right(g, "Payée le " + clock.Date(inv.PaidAt), normal, ink, right, 105);
 
         y += 30;
         g.DrawString("Patient", bold, ink, left, y);
@@ -188,7 +190,7 @@ public static class InvoicePdf
             foreach (var p in payments)
             {
                 y += 14;
-                g.DrawString($"{Fr.DateTime(p.At)} · {PaymentMethods.French(p.Method)}", normal, ink, left, y);
+                g.DrawString($"{clock.DateTime(p.At)} · {PaymentMethods.French(p.Method)}", normal, ink, left, y);
                 Right(g, Fr.Money(p.Amount), normal, ink, right, y);
             }
         }

@@ -15,6 +15,17 @@ public static class FileTypes
     public static readonly Kind Jpeg = new("jpg", "image/jpeg", "JPEG");
     public static readonly Kind Png = new("png", "image/png", "PNG");
 
+    /// <summary>Short labels for the file types the clinic releases.</summary>
+    public static string Label(string contentType) => contentType switch
+    {
+        "application/pdf" => "PDF",
+        "image/jpeg" => "JPEG",
+        "image/png" => "PNG",
+        "application/dicom" => "DICOM",
+        "application/zip" => "ZIP",
+        _ => contentType.Contains('/') ? contentType[(contentType.IndexOf('/') + 1)..].ToUpperInvariant() : contentType,
+    };
+
     public const int HeadLength = 1024;
 
     public sealed record Result(Kind? Type, string? Error);

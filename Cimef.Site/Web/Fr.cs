@@ -2,29 +2,14 @@ using System.Globalization;
 
 namespace Cimef.Site.Web;
 
-/// <summary>fr-SN display formats: "25 000 FCFA", "25/11/2026 14:05", "1,2 Mo".</summary>
+/// <summary>fr-SN display formats: "25 000 FCFA", "25/11/2026", "1,2 Mo". Instants are shown in clinic time by <see cref="ClinicClock"/>.</summary>
 public static class Fr
 {
     public static readonly CultureInfo Culture = CreateCulture();
-    private static TimeZoneInfo _zone = TimeZoneInfo.Utc;
-
-    public static void UseTimeZone(string id)
-    {
-        _zone = TimeZoneInfo.TryFindSystemTimeZoneById(id, out var tz) ? tz : TimeZoneInfo.Utc;
-    }
 
     public static string Money(long amount) => amount.ToString("#,0", Culture) + " FCFA";
 
     public static string Number(long n) => n.ToString("#,0", Culture);
-
-    public static System.DateTime Local(System.DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(System.DateTime.SpecifyKind(utc, DateTimeKind.Utc), _zone);
-
-    /// <summary>Clinic-local wall time → UTC (for day ranges).</summary>
-    public static System.DateTime Utc(System.DateTime local) => TimeZoneInfo.ConvertTimeToUtc(System.DateTime.SpecifyKind(local, DateTimeKind.Unspecified), _zone);
-
-    public static string DateTime(System.DateTime? utc) => utc is null ? "—" : Local(utc.Value).ToString("dd/MM/yyyy HH:mm", Culture);
-
-    public static string Date(System.DateTime? utc) => utc is null ? "—" : Local(utc.Value).ToString("dd/MM/yyyy", Culture);
 
     public static string Date(DateOnly? d) => d is null ? "—" : d.Value.ToString("dd/MM/yyyy", Culture);
 

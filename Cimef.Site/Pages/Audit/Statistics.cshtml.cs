@@ -14,10 +14,10 @@ namespace Cimef.Site.Pages.AuditPages;
 /// <summary>
 /// Admin: usage statistics over the last 30 or 90 days, from AccessEvents (index range scans on Kind+At),
 /// reports, invoices and payments. Every chart has its numbers as a table and a CSV export.
-/// Days are UTC days (the clinic's zone, Africa/Dakar, is UTC all year).
+/// Days are the clinic's days (Clinic:TimeZone), as at the cash desk.
 /// </summary>
 [Authorize(Policy = Policies.Admin)]
-public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
+public class StatisticsModel(CimefDb db, ClinicClock clock) : PageModel
 {
     public static readonly int[] Periods = [30, 90];
     public const int Top = 10;
@@ -70,6 +70,8 @@ public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
 
     [BindProperty(SupportsGet = true)] public int Days { get; set; } = 30;
 
+    /// <summary>The first day shown, and the UTC instant it begins.</summary>
+    public DateOnly FirstDay { get; private set; }
     public DateTime From { get; private set; }
     public IReadOnlyList<DayRow> Daily { get; private set; } = [];
     public long Logins => Daily.Sum(d => d.Logins);
@@ -144,7 +146,8 @@ public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
     private void Normalise()
     {
         if (!Periods.Contains(Days)) Days = Periods[0];
-        From = time.GetUtcNow().UtcDateTime.Date.AddDays(-(Days - 1));
+        FirstDay = clock.Today.AddDays(-(Days - 1));
+        From = clock.DayStartUtc(FirstDay);
     }
 
     private async Task LoadAsync(int top)
@@ -157,7 +160,7 @@ public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
         var days = EachDay().ToList();
         var sql = new StringBuilder();
         var args = new DynamicParameters(new { login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download });
-        for (var i = 0; i <= days.Count; i++) args.Add($"d{i}", From.AddDays(i));
+        for (var i = 0; i <= days.Count; i++) args.Add($"d{i}", clock.DayStartUtc(FirstDay.AddDays(i)));
         for (var i = 0; i < days.Count; i++)
         {
             if (i > 0) sql.Append(" UNION ALL ");
@@ -212,15 +215,20 @@ public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
         Released = released.Count;
         ReleasedDownloaded = released.Count(downloaded.Contains);
 
-        var invoiceDay = SqlDialect.Day("COALESCE(IssuedAt, CreatedAt)");
-        var billing = (await conn.QueryAsync<BillingRow>($"""
-            SELECT Day, SUM(Invoices) AS Invoices, SUM(Invoiced) AS Invoiced, SUM(Payments) AS Payments, SUM(Paid) AS Paid
-            FROM (SELECT {invoiceDay} AS Day, 1 AS Invoices, Total AS Invoiced, 0 AS Payments, 0 AS Paid
-                  FROM Invoices WHERE Status IN ('Sent', 'Paid') AND COALESCE(IssuedAt, CreatedAt) >= @from
-                  UNION ALL
-                  SELECT {SqlDialect.Day("At")}, 0, 0, 1, Amount FROM Payments WHERE ReversedAt IS NULL AND At >= @from) AS x
-            GROUP BY Day
-            """, p)).ToDictionary(b => b.Day);
+        // Grouped by clinic day here, not in SQL, whose day of a stored timestamp is the UTC day.
+        var invoices = await db.Invoices.AsNoTracking()
+            .Where(i => (i.Status == InvoiceStatus.Sent || i.Status == InvoiceStatus.Paid) && (i.IssuedAt ?? i.CreatedAt) >= From)
+            .Select(i => new { At = i.IssuedAt ?? i.CreatedAt, i.Total }).ToListAsync();
+        var payments = await db.Payments.AsNoTracking().Where(x => x.ReversedAt == null && x.At >= From)
+            .Select(x => new { x.At, x.Amount }).ToListAsync();
+        var billing = invoices.Select(i => (Day: DayKey(clock.DayOf(i.At)), Invoices: 1, Invoiced: i.Total, Payments: 0, Paid: 0))
+            .Concat(payments.Select(x => (Day: DayKey(clock.DayOf(x.At)), Invoices: 0, Invoiced: 0, Payments: 1, Paid: x.Amount)))
+            .GroupBy(x => x.Day)
+            .ToDictionary(g => g.Key, g => new BillingRow
+            {
+                Day = g.Key, Invoices = g.Sum(x => x.Invoices), Invoiced = g.Sum(x => (long)x.Invoiced),
+                Payments = g.Sum(x => x.Payments), Paid = g.Sum(x => (long)x.Paid),
+            });
         Billing = EachDay().Select(d => billing.GetValueOrDefault(d) ?? new BillingRow { Day = d }).ToList();
 
         Methods = (await conn.QueryAsync<MethodRow>("""
@@ -233,6 +241,7 @@ public class StatisticsModel(CimefDb db, TimeProvider time) : PageModel
     private static List<(long Id, long N)> Ranked(IEnumerable<IGrouping<long, long>> groups, int top) =>
         groups.Select(g => (Id: g.Key, N: g.Sum())).OrderByDescending(x => x.N).ThenBy(x => x.Id).Take(top).ToList();
 
-    private IEnumerable<string> EachDay() =>
-        Enumerable.Range(0, Days).Select(i => From.AddDays(i).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+    private IEnumerable<string> EachDay() => Enumerable.Range(0, Days).Select(i => DayKey(FirstDay.AddDays(i)));
+
+    private static string DayKey(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 }

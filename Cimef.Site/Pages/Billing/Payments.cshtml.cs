@@ -10,7 +10,7 @@ namespace Cimef.Site.Pages.Billing;
 
 /// <summary>Cash desk: the payments of one (clinic-local) day with totals per method; reversed payments listed apart.</summary>
 [Authorize(Policy = Policies.Payments)]
-public class PaymentsModel(CimefDb db, TimeProvider time) : PageModel
+public class PaymentsModel(CimefDb db, ClinicClock clock) : PageModel
 {
     public sealed record Row(int InvoiceId, string Number, string Patient, DateTime At, int Amount, PaymentMethod Method, string ReceivedBy, bool Reversed);
 
@@ -22,11 +22,10 @@ public class PaymentsModel(CimefDb db, TimeProvider time) : PageModel
 
     public async Task<IActionResult> OnGetAsync()
     {
-        Day = Date ?? DateOnly.FromDateTime(Fr.Local(time.GetUtcNow().UtcDateTime));
-        // The clinic's local day, converted to a UTC range (the index on Payment.At is used).
-        var localStart = Day.ToDateTime(TimeOnly.MinValue);
-        var from = Fr.Utc(localStart);
-        var to = Fr.Utc(localStart.AddDays(1));
+        Day = Date ?? clock.Today;
+        // The clinic's day as a UTC range (the index on Payment.At is used).
+        var from = clock.DayStartUtc(Day);
+        var to = clock.DayStartUtc(Day.AddDays(1));
         Rows = await db.Payments.AsNoTracking().Where(p => p.At >= from && p.At < to).OrderBy(p => p.At)
             .Select(p => new Row(p.InvoiceId, p.Invoice.Number, p.Invoice.Patient.FullName, p.At, p.Amount, p.Method, p.ReceivedBy, p.ReversedAt != null))
             .ToListAsync();

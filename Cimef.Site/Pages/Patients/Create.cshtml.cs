@@ -11,7 +11,7 @@ namespace Cimef.Site.Pages.Patients;
 
 /// <summary>Front desk: register a patient (phone normalised, duplicates warned before saving).</summary>
 [Authorize(Policy = Policies.FrontDesk)]
-public class CreateModel(CimefDb db, TimeProvider time) : PageModel, IPatientFormPage
+public class CreateModel(CimefDb db, TimeProvider time, ClinicClock clock) : PageModel, IPatientFormPage
 {
     [BindProperty] public PatientForm Input { get; set; } = new();
     public IReadOnlyList<PatientRules.Duplicate> Duplicates { get; private set; } = [];
@@ -22,7 +22,7 @@ public class CreateModel(CimefDb db, TimeProvider time) : PageModel, IPatientFor
     public async Task<IActionResult> OnPostAsync()
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var (clean, duplicates) = await Input.CheckAsync(db, ModelState, DateOnly.FromDateTime(Fr.Local(now)), null);
+        var (clean, duplicates) = await Input.CheckAsync(db, ModelState, clock.Today, null);
         Duplicates = duplicates;
         if (clean is null) return this.PageOrPartial("_Form");
 

@@ -11,7 +11,7 @@ namespace Cimef.Site.Pages.Patients;
 
 /// <summary>Front desk: correct a patient's identity and contact details (audited with the changed fields).</summary>
 [Authorize(Policy = Policies.FrontDesk)]
-public class EditModel(CimefDb db, TimeProvider time) : PageModel, IPatientFormPage
+public class EditModel(CimefDb db, TimeProvider time, ClinicClock clock) : PageModel, IPatientFormPage
 {
     [BindProperty] public PatientForm Input { get; set; } = new();
     public IReadOnlyList<PatientRules.Duplicate> Duplicates { get; private set; } = [];
@@ -31,7 +31,7 @@ public class EditModel(CimefDb db, TimeProvider time) : PageModel, IPatientFormP
         var patient = await db.Patients.SingleOrDefaultAsync(x => x.Id == Id);
         if (patient is null) return NotFound();
         var now = time.GetUtcNow().UtcDateTime;
-        var (clean, duplicates) = await Input.CheckAsync(db, ModelState, DateOnly.FromDateTime(Fr.Local(now)), Id);
+        var (clean, duplicates) = await Input.CheckAsync(db, ModelState, clock.Today, Id);
         Duplicates = duplicates;
         if (clean is null) return this.PageOrPartial("_Form");
 

@@ -1,6 +1,4 @@
 using Cimef.Site.Access;
-using Cimef.Site.Web;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -13,14 +11,12 @@ public class ReportModel(PatientReportFiles files) : PageModel
 
     public async Task<IActionResult> OnGetAsync(string? id, string? view)
     {
-        var auth = await HttpContext.AuthenticateAsync(AuthSchemes.Patient);
-        if (!auth.Succeeded) return Challenge(AuthSchemes.Patient);
         Response.Headers.CacheControl = "no-store";
-        var result = await files.OpenAsync(HttpContext, auth.Principal.AccessId(), id, HttpContext.RequestAborted);
+        var result = await files.OpenAsync(HttpContext, User.AccessId(), id, HttpContext.RequestAborted);
         switch (result.Outcome)
         {
             case PatientReportFiles.Outcome.Ok:
-                Response.Headers.ContentDisposition = PatientReportFiles.ContentDisposition(result.Report!, inline: view is "1" or "true");
+                Response.Headers.ContentDisposition = files.ContentDisposition(result.Report!, inline: view is "1" or "true");
                 var file = PhysicalFile(result.Path!, result.Report!.ContentType);
                 file.EnableRangeProcessing = true;
                 return file;
