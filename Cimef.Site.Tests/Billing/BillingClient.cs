@@ -36,22 +36,5 @@ public static class BillingClient
         return await r.JsonAsync();
     }
 
-    /// <summary>A Bearer token for a new staff member with <paramref name="role"/>.</summary>
-    public static async Task<HttpClient> TokenClientAsync(this CimefFactory factory, string role)
-    {
-        var email = $"api-{Guid.NewGuid():N}@cimef.test";
-        await factory.CreateStaffAsync(email, role);
-        var token = ApiTokenHandler.NewToken();
-        await factory.WithDbAsync(async db =>
-        {
-            var user = db.Users.Single(u => u.Email == email);
-            db.ApiTokens.Add(new ApiToken { UserId = user.Id, Name = "test", TokenHash = ApiTokenHandler.HashToken(token), CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddDays(365) });
-            return await db.SaveChangesAsync();
-        });
-        var client = factory.NewClient();
-        client.UseBearer(token);
-        return client;
-    }
-
     public static async Task<string> HtmlAsync(this HttpResponseMessage r) => WebUtility.HtmlDecode(await r.Content.ReadAsStringAsync());
 }

@@ -24,13 +24,8 @@ public class InvoicePdfTests(CimefFactory factory) : IClassFixture<CimefFactory>
         using (var d = PdfDocument.Open(await draft.Content.ReadAsByteArrayAsync()))
             Assert.DoesNotContain("Vos résultats en ligne", d.GetPage(1).Text);
 
-        await secretary.SendInvoiceAsync(id);
-        var (key, password) = await factory.WithScopeAsync2(async sp =>
-        {
-            var db = sp.GetRequiredService<Site.Data.CimefDb>();
-            var a = await db.PatientAccesses.SingleAsync(x => x.PatientId == patientId);
-            return (a.AccessKey, sp.GetRequiredService<AccessProvisioning>().RevealPassword(a));
-        });
+        var sent = await secretary.SendInvoiceAsync(id);
+        var (key, password) = await factory.Data.CredentialsAsync(sent.GetProperty("patient_access_id").GetInt32());
 
         var r = await secretary.GetAsync($"/api/invoices/{id}/pdf/");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);

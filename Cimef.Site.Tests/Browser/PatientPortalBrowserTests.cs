@@ -22,16 +22,16 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         factory.Settings["Portal:MaxLoginFailuresPerIp"] = "100000";
     }
 
-    private async Task<(PortalData.TestPatient Patient, byte[] Report)> PatientWithReportAsync()
+    private async Task<(TestPatient Patient, byte[] Report)> PatientWithReportAsync()
     {
         _ = _factory.Address;
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var bytes = Cimef.Site.Cli.DemoSeed.MinimalPdf("Compte rendu " + p.FullName);
-        await _factory.AddReportAsync(p, "IRM du genou", content: bytes);
+        await _factory.Data.ReportAsync(p, "IRM du genou", content: bytes);
         return (p, bytes);
     }
 
-    private static Task LoginAsync(IPage page, PortalData.TestPatient p) => PortalBudget.LoginAsync(page, p);
+    private static Task LoginAsync(IPage page, TestPatient p) => PortalBudget.LoginAsync(page, p);
 
     [Theory]
     [InlineData(true)]
