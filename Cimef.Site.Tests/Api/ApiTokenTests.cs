@@ -1,11 +1,8 @@
 using System.Net;
-using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Web;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Api;
 

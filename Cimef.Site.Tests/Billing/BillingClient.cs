@@ -1,9 +1,7 @@
 using System.Net.Http.Json;
 using System.Net;
 using System.Text.Json;
-using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
-using Cimef.Site.Web;
 
 namespace Cimef.Site.Tests.Billing;
 

@@ -3,8 +3,6 @@ using Cimef.Site.Access;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Pdf;
 using Cimef.Site.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using UglyToad.PdfPig;
 
 namespace Cimef.Site.Tests.Billing;

@@ -1,5 +1,4 @@
 using Cimef.Site.Tests.Infrastructure;
-using Cimef.Site.Tests.Portal;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 

@@ -1,5 +1,4 @@
 using Cimef.Site.Tests.Infrastructure;
-using Cimef.Site.Tests.Portal;
 using Microsoft.Playwright;
 
 namespace Cimef.Site.Tests.Browser;

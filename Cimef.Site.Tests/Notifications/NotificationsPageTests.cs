@@ -2,7 +2,6 @@ using System.Net;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using static Cimef.Site.Tests.Reports.ReportTestData;
 
 namespace Cimef.Site.Tests.Notifications;
 

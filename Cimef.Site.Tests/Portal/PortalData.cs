@@ -1,9 +1,5 @@
 using System.Text.RegularExpressions;
-using Cimef.Site.Access;
 using Cimef.Site.Auditing;
-using Cimef.Site.Cli;
-using Cimef.Site.Data;
-using Cimef.Site.Data.Entities;
 using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

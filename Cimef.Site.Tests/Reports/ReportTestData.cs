@@ -1,12 +1,6 @@
-using System.Security.Claims;
 using System.Text;
-using Cimef.Site.Access;
-using Cimef.Site.Data;
-using Cimef.Site.Data.Entities;
 using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
-using Cimef.Site.Web;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Reports;

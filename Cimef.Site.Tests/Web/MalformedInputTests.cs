@@ -6,13 +6,11 @@ using Cimef.Site.Access;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Portal;
-using Cimef.Site.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
