@@ -43,7 +43,7 @@ public class PortalBench : IClassFixture<KestrelFactory>, IClassFixture<Chromium
         return client;
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task Page_bytes_first_and_repeat_visits()
     {
         _ = _factory.Address;

@@ -32,7 +32,7 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
 
     private static Task LoginAsync(IPage page, TestPatient p) => PortalBudget.LoginAsync(page, p);
 
-    [Theory]
+    [ChromiumTheory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task Login_dashboard_download_logout_on_a_phone(bool javaScript)
@@ -73,7 +73,7 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         Assert.EndsWith("/patient", page.Url);
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task A_wrong_password_shows_the_french_message()
     {
         var (p, _) = await PatientWithReportAsync();
@@ -86,7 +86,7 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         Assert.Equal("Clé d'accès ou mot de passe incorrect", await page.GetByRole(AriaRole.Alert).TextContentAsync());
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task Byte_budgets_first_and_repeat_visits()
     {
         var (p, _) = await PatientWithReportAsync();
@@ -98,7 +98,7 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         Assert.True(b.DashboardRepeat <= 8 * 1024, $"dashboard repeat visit {b.DashboardRepeat} B");
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task Login_page_and_dashboard_pass_axe_core()
     {
         var (p, _) = await PatientWithReportAsync();
