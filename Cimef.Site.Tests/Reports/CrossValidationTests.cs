@@ -11,7 +11,7 @@ public class CrossValidationTests(CimefFactory factory) : IClassFixture<CimefFac
     [Fact]
     public async Task A_paid_invoice_validates_the_keys_releases_the_report_and_queues_the_notification()
     {
-        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, phone: "+221771234567");
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
         var page = WebUtility.HtmlDecode(await doctor.GetStringAsync($"/Reports?patientId={s.PatientId}"));
         Assert.Contains($"Clés validées avec facture {s.InvoiceNumber}", page);
