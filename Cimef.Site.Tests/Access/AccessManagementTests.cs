@@ -68,12 +68,7 @@ public class AccessManagementTests(CimefFactory factory) : IClassFixture<CimefFa
         var (client, _, accessId) = await PatientWithAccessAsync("Révélation");
         var r = await client.PostFormAsync($"/Access/Details/{accessId}?handler=Reveal", new(), tokenPage: $"/Access/Details/{accessId}");
         var html = await r.HtmlAsync();
-        var password = await factory.WithScopeAsync2(async sp =>
-        {
-            var db = sp.GetRequiredService<Site.Data.CimefDb>();
-            var a = await db.PatientAccesses.SingleAsync(x => x.Id == accessId);
-            return sp.GetRequiredService<Site.Access.AccessProvisioning>().RevealPassword(a);
-        });
+        var (_, password) = await factory.Data.CredentialsAsync(accessId);
         Assert.Contains(password, html);
         var audits = await factory.WithDbAsync(db => db.AuditEntries.Where(a => a.Action == "access.reveal" && a.EntityId == accessId.ToString()).ToListAsync());
         Assert.Single(audits);

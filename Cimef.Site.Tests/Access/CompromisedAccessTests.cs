@@ -23,7 +23,7 @@ public class CompromisedAccessTests(CimefFactory factory) : IClassFixture<CimefF
         var secretary = await factory.StaffClientAsync(Roles.Secretary);
         var accountant = await factory.StaffClientAsync(Roles.Accountant);
         var (_, patientId, accessId) = await Handover.SentInvoiceAsync(secretary, "Identifiants Volés");
-        var (key, password) = await Handover.CredentialsAsync(factory, accessId);
+        var (key, password) = await factory.Data.CredentialsAsync(accessId);
 
         var off = await secretary.PutJsonAsync($"/api/patients/access/{accessId}/", new { is_active = false, deactivation_reason = "compromised" });
         Assert.Equal(HttpStatusCode.OK, off.StatusCode);
@@ -84,7 +84,7 @@ public class CompromisedAccessTests(CimefFactory factory) : IClassFixture<CimefF
     {
         var secretary = await factory.StaffClientAsync(Roles.Secretary);
         var (invoiceId, patientId, accessId) = await Handover.SentInvoiceAsync(secretary, "Réouverture Api");
-        var (oldKey, oldPassword) = await Handover.CredentialsAsync(factory, accessId);
+        var (oldKey, oldPassword) = await factory.Data.CredentialsAsync(accessId);
         Assert.Equal(HttpStatusCode.OK, await LoginAsync(oldKey, oldPassword));
         Assert.Equal(HttpStatusCode.OK, (await secretary.PutJsonAsync($"/api/patients/access/{accessId}/", new { is_active = false, deactivation_reason = "compromised" })).StatusCode);
         var messages = await CredentialMessagesAsync(patientId);
@@ -94,7 +94,7 @@ public class CompromisedAccessTests(CimefFactory factory) : IClassFixture<CimefF
         var json = await on.JsonAsync();
         Assert.True(json.GetProperty("is_active").GetBoolean());
         Assert.True(json.GetProperty("regenerated").GetBoolean());
-        var (newKey, newPassword) = await Handover.CredentialsAsync(factory, accessId);
+        var (newKey, newPassword) = await factory.Data.CredentialsAsync(accessId);
         Assert.NotEqual(oldKey, newKey);
         Assert.NotEqual(oldPassword, newPassword);
         Assert.Null((await AccessAsync(accessId)).DeactivationReason);
@@ -110,7 +110,7 @@ public class CompromisedAccessTests(CimefFactory factory) : IClassFixture<CimefF
     {
         var secretary = await factory.StaffClientAsync(Roles.Secretary);
         var (_, _, accessId) = await Handover.SentInvoiceAsync(secretary, "Réouverture Page");
-        var (oldKey, oldPassword) = await Handover.CredentialsAsync(factory, accessId);
+        var (oldKey, oldPassword) = await factory.Data.CredentialsAsync(accessId);
         var url = $"/Access/Details/{accessId}";
 
         Assert.Equal(HttpStatusCode.Redirect, (await secretary.PostFormAsync($"{url}?handler=Deactivate", new() { ["reason"] = "compromised" })).StatusCode);
@@ -123,7 +123,7 @@ public class CompromisedAccessTests(CimefFactory factory) : IClassFixture<CimefF
         Assert.Equal(HttpStatusCode.OK, reopened.StatusCode);
         var html = await reopened.HtmlAsync();
         Assert.Contains("nouveaux identifiants", html);
-        var (newKey, newPassword) = await Handover.CredentialsAsync(factory, accessId);
+        var (newKey, newPassword) = await factory.Data.CredentialsAsync(accessId);
         Assert.NotEqual(oldKey, newKey);
         Assert.Contains(newPassword, html);
         Assert.Equal(HttpStatusCode.Unauthorized, await LoginAsync(oldKey, oldPassword));
@@ -153,13 +153,13 @@ public class CompromisedAccessTests(CimefFactory factory) : IClassFixture<CimefF
         Assert.True((await AccessAsync(accessId)).IsActive);
 
         // No reason: "other", and a new invoice reactivates it with the same credentials (the seed's rule).
-        var (key, password) = await Handover.CredentialsAsync(factory, accessId);
+        var (key, password) = await factory.Data.CredentialsAsync(accessId);
         var off = await (await secretary.PutJsonAsync($"/api/patients/access/{accessId}/", new { is_active = false })).JsonAsync();
         Assert.Equal("other", off.GetProperty("deactivation_reason").GetString());
         await secretary.SendInvoiceAsync((await secretary.CreateInvoiceAsync(patientId, ("RX-THO", 1))).GetProperty("id").GetInt32());
         var again = await AccessAsync(accessId);
         Assert.True(again.IsActive);
         Assert.Null(again.DeactivationReason);
-        Assert.Equal((key, password), await Handover.CredentialsAsync(factory, accessId));
+        Assert.Equal((key, password), await factory.Data.CredentialsAsync(accessId));
     }
 }

@@ -22,12 +22,6 @@ internal static class Handover
         return (id, patientId, sent.GetProperty("patient_access_id").GetInt32());
     }
 
-    public static Task<(string Key, string Password)> CredentialsAsync(CimefFactory factory, int accessId) => factory.WithScopeAsync2(async sp =>
-    {
-        var a = await sp.GetRequiredService<Site.Data.CimefDb>().PatientAccesses.SingleAsync(x => x.Id == accessId);
-        return (a.AccessKey, sp.GetRequiredService<AccessProvisioning>().RevealPassword(a));
-    });
-
     public static async Task<string> PdfTextAsync(HttpResponseMessage r)
     {
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
@@ -48,7 +42,7 @@ public class CredentialHandoverTests(CimefFactory factory) : IClassFixture<Cimef
         var secretary = await factory.StaffClientAsync(Roles.Secretary);
         var accountantEmail = $"caisse-{Guid.NewGuid():N}@cimef.test";
         await factory.CreateStaffAsync(accountantEmail, Roles.Accountant);
-        var bearer = await factory.TokenClientAsync(Roles.Accountant);
+        var bearer = await factory.Data.ApiClientAsync(Roles.Accountant);
         var cookie = factory.NewClient();
         Assert.Equal(HttpStatusCode.Redirect, (await cookie.PostFormAsync("/Account/SignIn",
             new() { ["Input.Email"] = accountantEmail, ["Input.Password"] = CimefFactory.StaffPassword })).StatusCode);
@@ -62,7 +56,7 @@ public class CredentialHandoverTests(CimefFactory factory) : IClassFixture<Cimef
 
         // Page channel (cookie): the password is printed and the render audited with who, patient, invoice, channel.
         var (first, firstAccess) = invoices[0];
-        var (_, password) = await Handover.CredentialsAsync(factory, firstAccess);
+        var (_, password) = await factory.Data.CredentialsAsync(firstAccess);
         Assert.Contains(password, await Handover.PdfTextAsync(await cookie.GetAsync($"/Billing/Details/{first}?handler=Pdf")));
         var number = await factory.WithDbAsync(db => db.Invoices.Where(x => x.Id == first).Select(x => x.Number).SingleAsync());
         var pageAudit = Assert.Single(await Handover.RevealsAsync(factory, firstAccess));
@@ -100,7 +94,7 @@ public class CredentialHandoverTests(CimefFactory factory) : IClassFixture<Cimef
     {
         var secretary = await factory.StaffClientAsync(Roles.Secretary);
         var (_, patientId, accessId) = await Handover.SentInvoiceAsync(secretary, "Canal Accès");
-        var (_, password) = await Handover.CredentialsAsync(factory, accessId);
+        var (_, password) = await factory.Data.CredentialsAsync(accessId);
 
         var page = await secretary.PostFormAsync($"/Access/Details/{accessId}?handler=Reveal", new(), tokenPage: $"/Access/Details/{accessId}");
         Assert.Contains(password, await page.HtmlAsync());
@@ -145,7 +139,7 @@ public class CredentialRolesWithoutAccountantTests : IClassFixture<CredentialRol
     {
         var secretary = await _factory.StaffClientAsync(Roles.Secretary);
         var accountant = await _factory.StaffClientAsync(Roles.Accountant);
-        var bearer = await _factory.TokenClientAsync(Roles.Accountant);
+        var bearer = await _factory.Data.ApiClientAsync(Roles.Accountant);
         var patients = new List<(int InvoiceId, int AccessId)>();
         for (var i = 0; i < 3; i++)
         {
@@ -155,7 +149,7 @@ public class CredentialRolesWithoutAccountantTests : IClassFixture<CredentialRol
 
         foreach (var (invoiceId, accessId) in patients)
         {
-            var (key, password) = await Handover.CredentialsAsync(_factory, accessId);
+            var (key, password) = await _factory.Data.CredentialsAsync(accessId);
             foreach (var text in new[]
                      {
                          await Handover.PdfTextAsync(await accountant.GetAsync($"/Billing/Details/{invoiceId}?handler=Pdf")),
@@ -181,7 +175,7 @@ public class CredentialRolesWithoutAccountantTests : IClassFixture<CredentialRol
         var admin = await factory.StaffClientAsync(Roles.Admin);
         var secretary = await factory.StaffClientAsync(Roles.Secretary);
         var (_, patientId, accessId) = await Handover.SentInvoiceAsync(secretary, "Secrétaire Sans Mot");
-        var (_, password) = await Handover.CredentialsAsync(factory, accessId);
+        var (_, password) = await factory.Data.CredentialsAsync(accessId);
 
         var detail = await secretary.GetAsync($"/api/patients/access/{accessId}/");
         Assert.Equal(HttpStatusCode.OK, detail.StatusCode);

@@ -62,7 +62,7 @@ public class ApiCsrfTests(CimefFactory factory) : IClassFixture<CimefFactory>
     public async Task A_bearer_caller_needs_no_content_type()
     {
         var (_, id) = await DraftInvoiceAsync();
-        var bearer = await factory.TokenClientAsync(Roles.Secretary);
+        var bearer = await factory.Data.ApiClientAsync(Roles.Secretary);
         var response = await bearer.PostAsync($"/api/invoices/{id}/send/", null);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(InvoiceStatus.Sent, await StatusAsync(id));

@@ -1,11 +1,8 @@
 using System.Net;
-using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Web;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Api;
 
@@ -14,16 +11,7 @@ public class ApiTokenTests(CimefFactory factory) : IClassFixture<CimefFactory>
     /// <summary>A token made the way the CLI and the page make them, for a new secretary.</summary>
     private async Task<(string Token, int Id, HttpClient Client)> TokenAsync(string name, int days = 365)
     {
-        var email = $"tok-{Guid.NewGuid():N}@cimef.test";
-        await factory.CreateStaffAsync(email, Roles.Secretary);
-        string token = "";
-        await factory.WithScopeAsync(async sp =>
-        {
-            var db = sp.GetRequiredService<CimefDb>();
-            var user = (await sp.GetRequiredService<UserManager<StaffUser>>().FindByEmailAsync(email))!;
-            token = ApiTokens.Create(db, user, name, days, factory.Time.GetUtcNow().UtcDateTime, null, "tests");
-            await db.SaveChangesAsync();
-        });
+        var token = await factory.Data.ApiTokenAsync(Roles.Secretary, name, days);
         var id = await factory.WithDbAsync(db => db.ApiTokens.Where(t => t.Name == name).Select(t => t.Id).SingleAsync());
         var client = factory.NewClient();
         client.UseBearer(token);

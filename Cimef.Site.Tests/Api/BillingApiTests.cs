@@ -12,8 +12,8 @@ public class BillingApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
     [Fact]
     public async Task The_whole_flow_through_the_api_with_bearer_tokens()
     {
-        var front = await factory.TokenClientAsync(Roles.Secretary);
-        var cash = await factory.TokenClientAsync(Roles.Accountant);
+        var front = await factory.Data.ApiClientAsync(Roles.Secretary);
+        var cash = await factory.Data.ApiClientAsync(Roles.Accountant);
 
         var created = await front.PostJsonAsync("/api/patients/", new { full_name = "Cheikh Mbaye", phone = "78 000 11 22", email = "cheikh@example.sn", date_of_birth = "1970-05-06" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);

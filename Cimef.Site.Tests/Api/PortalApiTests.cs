@@ -24,9 +24,9 @@ public class PortalApiTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Login_profile_reports_download_and_logout_follow_the_spec()
     {
-        var p = await _factory.CreatePatientAsync("Ndèye Fatou Sène");
+        var p = await _factory.Data.PatientAsync("Ndèye Fatou Sène");
         var bytes = Cimef.Site.Cli.DemoSeed.MinimalPdf("API");
-        var id = await _factory.AddReportAsync(p, "Échographie", content: bytes);
+        var id = await _factory.Data.ReportAsync(p, "Échographie", content: bytes);
         var client = _factory.NewClient();
 
         var login = await client.LoginJsonAsync(p.Key.ToLowerInvariant(), p.Password);
@@ -74,7 +74,7 @@ public class PortalApiTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Wrong_credentials_unknown_keys_and_deactivated_accesses_are_401_with_the_catalogue_messages()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var wrong = await _factory.NewClient().LoginJsonAsync(p.Key, "zzzz2222");
         var unknown = await _factory.NewClient().LoginJsonAsync("ZZZZ-ZZZZ-ZZZZ", p.Password);
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
@@ -125,7 +125,7 @@ public class PortalApiTests : IClassFixture<CimefFactory>
     [InlineData("' OR '1'='1' --", "' OR 1=1; DROP TABLE PatientAccesses; --")]
     public async Task Control_characters_and_sql_looking_text_are_just_wrong_credentials(string key, string password)
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var response = await _factory.NewClient().LoginJsonAsync(key, password);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.True(await _factory.WithDbAsync(db => db.PatientAccesses.AnyAsync(a => a.Id == p.AccessId && a.AccessKey == p.Key)));
@@ -134,7 +134,7 @@ public class PortalApiTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Throttled_login_is_429_with_retry_after_in_header_and_body()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         for (var i = 0; i < 5; i++) await _factory.NewClient().LoginJsonAsync(p.Key, "zzzz2222");
         var response = await _factory.NewClient().LoginJsonAsync(p.Key, p.Password);
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
@@ -147,7 +147,7 @@ public class PortalApiTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Cookie_authenticated_posts_need_a_json_content_type()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = _factory.NewClient();
         await client.LoginJsonAsync(p.Key, p.Password);
         var crossSite = await client.PostAsync("/api/patients/portal/logout/", new FormUrlEncodedContent([]));
@@ -158,10 +158,10 @@ public class PortalApiTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Api_downloads_follow_the_same_rules_as_the_page()
     {
-        var a = await _factory.CreatePatientAsync();
-        var b = await _factory.CreatePatientAsync();
-        var theirs = await _factory.AddReportAsync(b);
-        var withdrawn = await _factory.AddReportAsync(a, active: false);
+        var a = await _factory.Data.PatientAsync();
+        var b = await _factory.Data.PatientAsync();
+        var theirs = await _factory.Data.ReportAsync(b);
+        var withdrawn = await _factory.Data.ReportAsync(a, active: false);
         var client = _factory.NewClient();
         await client.LoginJsonAsync(a.Key, a.Password);
 

@@ -98,19 +98,14 @@ public class AlertRulesTests(CimefFactory factory) : IClassFixture<CimefFactory>
     public async Task Missing_or_altered_report_files_raise_critical_alerts()
     {
         _ = factory.Server;
-        var (missing, altered, ok) = await factory.WithDbAsync(async db =>
+        var p = await factory.Data.PatientAsync("Fichier Test", InvoiceStatus.Paid, total: 1000, at: Now);
+        var (missing, altered, ok) = (await factory.Data.ReportAsync(p, "Scanner", createdAt: Now), await factory.Data.ReportAsync(p, "IRM", createdAt: Now), await factory.Data.ReportAsync(p, "Radio", createdAt: Now));
+        await factory.WithDbAsync(async db =>
         {
-            var (patient, access) = await AuditData.PatientWithAccessAsync(db, "Fichier Test", Now);
-            var invoice = await AuditData.InvoiceAsync(db, patient, InvoiceStatus.Paid, 1000, Now);
-            var m = await AuditData.ReportAsync(db, access, invoice, "Scanner", Now);
-            var a = await AuditData.ReportAsync(db, access, invoice, "IRM", Now);
-            var o = await AuditData.ReportAsync(db, access, invoice, "Radio", Now);
-            m.Integrity = FileIntegrity.Missing; m.IntegrityCheckedAt = Now;
-            a.Integrity = FileIntegrity.Altered; a.IntegrityCheckedAt = Now;
-            o.Integrity = FileIntegrity.Ok; o.IntegrityCheckedAt = Now;
-            db.AccessEvents.Add(AuditData.Event(AccessEventKinds.FileMissing, Now, access.Id, 4242));
-            await db.SaveChangesAsync();
-            return (m.Id, a.Id, o.Id);
+            foreach (var (id, integrity) in new[] { (missing, FileIntegrity.Missing), (altered, FileIntegrity.Altered), (ok, FileIntegrity.Ok) })
+                await db.PatientReports.Where(r => r.Id == id).ExecuteUpdateAsync(u => u.SetProperty(r => r.Integrity, integrity).SetProperty(r => r.IntegrityCheckedAt, Now));
+            db.AccessEvents.Add(AuditData.Event(AccessEventKinds.FileMissing, Now, p.AccessId, 4242));
+            return await db.SaveChangesAsync();
         });
         await EvaluateAsync();
         Assert.Contains("manquant", Assert.Single(await AlertsAsync($"report_file:rapport {missing}")).Detail);
@@ -123,13 +118,12 @@ public class AlertRulesTests(CimefFactory factory) : IClassFixture<CimefFactory>
     public async Task Notifications_failing_for_more_than_a_day_raise_an_alert_a_fresh_retry_does_not()
     {
         _ = factory.Server;
-        var patientId = await factory.WithDbAsync(async db =>
+        var patientId = (await factory.Data.PatientAsync("Notif Test", InvoiceStatus.Draft, at: Now)).PatientId;
+        await factory.WithDbAsync(async db =>
         {
-            var (patient, _) = await AuditData.PatientWithAccessAsync(db, "Notif Test", Now);
-            db.OutboxMessages.Add(new OutboxMessage { PatientId = patient.Id, Recipient = "x@example.sn", Channel = OutboxChannel.Email, Status = OutboxStatus.Pending, Attempts = 2, CreatedAt = Now.AddHours(-3), NextAttemptAt = Now });
-            db.OutboxMessages.Add(new OutboxMessage { PatientId = patient.Id, Recipient = "+221770000000", Channel = OutboxChannel.Sms, Status = OutboxStatus.Sent, Attempts = 1, CreatedAt = Now.AddDays(-3), NextAttemptAt = Now, SentAt = Now.AddDays(-3) });
-            await db.SaveChangesAsync();
-            return patient.Id;
+            db.OutboxMessages.Add(new OutboxMessage { PatientId = patientId, Recipient = "x@example.sn", Channel = OutboxChannel.Email, Status = OutboxStatus.Pending, Attempts = 2, CreatedAt = Now.AddHours(-3), NextAttemptAt = Now });
+            db.OutboxMessages.Add(new OutboxMessage { PatientId = patientId, Recipient = "+221770000000", Channel = OutboxChannel.Sms, Status = OutboxStatus.Sent, Attempts = 1, CreatedAt = Now.AddDays(-3), NextAttemptAt = Now, SentAt = Now.AddDays(-3) });
+            return await db.SaveChangesAsync();
         });
         await EvaluateAsync();
         Assert.Empty(await AlertsAsync("notifications:notifications patients"));

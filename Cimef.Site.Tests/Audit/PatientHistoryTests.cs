@@ -19,17 +19,17 @@ public class PatientHistoryTests(CimefFactory factory) : IClassFixture<CimefFact
             return _patientId ??= await factory.WithDbAsync(async db =>
             {
                 var now = factory.Time.GetUtcNow().UtcDateTime;
-                var (patient, access) = await AuditData.PatientWithAccessAsync(db, "Aïssatou Historique", now.AddDays(-60));
-                var invoice = await AuditData.InvoiceAsync(db, patient, InvoiceStatus.Paid, 30000, now.AddDays(-50));
-                var scan = await AuditData.ReportAsync(db, access, invoice, "Scanner thoracique", now.AddDays(-40));
-                var mri = await AuditData.ReportAsync(db, access, invoice, "IRM du genou", now.AddDays(-30));
-                for (var i = 0; i < 30; i++) db.AccessEvents.Add(AuditData.Event(AccessEventKinds.LoginSuccess, now.AddDays(-i).AddHours(-1), access.Id));
-                for (var i = 0; i < 10; i++) db.AccessEvents.Add(AuditData.Event(AccessEventKinds.Download, now.AddDays(-i).AddMinutes(-50), access.Id, scan.Id));
-                for (var i = 0; i < 4; i++) db.AccessEvents.Add(AuditData.Event(AccessEventKinds.Download, now.AddDays(-i).AddMinutes(-40), access.Id, mri.Id));
-                db.AccessEvents.Add(AuditData.Event(AccessEventKinds.DownloadDenied, now.AddMinutes(-5), access.Id, 99999));
-                db.AccessEvents.Add(AuditData.Event(AccessEventKinds.LoginSuccess, now.AddMinutes(-1), access.Id + 1000)); // someone else
+                var p = await factory.Data.PatientAsync("Aïssatou Historique", InvoiceStatus.Paid, total: 30000, at: now.AddDays(-50));
+                var access = p.AccessId!.Value;
+                var scan = await factory.Data.ReportAsync(p, "Scanner thoracique", createdAt: now.AddDays(-40));
+                var mri = await factory.Data.ReportAsync(p, "IRM du genou", createdAt: now.AddDays(-30));
+                for (var i = 0; i < 30; i++) db.AccessEvents.Add(AuditData.Event(AccessEventKinds.LoginSuccess, now.AddDays(-i).AddHours(-1), access));
+                for (var i = 0; i < 10; i++) db.AccessEvents.Add(AuditData.Event(AccessEventKinds.Download, now.AddDays(-i).AddMinutes(-50), access, scan));
+                for (var i = 0; i < 4; i++) db.AccessEvents.Add(AuditData.Event(AccessEventKinds.Download, now.AddDays(-i).AddMinutes(-40), access, mri));
+                db.AccessEvents.Add(AuditData.Event(AccessEventKinds.DownloadDenied, now.AddMinutes(-5), access, 99999));
+                db.AccessEvents.Add(AuditData.Event(AccessEventKinds.LoginSuccess, now.AddMinutes(-1), access + 1000)); // someone else
                 await db.SaveChangesAsync();
-                return patient.Id;
+                return p.PatientId;
             });
         }
         finally
@@ -74,13 +74,7 @@ public class PatientHistoryTests(CimefFactory factory) : IClassFixture<CimefFact
     public async Task A_patient_without_access_or_unknown_is_handled()
     {
         var admin = await factory.StaffClientAsync(Roles.Admin);
-        var lonely = await factory.WithDbAsync(async db =>
-        {
-            var p = new Patient { FullName = "Sans Accès", SearchName = "sans acces", Phone = "+221770001122", CreatedAt = factory.Time.GetUtcNow().UtcDateTime, CreatedBy = "test" };
-            db.Patients.Add(p);
-            await db.SaveChangesAsync();
-            return p.Id;
-        });
+        var lonely = (await factory.Data.PatientAsync("Sans Accès", InvoiceStatus.Draft)).PatientId;
         var html = WebUtility.HtmlDecode(await (await admin.HtmxGetAsync($"/Patients/History/{lonely}")).Content.ReadAsStringAsync());
         Assert.Contains("pas encore d'accès au portail", html);
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/Patients/History/987654")).StatusCode);

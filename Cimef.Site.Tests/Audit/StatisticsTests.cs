@@ -1,6 +1,7 @@
 using System.Net;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Cimef.Site.Tests.Audit;
 
@@ -28,14 +29,20 @@ public class StatisticsTests(CimefFactory factory) : IClassFixture<CimefFactory>
                 var names = new Dictionary<int, string>();
                 for (var i = 0; i < 15; i++)
                 {
-                    var (patient, access) = await AuditData.PatientWithAccessAsync(db, $"Patient Stat {i:D2}", now.AddDays(-200));
-                    names[access.Id] = patient.FullName;
+                    var seeded = await factory.Data.PatientAsync($"Patient Stat {i:D2}", i % 3 == 0 ? InvoiceStatus.Paid : InvoiceStatus.Sent, total: 10_000 + i * 1000,
+                        at: now.AddDays(-rnd.Next(0, 120)).AddMinutes(-rnd.Next(0, 600)));
+                    var access = await db.PatientAccesses.SingleAsync(a => a.Id == seeded.AccessId);
+                    names[access.Id] = seeded.FullName;
                     if (i % 5 == 4) access.IsActive = false;
-                    var invoice = await AuditData.InvoiceAsync(db, patient, i % 3 == 0 ? InvoiceStatus.Paid : InvoiceStatus.Sent, 10_000 + i * 1000, now.AddDays(-rnd.Next(0, 120)).AddMinutes(-rnd.Next(0, 600)));
+                    var invoice = await db.Invoices.SingleAsync(x => x.Id == seeded.InvoiceId);
                     invoices.Add(invoice);
-                    invoices.Add(await AuditData.InvoiceAsync(db, patient, InvoiceStatus.Draft, 5000, now.AddDays(-1)));
+                    var draft = await factory.Data.InvoiceAsync(seeded, InvoiceStatus.Draft, 5000, now.AddDays(-1));
+                    invoices.Add(await db.Invoices.SingleAsync(x => x.Id == draft.InvoiceId));
                     for (var r = 0; r < 1 + i % 3; r++)
-                        reports.Add(await AuditData.ReportAsync(db, access, invoice, $"Rapport {i}-{r}", now.AddDays(-rnd.Next(0, 100)).AddHours(-rnd.Next(0, 20))));
+                    {
+                        var id = await factory.Data.ReportAsync(seeded, $"Rapport {i}-{r}", createdAt: now.AddDays(-rnd.Next(0, 100)).AddHours(-rnd.Next(0, 20)));
+                        reports.Add(await db.PatientReports.SingleAsync(x => x.Id == id));
+                    }
                     var logins = i == 0 ? 0 : rnd.Next(1, 16);
                     for (var l = 0; l < logins; l++)
                         events.Add(AuditData.Event(AccessEventKinds.LoginSuccess, now.AddMinutes(-rnd.Next(0, 120 * 24 * 60)), access.Id));

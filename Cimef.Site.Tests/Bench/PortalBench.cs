@@ -34,7 +34,7 @@ public class PortalBench : IClassFixture<KestrelFactory>, IClassFixture<Chromium
     }) { BaseAddress = new Uri(address) };
 
     /// <summary>A plain-http client cannot send back a Secure cookie, so the session cookie is replayed by hand.</summary>
-    private async Task<HttpClient> PatientClientAsync(PortalData.TestPatient p)
+    private async Task<HttpClient> PatientClientAsync(TestPatient p)
     {
         var client = NewClient(_factory.Address);
         var login = await client.LoginJsonAsync(p.Key, p.Password);
@@ -43,13 +43,13 @@ public class PortalBench : IClassFixture<KestrelFactory>, IClassFixture<Chromium
         return client;
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task Page_bytes_first_and_repeat_visits()
     {
         _ = _factory.Address;
-        var p = await _factory.CreatePatientAsync();
-        await _factory.AddReportAsync(p, "IRM du genou");
-        await _factory.AddReportAsync(p, "Radiographie du thorax");
+        var p = await _factory.Data.PatientAsync();
+        await _factory.Data.ReportAsync(p, "IRM du genou");
+        await _factory.Data.ReportAsync(p, "Radiographie du thorax");
         var b = await PortalBudget.MeasureAsync(_chromium, _factory.Address, p);
         BenchReport.Add(Section, "Login page, first visit (bytes transferred, Chromium)", b.LoginFirst.ToString("N0"), "≤ 14 336", b.LoginFirst <= 14 * 1024);
         BenchReport.Add(Section, "Login page, repeat visit", b.LoginRepeat.ToString("N0"), "≤ 8 192", b.LoginRepeat <= 8 * 1024);
@@ -61,12 +61,12 @@ public class PortalBench : IClassFixture<KestrelFactory>, IClassFixture<Chromium
     public async Task Dashboard_throughput_against_a_static_file_of_the_same_size()
     {
         _ = _factory.Address;
-        var patients = new List<PortalData.TestPatient>();
+        var patients = new List<TestPatient>();
         for (var i = 0; i < 16; i++)
         {
-            var p = await _factory.CreatePatientAsync();
-            await _factory.AddReportAsync(p, "IRM du genou");
-            await _factory.AddReportAsync(p, "Radiographie du thorax");
+            var p = await _factory.Data.PatientAsync();
+            await _factory.Data.ReportAsync(p, "IRM du genou");
+            await _factory.Data.ReportAsync(p, "Radiographie du thorax");
             patients.Add(p);
         }
         var clients = new Queue<HttpClient>();
@@ -114,11 +114,11 @@ public class PortalBench : IClassFixture<KestrelFactory>, IClassFixture<Chromium
     public async Task Login_throughput()
     {
         _ = _factory.Address;
-        var patients = new Queue<PortalData.TestPatient>();
-        for (var i = 0; i < 16; i++) patients.Enqueue(await _factory.CreatePatientAsync());
+        var patients = new Queue<TestPatient>();
+        for (var i = 0; i < 16; i++) patients.Enqueue(await _factory.Data.PatientAsync());
         var result = await LoadGenerator.RunAsync(() => NewClient(_factory.Address), async c =>
         {
-            PortalData.TestPatient p;
+            TestPatient p;
             lock (patients) { p = patients.Dequeue(); patients.Enqueue(p); }
             return (int)(await c.LoginJsonAsync(p.Key, p.Password)).StatusCode;
         }, connections: 16, duration: TimeSpan.FromSeconds(5));

@@ -1,9 +1,7 @@
 using System.Net.Http.Json;
 using System.Net;
 using System.Text.Json;
-using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
-using Cimef.Site.Web;
 
 namespace Cimef.Site.Tests.Billing;
 
@@ -34,23 +32,6 @@ public static class BillingClient
         var r = await client.PostAsync($"/api/invoices/{invoiceId}/send/", JsonContent.Create(new { }));
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         return await r.JsonAsync();
-    }
-
-    /// <summary>A Bearer token for a new staff member with <paramref name="role"/>.</summary>
-    public static async Task<HttpClient> TokenClientAsync(this CimefFactory factory, string role)
-    {
-        var email = $"api-{Guid.NewGuid():N}@cimef.test";
-        await factory.CreateStaffAsync(email, role);
-        var token = ApiTokenHandler.NewToken();
-        await factory.WithDbAsync(async db =>
-        {
-            var user = db.Users.Single(u => u.Email == email);
-            db.ApiTokens.Add(new ApiToken { UserId = user.Id, Name = "test", TokenHash = ApiTokenHandler.HashToken(token), CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddDays(365) });
-            return await db.SaveChangesAsync();
-        });
-        var client = factory.NewClient();
-        client.UseBearer(token);
-        return client;
     }
 
     public static async Task<string> HtmlAsync(this HttpResponseMessage r) => WebUtility.HtmlDecode(await r.Content.ReadAsStringAsync());

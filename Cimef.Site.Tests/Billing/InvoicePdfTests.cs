@@ -3,8 +3,6 @@ using Cimef.Site.Access;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Pdf;
 using Cimef.Site.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using UglyToad.PdfPig;
 
 namespace Cimef.Site.Tests.Billing;
@@ -24,13 +22,8 @@ public class InvoicePdfTests(CimefFactory factory) : IClassFixture<CimefFactory>
         using (var d = PdfDocument.Open(await draft.Content.ReadAsByteArrayAsync()))
             Assert.DoesNotContain("Vos résultats en ligne", d.GetPage(1).Text);
 
-        await secretary.SendInvoiceAsync(id);
-        var (key, password) = await factory.WithScopeAsync2(async sp =>
-        {
-            var db = sp.GetRequiredService<Site.Data.CimefDb>();
-            var a = await db.PatientAccesses.SingleAsync(x => x.PatientId == patientId);
-            return (a.AccessKey, sp.GetRequiredService<AccessProvisioning>().RevealPassword(a));
-        });
+        var sent = await secretary.SendInvoiceAsync(id);
+        var (key, password) = await factory.Data.CredentialsAsync(sent.GetProperty("patient_access_id").GetInt32());
 
         var r = await secretary.GetAsync($"/api/invoices/{id}/pdf/");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);

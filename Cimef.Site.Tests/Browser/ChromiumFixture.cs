@@ -5,7 +5,8 @@ namespace Cimef.Site.Tests.Browser;
 
 /// <summary>
 /// Debian's Chromium driven by Playwright (DESIGN §8): never downloaded, launched from /usr/bin/chromium, headless.
-/// Shared by browser tests through IClassFixture; a missing browser fails with a clear message (CI installs it).
+/// Shared by browser tests through IClassFixture; where the browser is missing, tests marked [ChromiumFact] or
+/// [ChromiumTheory] are skipped with the reason (CI installs it).
 /// </summary>
 public sealed class ChromiumFixture : IAsyncLifetime
 {
@@ -14,13 +15,15 @@ public sealed class ChromiumFixture : IAsyncLifetime
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
-    public IBrowser Browser => _browser ?? throw new InvalidOperationException("Chromium is not started.");
+    /// <summary>Why browser tests are skipped, or null when Chromium is installed.</summary>
+    public static readonly string? MissingReason = File.Exists(ExecutablePath) ? null :
+        $"Browser tests need Debian's Chromium at {ExecutablePath}: install it with `apt-get install -y chromium` (.ci/run does). Never run `playwright install`.";
+
+    public IBrowser Browser => _browser ?? throw new InvalidOperationException(MissingReason ?? "Chromium is not started.");
 
     public async Task InitializeAsync()
     {
-        if (!File.Exists(ExecutablePath))
-            throw new InvalidOperationException(
-                $"Browser tests need Debian's Chromium at {ExecutablePath}: install it with `apt-get install -y chromium` (.ci/run does). Never run `playwright install`.");
+        if (MissingReason is not null) return;
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -54,6 +57,18 @@ public sealed class ChromiumFixture : IAsyncLifetime
         context.SetDefaultNavigationTimeout(90_000);
         return context;
     }
+}
+
+/// <summary>A [Fact] that needs Chromium: skipped with the reason where it is not installed.</summary>
+public sealed class ChromiumFactAttribute : FactAttribute
+{
+    public ChromiumFactAttribute() => Skip = ChromiumFixture.MissingReason;
+}
+
+/// <summary>A [Theory] that needs Chromium: skipped with the reason where it is not installed.</summary>
+public sealed class ChromiumTheoryAttribute : TheoryAttribute
+{
+    public ChromiumTheoryAttribute() => Skip = ChromiumFixture.MissingReason;
 }
 
 /// <summary>Counts the bytes a page really received over the network (CDP encodedDataLength: headers + compressed body; 0 from cache).</summary>

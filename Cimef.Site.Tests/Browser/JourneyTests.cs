@@ -33,7 +33,7 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
         factory.Settings["Portal:MaxLoginFailuresPerIp"] = "100000";
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task Admin_staff_patient_invoice_payment_report_phone_download_second_invoice_deactivation()
     {
         _screens.Reset();

@@ -1,5 +1,4 @@
 using Cimef.Site.Tests.Infrastructure;
-using Cimef.Site.Tests.Portal;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
@@ -22,18 +21,18 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         factory.Settings["Portal:MaxLoginFailuresPerIp"] = "100000";
     }
 
-    private async Task<(PortalData.TestPatient Patient, byte[] Report)> PatientWithReportAsync()
+    private async Task<(TestPatient Patient, byte[] Report)> PatientWithReportAsync()
     {
         _ = _factory.Address;
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var bytes = Cimef.Site.Cli.DemoSeed.MinimalPdf("Compte rendu " + p.FullName);
-        await _factory.AddReportAsync(p, "IRM du genou", content: bytes);
+        await _factory.Data.ReportAsync(p, "IRM du genou", content: bytes);
         return (p, bytes);
     }
 
-    private static Task LoginAsync(IPage page, PortalData.TestPatient p) => PortalBudget.LoginAsync(page, p);
+    private static Task LoginAsync(IPage page, TestPatient p) => PortalBudget.LoginAsync(page, p);
 
-    [Theory]
+    [ChromiumTheory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task Login_dashboard_download_logout_on_a_phone(bool javaScript)
@@ -74,7 +73,7 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         Assert.EndsWith("/patient", page.Url);
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task A_wrong_password_shows_the_french_message()
     {
         var (p, _) = await PatientWithReportAsync();
@@ -87,7 +86,7 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         Assert.Equal("Clé d'accès ou mot de passe incorrect", await page.GetByRole(AriaRole.Alert).TextContentAsync());
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task Byte_budgets_first_and_repeat_visits()
     {
         var (p, _) = await PatientWithReportAsync();
@@ -99,7 +98,7 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         Assert.True(b.DashboardRepeat <= 8 * 1024, $"dashboard repeat visit {b.DashboardRepeat} B");
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task Login_page_and_dashboard_pass_axe_core()
     {
         var (p, _) = await PatientWithReportAsync();

@@ -1,4 +1,4 @@
-using Cimef.Site.Tests.Portal;
+using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace Cimef.Site.Tests.Browser;
@@ -8,7 +8,7 @@ public static class PortalBudget
 {
     public sealed record Bytes(long LoginFirst, long LoginRepeat, long DashboardFirst, long DashboardRepeat, string DashboardFirstDetail);
 
-    public static async Task<Bytes> MeasureAsync(ChromiumFixture chromium, string address, PortalData.TestPatient p)
+    public static async Task<Bytes> MeasureAsync(ChromiumFixture chromium, string address, TestPatient p)
     {
         await using var context = await chromium.PhoneContextAsync(address);
         var page = await context.NewPageAsync();
@@ -37,7 +37,7 @@ public static class PortalBudget
         return new Bytes(loginFirst, loginRepeat, dashboardFirst, dashboardMeter.Bytes, detail);
     }
 
-    public static async Task LoginAsync(IPage page, PortalData.TestPatient p)
+    public static async Task LoginAsync(IPage page, TestPatient p)
     {
         await page.GotoAsync("/patient");
         // As typed on a phone: lower case with dashes.

@@ -46,8 +46,8 @@ public class KilledServerTests(ITestOutputHelper output) : IDisposable
     {
         var (invoiceNumber, token) = await PrepareAsync(async f =>
         {
-            var s = await PatientWithInvoiceAsync(f, InvoiceStatus.Paid);
-            return (s.InvoiceNumber, await ApiTokenAsync(f, Roles.Doctor));
+            var s = await f.Data.PatientAsync(status: InvoiceStatus.Paid);
+            return (s.InvoiceNumber, await f.Data.ApiTokenAsync(Roles.Doctor));
         });
         // The server buffers multipart files to ASPNETCORE_TEMP: watching it shows the body is being received.
         var aspnetTemp = Path.Combine(_root, "aspnet-temp");
@@ -87,8 +87,8 @@ public class KilledServerTests(ITestOutputHelper output) : IDisposable
     {
         var (invoiceNumber, token) = await PrepareAsync(async f =>
         {
-            var s = await PatientWithInvoiceAsync(f, InvoiceStatus.Paid);
-            return (s.InvoiceNumber, await ApiTokenAsync(f, Roles.Doctor));
+            var s = await f.Data.PatientAsync(status: InvoiceStatus.Paid);
+            return (s.InvoiceNumber, await f.Data.ApiTokenAsync(Roles.Doctor));
         });
         await using var server = await SiteServer.StartAsync(Data);
         // The server files reports under its own clock's yyyy/MM: watch that folder for the store's temp file.
@@ -157,7 +157,7 @@ public class KilledServerTests(ITestOutputHelper output) : IDisposable
             var ids = new List<int>();
             for (var i = 0; i < 4; i++)
             {
-                var s = await PatientWithInvoiceAsync(f, InvoiceStatus.Draft);
+                var s = await f.Data.PatientAsync(status: InvoiceStatus.Draft);
                 ids.Add(await f.WithDbAsync(async db =>
                 {
                     var invoice = await db.Invoices.FindAsync(s.InvoiceId);
@@ -167,7 +167,7 @@ public class KilledServerTests(ITestOutputHelper output) : IDisposable
                     return s.InvoiceId;
                 }));
             }
-            return (ids, await ApiTokenAsync(f, Roles.Accountant));
+            return (ids, await f.Data.ApiTokenAsync(Roles.Accountant));
         });
         await using var server = await SiteServer.StartAsync(Data);
 

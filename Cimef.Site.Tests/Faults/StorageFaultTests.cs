@@ -79,9 +79,9 @@ public class FullDiskTests(FullDiskFactory factory) : IClassFixture<FullDiskFact
     [Fact]
     public async Task An_upload_on_a_full_disk_answers_a_french_error_and_leaves_no_row_and_no_partial_file()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var client = factory.NewClient();
-        client.UseBearer(await ApiTokenAsync(factory, Roles.Doctor));
+        client.UseBearer(await factory.Data.ApiTokenAsync(Roles.Doctor));
         var big = new byte[256 * 1024];
         PdfBytes.CopyTo(big, 0);
 
@@ -123,9 +123,9 @@ public class UnwritableReportsFolderTests(CimefFactory factory) : IClassFixture<
     public async Task An_api_upload_into_an_unwritable_reports_folder_answers_a_french_503_and_saves_nothing()
     {
         var blocker = BlockThisMonthsFolder();
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var client = factory.NewClient();
-        client.UseBearer(await ApiTokenAsync(factory, Roles.Doctor));
+        client.UseBearer(await factory.Data.ApiTokenAsync(Roles.Doctor));
 
         var response = await client.PostAsync("/api/reports/", Multipart(new("invoice_number", s.InvoiceNumber), new("title", "IRM"), new("file", FileName: "irm.pdf", Bytes: PdfBytes)));
 
@@ -142,7 +142,7 @@ public class UnwritableReportsFolderTests(CimefFactory factory) : IClassFixture<
     {
         var blocker = BlockThisMonthsFolder();
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var token = await doctor.GetAntiforgeryTokenAsync($"/Reports?patientId={s.PatientId}");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/Reports")
         {

@@ -27,8 +27,12 @@ public class CimefFactory : WebApplicationFactory<Program>
     /// <summary>Extra service replacements; set before the first client is created.</summary>
     public Action<IServiceCollection>? ConfigureTestServices { get; set; }
 
+    /// <summary>Seeds patients, invoices, reports and API tokens (see <see cref="TestData"/>).</summary>
+    public TestData Data { get; }
+
     public CimefFactory()
     {
+        Data = new TestData(this);
         Directory.CreateDirectory(DataDir);
         // Background senders/checkers stay off in tests; tests drive OutboxProcessor / IntegrityWorker themselves.
         Settings["Notifications:WorkerEnabled"] = "false";
@@ -40,6 +44,8 @@ public class CimefFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Each host would otherwise watch appsettings*.json and take one of the machine's 128 inotify instances.
+        builder.UseSetting("hostBuilder:reloadConfigOnChange", "false");
         builder.UseSetting("Storage:DataDirectory", DataDir);
         foreach (var (k, v) in Settings) builder.UseSetting(k, v);
         builder.ConfigureServices(s =>
@@ -68,6 +74,12 @@ public class CimefFactory : WebApplicationFactory<Program>
     {
         await using var scope = Services.CreateAsyncScope();
         await work(scope.ServiceProvider);
+    }
+
+    public async Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> work)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider);
     }
 
     /// <summary>Creates a staff member with the role (password <see cref="StaffPassword"/>) and returns a signed-in client.</summary>

@@ -24,12 +24,12 @@ public class EmailDeliveryTests(SmtpFactory factory) : IClassFixture<SmtpFactory
     public async Task The_results_email_reaches_a_real_smtp_server_with_the_specs_wording()
     {
         await using var smtp = await LoopbackSmtp.StartAsync(factory.SmtpPort);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, name: "Fatou Diop", email: "fatou@example.sn");
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, name: "Fatou Diop", email: "fatou@example.sn");
         await UploadAsync(factory, s, PdfBytes, title: "IRM du genou");
 
         await factory.ProcessOutboxAsync();
 
-        var (key, password) = await CredentialsAsync(factory, s.PatientId);
+        var (key, password) = (s.Key, s.Password);
         var results = Assert.Single(smtp.Received, m => m.Subject == EmailMessages.ResultsSubject);
         Assert.Equal("fatou@example.sn", results.To.Mailboxes.Single().Address);
         var text = results.TextBody;
@@ -64,12 +64,12 @@ public class SmtpOutageTests(SmtpDownFactory factory) : IClassFixture<SmtpDownFa
     [Fact]
     public async Task With_smtp_down_the_message_is_retried_and_arrives_once_smtp_is_back()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, email: "moussa@example.sn", phone: "");
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, email: "moussa@example.sn", phone: "");
         await UploadAsync(factory, s, PdfBytes);
 
         await factory.ProcessOutboxAsync();
 
-        var (key, password) = await CredentialsAsync(factory, s.PatientId);
+        var (key, password) = (s.Key, s.Password);
         var pending = await factory.OutboxOfAsync(s.PatientId);
         Assert.Equal(2, pending.Count);
         Assert.All(pending, m =>

@@ -2,7 +2,6 @@ using System.Net;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using static Cimef.Site.Tests.Reports.ReportTestData;
 
 namespace Cimef.Site.Tests.Notifications;
 
@@ -11,7 +10,7 @@ public class NotificationsPageTests(CimefFactory factory) : IClassFixture<CimefF
     [Fact]
     public async Task Staff_see_the_delivery_status_per_patient_as_a_page_or_an_htmx_fragment()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, email: "khady@example.sn", phone: "+221779990000");
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, email: "khady@example.sn", phone: "+221779990000");
         await factory.ProcessOutboxAsync();
         var secretary = await factory.StaffClientAsync(Roles.Secretary);
 
@@ -32,7 +31,7 @@ public class NotificationsPageTests(CimefFactory factory) : IClassFixture<CimefF
     [Fact]
     public async Task Renvoyer_requeues_the_message_and_is_audited()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, email: "aliou@example.sn", phone: "");
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, email: "aliou@example.sn", phone: "");
         await factory.ProcessOutboxAsync();
         var sent = Assert.Single(await factory.OutboxOfAsync(s.PatientId));
         var secretary = await factory.StaffClientAsync(Roles.Secretary);
@@ -52,7 +51,7 @@ public class NotificationsPageTests(CimefFactory factory) : IClassFixture<CimefF
     [Fact]
     public async Task Doctors_cannot_resend_notifications()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
         var response = await doctor.GetAsync($"/Patients/Notifications/{s.PatientId}");
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);

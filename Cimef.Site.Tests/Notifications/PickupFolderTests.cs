@@ -11,13 +11,13 @@ public class PickupFolderTests(CimefFactory factory) : IClassFixture<CimefFactor
     [Fact]
     public async Task With_nothing_configured_email_and_sms_are_written_to_the_pickup_folders()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, name: "Ibrahima Sow", email: "ibrahima@example.sn", phone: "+221775550000");
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, name: "Ibrahima Sow", email: "ibrahima@example.sn", phone: "+221775550000");
         await UploadAsync(factory, s, PdfBytes);
 
         await factory.ProcessOutboxAsync();
 
         Assert.All(await factory.OutboxOfAsync(s.PatientId), m => Assert.Equal(OutboxStatus.Sent, m.Status));
-        var (key, password) = await CredentialsAsync(factory, s.PatientId);
+        var (key, password) = (s.Key, s.Password);
         var emails = Directory.GetFiles(Path.Combine(factory.DataDir, "mail-pickup"), "*.eml")
             .Select(f => MimeMessage.Load(f)).Where(m => m.To.Mailboxes.Any(x => x.Address == "ibrahima@example.sn")).ToList();
         Assert.Equal(2, emails.Count);

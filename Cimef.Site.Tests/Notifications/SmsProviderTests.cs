@@ -36,9 +36,9 @@ public class OrangeSmsTests(OrangeFactory factory) : IClassFixture<OrangeFactory
     private void Answer(int sendStatus, string sendJson = "{}") => factory.Provider.Respond = r =>
         r.RawTarget == "/oauth/v3/token" ? (200, """{"token_type":"Bearer","access_token":"tok-123","expires_in":3600}""") : (sendStatus, sendJson);
 
-    private async Task<(Seeded Seeded, OutboxMessage Sms)> SendOneAsync()
+    private async Task<(TestPatient TestPatient, OutboxMessage Sms)> SendOneAsync()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, email: null, phone: "+221771234567");
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, email: null, phone: "+221771234567");
         await factory.ProcessOutboxAsync();
         return (s, Assert.Single(await factory.OutboxOfAsync(s.PatientId)));
     }
@@ -60,7 +60,7 @@ public class OrangeSmsTests(OrangeFactory factory) : IClassFixture<OrangeFactory
         Assert.Equal("tel:+221771234567", request.GetProperty("address").GetString());
         Assert.Equal("tel:+221770000000", request.GetProperty("senderAddress").GetString());
         var text = request.GetProperty("outboundSMSTextMessage").GetProperty("message").GetString()!;
-        var (key, password) = await CredentialsAsync(factory, s.PatientId);
+        var (key, password) = (s.Key, s.Password);
         Assert.True(text.Length <= 160 && SmsText.IsGsm7(text), text);
         Assert.Contains(Grouped(key), text);
         Assert.DoesNotContain(password, text);
@@ -133,7 +133,7 @@ public class TwilioSmsTests(TwilioFactory factory) : IClassFixture<TwilioFactory
     public async Task Twilio_gets_a_form_encoded_message_with_basic_auth()
     {
         factory.Provider.Respond = _ => (201, """{"sid":"SM1","status":"queued"}""");
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, email: null, phone: "+221778889999");
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, email: null, phone: "+221778889999");
         await factory.ProcessOutboxAsync();
 
         Assert.Equal(OutboxStatus.Sent, Assert.Single(await factory.OutboxOfAsync(s.PatientId)).Status);
@@ -143,7 +143,7 @@ public class TwilioSmsTests(TwilioFactory factory) : IClassFixture<TwilioFactory
         var form = HttpUtility.ParseQueryString(seen.Body);
         Assert.Equal("+221778889999", form["To"]);
         Assert.Equal("+15005550006", form["From"]);
-        var (key, password) = await CredentialsAsync(factory, s.PatientId);
+        var (key, password) = (s.Key, s.Password);
         var body = form["Body"]!;
         Assert.True(body.Length <= 160 && SmsText.IsGsm7(body), body);
         Assert.Contains(Grouped(key), body);
@@ -154,7 +154,7 @@ public class TwilioSmsTests(TwilioFactory factory) : IClassFixture<TwilioFactory
     public async Task A_provider_down_for_a_day_gets_seven_attempts_spread_over_24_hours_then_fails()
     {
         factory.Provider.Respond = _ => (500, """{"code":20500,"message":"Internal Server Error"}""");
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, email: null, phone: "+221776667777");
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, email: null, phone: "+221776667777");
         var start = factory.Time.GetUtcNow();
         await factory.ProcessOutboxAsync();
         foreach (var delay in Cimef.Site.Notifications.OutboxProcessor.Backoff)
@@ -176,7 +176,7 @@ public class TwilioSmsTests(TwilioFactory factory) : IClassFixture<TwilioFactory
     public async Task A_4xx_from_twilio_fails_at_once_with_its_message_and_no_credentials()
     {
         factory.Provider.Respond = _ => (400, """{"code":21211,"message":"The 'To' number is not a valid phone number."}""");
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, email: null, phone: "+221770001111");
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, email: null, phone: "+221770001111");
         await factory.ProcessOutboxAsync();
         var sms = Assert.Single(await factory.OutboxOfAsync(s.PatientId));
         Assert.Equal(OutboxStatus.Failed, sms.Status);

@@ -19,10 +19,10 @@ public class DashboardTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Shows_the_patient_the_permanent_access_and_their_reports_newest_first()
     {
-        var p = await _factory.CreatePatientAsync("Mame Diarra Bousso");
+        var p = await _factory.Data.PatientAsync("Mame Diarra Bousso");
         var now = _factory.Time.GetUtcNow().UtcDateTime;
-        var older = await _factory.AddReportAsync(p, "Radiographie du thorax", createdAt: now.AddDays(-3));
-        var newer = await _factory.AddReportAsync(p, "IRM du genou", content: new byte[1258291], createdAt: now.AddDays(-1));
+        var older = await _factory.Data.ReportAsync(p, "Radiographie du thorax", createdAt: now.AddDays(-3));
+        var newer = await _factory.Data.ReportAsync(p, "IRM du genou", content: new byte[1258291], createdAt: now.AddDays(-1));
         var client = await _factory.PatientClientAsync(p);
 
         var response = await client.GetAsync("/patient/dashboard");
@@ -48,7 +48,7 @@ public class DashboardTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Without_reports_the_empty_state_is_shown()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = await _factory.PatientClientAsync(p);
         Assert.Contains("Aucun résultat disponible pour le moment", await (await client.GetAsync("/patient/dashboard")).TextAsync());
     }
@@ -56,9 +56,9 @@ public class DashboardTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Htmx_refresh_returns_only_the_report_list()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = await _factory.PatientClientAsync(p);
-        await _factory.AddReportAsync(p, "Échographie abdominale");
+        await _factory.Data.ReportAsync(p, "Échographie abdominale");
         var response = await client.HtmxGetAsync("/patient/dashboard");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var html = await response.TextAsync();
@@ -71,8 +71,8 @@ public class DashboardTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task A_withdrawn_report_disappears_and_its_old_link_says_it_is_no_longer_accessible()
     {
-        var p = await _factory.CreatePatientAsync();
-        var id = await _factory.AddReportAsync(p, "Scanner cérébral");
+        var p = await _factory.Data.PatientAsync();
+        var id = await _factory.Data.ReportAsync(p, "Scanner cérébral");
         var client = await _factory.PatientClientAsync(p);
         Assert.Contains("Scanner cérébral", await (await client.GetAsync("/patient/dashboard")).TextAsync());
         await _factory.WithDbAsync(db => db.PatientReports.Where(r => r.Id == id)
@@ -87,8 +87,8 @@ public class DashboardTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task An_expired_report_is_not_listed()
     {
-        var p = await _factory.CreatePatientAsync();
-        var id = await _factory.AddReportAsync(p, "Mammographie");
+        var p = await _factory.Data.PatientAsync();
+        var id = await _factory.Data.ReportAsync(p, "Mammographie");
         await _factory.WithDbAsync(db => db.PatientReports.Where(r => r.Id == id)
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.ExpiresAt, _factory.Time.GetUtcNow().UtcDateTime.AddMinutes(-1))));
         var client = await _factory.PatientClientAsync(p);
@@ -101,8 +101,8 @@ public class DashboardTests : IClassFixture<CimefFactory>
     [InlineData(FileIntegrity.Altered)]
     public async Task A_report_whose_file_is_missing_or_altered_says_it_is_temporarily_unavailable(FileIntegrity integrity)
     {
-        var p = await _factory.CreatePatientAsync();
-        var id = await _factory.AddReportAsync(p, "Panoramique dentaire", integrity: integrity);
+        var p = await _factory.Data.PatientAsync();
+        var id = await _factory.Data.ReportAsync(p, "Panoramique dentaire", integrity: integrity);
         var client = await _factory.PatientClientAsync(p);
         var html = await (await client.GetAsync("/patient/dashboard")).TextAsync();
         Assert.Contains("Panoramique dentaire", html);
@@ -113,9 +113,9 @@ public class DashboardTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Another_patients_reports_never_appear()
     {
-        var a = await _factory.CreatePatientAsync();
-        var b = await _factory.CreatePatientAsync();
-        await _factory.AddReportAsync(b, "Rapport de quelqu'un d'autre");
+        var a = await _factory.Data.PatientAsync();
+        var b = await _factory.Data.PatientAsync();
+        await _factory.Data.ReportAsync(b, "Rapport de quelqu'un d'autre");
         var client = await _factory.PatientClientAsync(a);
         var html = await (await client.GetAsync("/patient/dashboard")).TextAsync();
         Assert.DoesNotContain("quelqu'un d'autre", html);

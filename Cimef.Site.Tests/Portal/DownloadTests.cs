@@ -26,9 +26,9 @@ public class DownloadTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task A_download_streams_the_file_with_safe_headers_and_counts_once()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var bytes = Cimef.Site.Cli.DemoSeed.MinimalPdf("Compte rendu");
-        var id = await _factory.AddReportAsync(p, "IRM du genou — côté droit", content: bytes);
+        var id = await _factory.Data.ReportAsync(p, "IRM du genou — côté droit", content: bytes);
         var client = await _factory.PatientClientAsync(p);
 
         var response = await client.GetAsync($"/patient/reports/{id}");
@@ -51,10 +51,10 @@ public class DownloadTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task A_range_continuation_or_a_head_request_does_not_count()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var bytes = new byte[10_000];
         new Random(1).NextBytes(bytes);
-        var id = await _factory.AddReportAsync(p, content: bytes);
+        var id = await _factory.Data.ReportAsync(p, content: bytes);
         var client = await _factory.PatientClientAsync(p);
 
         var request = new HttpRequestMessage(HttpMethod.Get, $"/patient/reports/{id}");
@@ -72,7 +72,7 @@ public class DownloadTests : IClassFixture<CimefFactory>
         Assert.Equal([AccessEventKinds.DownloadPart], await DeliveryEventsAsync(p.AccessId));
     }
 
-    private Task<List<string>> DeliveryEventsAsync(int accessId) => _factory.WithDbAsync(db => db.AccessEvents
+    private Task<List<string>> DeliveryEventsAsync(int? accessId) => _factory.WithDbAsync(db => db.AccessEvents
         .Where(e => e.PatientAccessId == accessId && (e.Kind == AccessEventKinds.Download || e.Kind == AccessEventKinds.DownloadPart))
         .OrderBy(e => e.Id).Select(e => e.Kind).ToListAsync());
 
@@ -88,10 +88,10 @@ public class DownloadTests : IClassFixture<CimefFactory>
     [InlineData("/api/reports/download/{0}/")]
     public async Task A_ranged_request_from_byte_zero_counts_and_a_continuation_is_accounted_as_a_part(string urlFormat)
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var bytes = new byte[10_000];
         new Random(2).NextBytes(bytes);
-        var id = await _factory.AddReportAsync(p, content: bytes);
+        var id = await _factory.Data.ReportAsync(p, content: bytes);
         var client = await _factory.PatientClientAsync(p);
         var url = string.Format(System.Globalization.CultureInfo.InvariantCulture, urlFormat, id);
 
@@ -129,10 +129,10 @@ public class DownloadTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task A_burst_of_range_only_requests_raises_the_download_burst_alert()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var bytes = new byte[4_000];
         new Random(3).NextBytes(bytes);
-        var id = await _factory.AddReportAsync(p, content: bytes);
+        var id = await _factory.Data.ReportAsync(p, content: bytes);
         var client = await _factory.PatientClientAsync(p);
 
         for (var i = 0; i < AlertRules.DownloadBurstThreshold; i++)
@@ -151,10 +151,10 @@ public class DownloadTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Another_patients_report_and_neighbouring_or_made_up_ids_are_the_same_404_and_count_nothing()
     {
-        var a = await _factory.CreatePatientAsync();
-        var b = await _factory.CreatePatientAsync();
-        var own = await _factory.AddReportAsync(a);
-        var theirs = await _factory.AddReportAsync(b);
+        var a = await _factory.Data.PatientAsync();
+        var b = await _factory.Data.PatientAsync();
+        var own = await _factory.Data.ReportAsync(a);
+        var theirs = await _factory.Data.ReportAsync(b);
         var client = await _factory.PatientClientAsync(a);
 
         var bodies = new List<string>();
@@ -179,8 +179,8 @@ public class DownloadTests : IClassFixture<CimefFactory>
     [InlineData("/api/reports/download/1%252F..%252F2/")]
     public async Task Path_traversal_looking_ids_are_a_plain_404(string url)
     {
-        var p = await _factory.CreatePatientAsync();
-        await _factory.AddReportAsync(p);
+        var p = await _factory.Data.PatientAsync();
+        await _factory.Data.ReportAsync(p);
         var client = await _factory.PatientClientAsync(p);
         var response = await client.GetAsync(url);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
@@ -190,8 +190,8 @@ public class DownloadTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task A_missing_file_is_a_503_with_an_alert()
     {
-        var p = await _factory.CreatePatientAsync();
-        var id = await _factory.AddReportAsync(p);
+        var p = await _factory.Data.PatientAsync();
+        var id = await _factory.Data.ReportAsync(p);
         await _factory.WithScopeAsync(async sp =>
         {
             var db = sp.GetRequiredService<Cimef.Site.Data.CimefDb>();
@@ -210,8 +210,8 @@ public class DownloadTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Without_a_session_a_download_link_leads_to_the_login_page()
     {
-        var p = await _factory.CreatePatientAsync();
-        var id = await _factory.AddReportAsync(p);
+        var p = await _factory.Data.PatientAsync();
+        var id = await _factory.Data.ReportAsync(p);
         var response = await _factory.NewClient().GetAsync($"/patient/reports/{id}");
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/patient", response.Headers.Location!.OriginalString);

@@ -42,7 +42,7 @@ public class LoginTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Key_in_the_query_string_prefills_the_key_field()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var lower = p.Key.ToLowerInvariant();
         var html = await (await _factory.NewClient().GetAsync($"/patient?key={lower[..4]}-{lower[4..]}")).TextAsync();
         Assert.Contains($"value=\"{CredentialGenerator.FormatKey(p.Key)}\"", html);
@@ -51,7 +51,7 @@ public class LoginTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Correct_credentials_in_lower_case_with_dashes_open_the_dashboard_with_a_secure_session_cookie()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = _factory.NewClient();
         var typed = $"{p.Key[..4].ToLowerInvariant()} {p.Key[4..8]}-{p.Key[8..].ToLowerInvariant()}";
         var response = await client.LoginFormAsync(typed, p.Password.ToUpperInvariant());
@@ -86,7 +86,7 @@ public class LoginTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Wrong_password_and_unknown_key_get_the_same_status_and_message()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var wrong = await _factory.NewClient().LoginFormAsync(p.Key, "zzzz2222");
         var unknown = await _factory.NewClient().LoginFormAsync("ZZZZ-ZZZZ-ZZZZ", p.Password);
         Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
@@ -103,7 +103,7 @@ public class LoginTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Correct_credentials_on_a_deactivated_access_say_so_with_the_clinic_phone()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         await _factory.WithScopeAsync(async sp =>
         {
             var db = sp.GetRequiredService<Cimef.Site.Data.CimefDb>();
@@ -131,7 +131,7 @@ public class LoginTests : IClassFixture<CimefFactory>
     [InlineData("\"; DROP TABLE PatientAccesses; --", "<script>", "Clé d'accès ou mot de passe incorrect")]
     public async Task Bad_input_gets_a_french_message_and_never_a_500(string key, string password, string message)
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var sessionsBefore = await _factory.WithDbAsync(db => db.PatientSessions.CountAsync());
         var response = await _factory.NewClient().LoginFormAsync(key, password);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -145,7 +145,7 @@ public class LoginTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Cross_site_post_without_antiforgery_is_refused()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = _factory.NewClient();
         var response = await client.PostAsync("/patient", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -159,7 +159,7 @@ public class LoginTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task A_signed_in_patient_visiting_the_login_page_goes_to_the_dashboard()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = await _factory.PatientClientAsync(p);
         var response = await client.GetAsync("/patient");
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);

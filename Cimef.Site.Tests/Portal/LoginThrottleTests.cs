@@ -23,7 +23,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Six_failures_then_the_correct_password_is_refused_until_the_delay_passes()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = _factory.NewClient();
         for (var i = 0; i < 5; i++)
         {
@@ -49,7 +49,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task An_unknown_key_is_throttled_with_the_same_status_message_and_delay()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         const string unknown = "ZZZZZZZZZZZZ";
         for (var i = 0; i < 5; i++)
         {
@@ -67,7 +67,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Fifty_concurrent_wrong_attempts_on_one_key_check_at_most_five()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
             _factory.NewClient().LoginJsonAsync(p.Key, "zzzz2222")));
         Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }));
@@ -110,7 +110,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Failures_are_kept_in_the_database_so_a_restart_keeps_the_lock()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         for (var i = 0; i < 5; i++) await _factory.NewClient().LoginFormAsync(p.Key, "zzzz2222");
         var rows = await _factory.WithDbAsync(db => db.LoginFailures.Where(f => f.PatientAccessId == p.AccessId).ToListAsync());
         Assert.Equal(5, rows.Count);

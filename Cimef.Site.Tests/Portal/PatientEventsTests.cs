@@ -30,7 +30,7 @@ public class PatientEventsTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Login_success_failure_unknown_key_disabled_and_throttle_each_write_one_event()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         await AssertOneEventAsync(AccessEventKinds.LoginSuccess, () => _factory.NewClient().LoginJsonAsync(p.Key, p.Password));
         await AssertOneEventAsync(AccessEventKinds.LoginFailure, () => _factory.NewClient().LoginFormAsync(p.Key, "zzzz2222"));
         await AssertOneEventAsync(AccessEventKinds.LoginFailure, () => _factory.NewClient().LoginJsonAsync("QQQQ-RRRR-WXYZ", "zzzz2222"));
@@ -42,7 +42,7 @@ public class PatientEventsTests : IClassFixture<CimefFactory>
         await AssertOneEventAsync(AccessEventKinds.LoginThrottled, () => _factory.NewClient().LoginJsonAsync(p.Key, p.Password));
         await AssertOneEventAsync(AccessEventKinds.LoginThrottled, () => _factory.NewClient().LoginFormAsync(p.Key, p.Password));
 
-        var d = await _factory.CreatePatientAsync();
+        var d = await _factory.Data.PatientAsync();
         await _factory.WithScopeAsync(async sp =>
         {
             var db = sp.GetRequiredService<CimefDb>();
@@ -55,7 +55,7 @@ public class PatientEventsTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Logout_and_report_list_views_each_write_one_event()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = await _factory.PatientClientAsync(p);
         await AssertOneEventAsync(AccessEventKinds.ReportList, () => client.GetAsync("/patient/dashboard"));
         await AssertOneEventAsync(AccessEventKinds.ReportList, () => client.HtmxGetAsync("/patient/dashboard"));
@@ -70,12 +70,12 @@ public class PatientEventsTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Downloads_and_each_kind_of_refusal_write_one_event()
     {
-        var p = await _factory.CreatePatientAsync();
-        var other = await _factory.CreatePatientAsync();
-        var id = await _factory.AddReportAsync(p);
-        var withdrawn = await _factory.AddReportAsync(p, active: false);
-        var missing = await _factory.AddReportAsync(p);
-        var theirs = await _factory.AddReportAsync(other);
+        var p = await _factory.Data.PatientAsync();
+        var other = await _factory.Data.PatientAsync();
+        var id = await _factory.Data.ReportAsync(p);
+        var withdrawn = await _factory.Data.ReportAsync(p, active: false);
+        var missing = await _factory.Data.ReportAsync(p);
+        var theirs = await _factory.Data.ReportAsync(other);
         await _factory.WithScopeAsync(async sp =>
         {
             var report = await sp.GetRequiredService<CimefDb>().PatientReports.SingleAsync(r => r.Id == missing);
@@ -102,7 +102,7 @@ public class PatientEventsTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Events_never_hold_a_password_or_a_full_key()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         await _factory.NewClient().LoginFormAsync(p.Key, "zzzz2222");
         await _factory.NewClient().LoginJsonAsync(p.Key, p.Password);
         var client = _factory.NewClient();

@@ -40,7 +40,7 @@ public class SessionTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Thirty_minutes_without_activity_end_the_session_but_activity_slides_it()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = await _factory.PatientClientAsync(p);
         _factory.Time.Advance(TimeSpan.FromMinutes(20));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/patient/dashboard")).StatusCode);
@@ -53,7 +53,7 @@ public class SessionTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task The_session_ends_after_twelve_hours_even_with_activity()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = await _factory.PatientClientAsync(p);
         for (var i = 0; i < 35; i++)
         {
@@ -67,7 +67,7 @@ public class SessionTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Each_login_gets_a_new_session_id()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var first = PortalData.SessionCookie(await _factory.NewClient().LoginFormAsync(p.Key, p.Password));
         var second = PortalData.SessionCookie(await _factory.NewClient().LoginFormAsync(p.Key, p.Password));
         Assert.NotNull(first);
@@ -80,7 +80,7 @@ public class SessionTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task After_logout_a_replayed_cookie_is_refused()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = _factory.NewClient();
         var token = PortalData.SessionCookie(await client.LoginFormAsync(p.Key, p.Password))!;
         var logout = await client.PostFormAsync("/patient/logout", [], tokenPage: "/patient/dashboard");
@@ -103,8 +103,8 @@ public class SessionTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Deactivating_or_regenerating_the_access_ends_its_sessions_at_once()
     {
-        var a = await _factory.CreatePatientAsync();
-        var b = await _factory.CreatePatientAsync();
+        var a = await _factory.Data.PatientAsync();
+        var b = await _factory.Data.PatientAsync();
         var clientA = await _factory.PatientClientAsync(a);
         var clientB = await _factory.PatientClientAsync(b);
         await _factory.WithScopeAsync(async sp =>
@@ -122,7 +122,7 @@ public class SessionTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task An_expired_session_on_an_htmx_request_answers_hx_redirect_to_the_login_page()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = await _factory.PatientClientAsync(p);
         _factory.Time.Advance(TimeSpan.FromMinutes(31));
         var response = await client.HtmxGetAsync("/patient/dashboard");
@@ -146,7 +146,7 @@ public class SessionTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Sliding_writes_last_seen_at_most_once_a_minute()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var client = await _factory.PatientClientAsync(p);
         var created = _factory.Time.GetUtcNow().UtcDateTime;
         _factory.Time.Advance(TimeSpan.FromSeconds(30));

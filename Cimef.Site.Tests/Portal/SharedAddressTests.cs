@@ -45,8 +45,8 @@ public class SharedAddressTests : IClassFixture<SharedAddressTests.Factory>
     [Fact]
     public async Task Twenty_five_failures_from_one_address_then_a_correct_login_gets_in_and_a_wrong_one_gets_429()
     {
-        var p = await _factory.CreatePatientAsync();
-        var neighbour = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
+        var neighbour = await _factory.Data.PatientAsync();
         const string nat = "100.64.12.34"; // carrier-grade NAT: thousands of subscribers
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 25; i++)
@@ -70,8 +70,8 @@ public class SharedAddressTests : IClassFixture<SharedAddressTests.Factory>
     [Fact]
     public async Task A_key_locked_by_attackers_still_lets_its_owner_in_from_a_phone_holding_a_device_cookie()
     {
-        var p = await _factory.CreatePatientAsync();
-        var other = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
+        var other = await _factory.Data.PatientAsync();
         var phone = From("41.82.10.5");
         var first = await phone.LoginJsonAsync(p.Key, p.Password);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
@@ -151,7 +151,7 @@ public class SharedAddressTests : IClassFixture<SharedAddressTests.Factory>
     [Fact]
     public async Task Login_failures_store_a_keyed_hash_never_the_key_and_leave_the_table_after_the_window()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         var unknown = CredentialGenerator.NewKey();
         const string ip = "192.0.2.90";
         await From(ip).LoginJsonAsync(p.Key, "zzzz2222");
@@ -183,7 +183,7 @@ public class SharedAddressTests : IClassFixture<SharedAddressTests.Factory>
     [Fact]
     public async Task Staff_unlock_clears_the_key_in_both_buckets()
     {
-        var p = await _factory.CreatePatientAsync();
+        var p = await _factory.Data.PatientAsync();
         for (var i = 0; i < 5; i++) await From("192.0.2.120").LoginJsonAsync(p.Key, "zzzz2222");
         Assert.Equal(HttpStatusCode.TooManyRequests, (await From("192.0.2.121").LoginJsonAsync(p.Key, p.Password)).StatusCode);
         await _factory.WithScopeAsync(sp => sp.GetRequiredService<LoginThrottle>().ClearKeyAsync(p.Key));

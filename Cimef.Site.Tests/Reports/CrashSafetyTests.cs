@@ -32,9 +32,9 @@ public class CrashSafetyTests(FailingCommitFactory factory) : IClassFixture<Fail
     [Fact]
     public async Task A_failure_between_file_write_and_commit_leaves_no_row_and_no_visible_file()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var client = factory.NewClient();
-        client.UseBearer(await ApiTokenAsync(factory, Roles.Doctor));
+        client.UseBearer(await factory.Data.ApiTokenAsync(Roles.Doctor));
 
         var response = await client.PostAsync("/api/reports/", Multipart(new("invoice_number", s.InvoiceNumber), new("title", "IRM"), new("file", FileName: "irm.pdf", Bytes: PdfBytes)));
 

@@ -18,7 +18,7 @@ public class IntegrityWorkerTests(IntegrityWorkerFactory factory) : IClassFixtur
     [Fact]
     public async Task The_daily_check_catches_a_deleted_and_an_altered_file_and_raises_alerts()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var intact = (await UploadAsync(factory, s, PdfBytes, title: "Intact")).Report!;
         var deleted = (await UploadAsync(factory, s, PdfBytes, title: "Supprimé")).Report!;
         var altered = (await UploadAsync(factory, s, Png, title: "Modifié", name: "x.png")).Report!;

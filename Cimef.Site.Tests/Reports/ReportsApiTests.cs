@@ -12,14 +12,14 @@ public class ReportsApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
     private async Task<HttpClient> BearerAsync(string role = Roles.Doctor)
     {
         var client = factory.NewClient();
-        client.UseBearer(await ApiTokenAsync(factory, role));
+        client.UseBearer(await factory.Data.ApiTokenAsync(role));
         return client;
     }
 
     [Fact]
     public async Task A_workstation_posts_a_report_by_invoice_number_and_gets_201()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var client = await BearerAsync();
 
         var response = await client.PostAsync("/api/reports/", Multipart(
@@ -38,7 +38,7 @@ public class ReportsApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
     [Fact]
     public async Task A_post_by_patient_id_uses_the_patients_valid_invoice()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Sent);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Sent);
         var client = await BearerAsync(Roles.Admin);
         var response = await client.PostAsync("/api/reports/", Multipart(
             new("patient_id", s.PatientId.ToString()), new("title", "Radio"), new("file", FileName: "radio.png", Bytes: Png)));
@@ -49,9 +49,9 @@ public class ReportsApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
     [Fact]
     public async Task Bad_input_is_400_and_cross_validation_refusals_are_409_with_a_french_error()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
-        var other = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
-        var draft = await PatientWithInvoiceAsync(factory, InvoiceStatus.Draft);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
+        var other = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
+        var draft = await factory.Data.PatientAsync(status: InvoiceStatus.Draft);
         var client = await BearerAsync();
 
         var html = await client.PostAsync("/api/reports/", Multipart(new("invoice_number", s.InvoiceNumber), new("title", "X"), new("file", FileName: "x.pdf", Bytes: HtmlNamedPdf)));
@@ -73,7 +73,7 @@ public class ReportsApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
     [Fact]
     public async Task A_cookie_session_cannot_post_multipart_without_the_antiforgery_token()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
         var response = await doctor.PostAsync("/api/reports/", Multipart(new("invoice_number", s.InvoiceNumber), new("title", "X"), new("file", FileName: "x.pdf", Bytes: PdfBytes)));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -101,7 +101,7 @@ public class ReportsApiTests(CimefFactory factory) : IClassFixture<CimefFactory>
     [Fact]
     public async Task Put_withdraws_with_a_reason_and_republishes()
     {
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var id = (await UploadAsync(factory, s, PdfBytes)).Report!.Id;
         var client = await BearerAsync();
 

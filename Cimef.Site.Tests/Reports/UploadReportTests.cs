@@ -15,7 +15,7 @@ public sealed class SmallUploadLimitFactory : CimefFactory
 
 public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<SmallUploadLimitFactory>
 {
-    private async Task<HttpResponseMessage> UploadAsync(HttpClient client, Seeded s, string fileName, byte[] bytes, bool htmx = false, params Part[] more)
+    private async Task<HttpResponseMessage> UploadAsync(HttpClient client, TestPatient s, string fileName, byte[] bytes, bool htmx = false, params Part[] more)
     {
         var token = await client.GetAntiforgeryTokenAsync($"/Reports?patientId={s.PatientId}");
         var parts = new List<Part>
@@ -37,7 +37,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     public async Task A_doctor_uploads_each_allowed_type_and_it_is_stored_under_a_server_name(string name, string ext, string contentType)
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var bytes = ext switch { "pdf" => PdfBytes, "jpg" => Jpeg, _ => Png };
 
         var response = await UploadAsync(doctor, s, name, bytes);
@@ -62,7 +62,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     public async Task Refused_files_get_a_french_message_and_leave_nothing_behind(string name, string kind, string message)
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var bytes = kind switch { "empty" => [], "html" => HtmlNamedPdf, "polyglot" => Polyglot, _ => "GIF89a\x01\x00"u8.ToArray() };
         var before = VisibleReportFiles(factory).Count();
 
@@ -78,7 +78,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     public async Task An_oversize_upload_is_refused_with_413_before_the_body_is_read()
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var big = new byte[2 * 1024 * 1024];
         PdfBytes.CopyTo(big, 0);
 
@@ -93,7 +93,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     public async Task Hostile_file_names_never_reach_the_disk()
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
 
         var response = await UploadAsync(doctor, s, "../../../etc/evil\r\nX-Injected: 1.pdf", PdfBytes);
 
@@ -112,7 +112,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     public async Task A_raw_cr_lf_breaking_the_multipart_header_is_a_clean_400_and_stores_nothing()
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var token = await doctor.GetAntiforgeryTokenAsync($"/Reports?patientId={s.PatientId}");
         const string b = "cimef-boundary";
         var body = $"--{b}\r\nContent-Disposition: form-data; name=\"__RequestVerificationToken\"\r\n\r\n{token}\r\n" +
@@ -133,8 +133,8 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     public async Task The_invoice_choice_shows_the_cross_validation_verdict_as_a_fragment()
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var paid = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
-        var draft = await AnotherInvoiceAsync(factory, paid.PatientId, InvoiceStatus.Draft);
+        var paid = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
+        var draft = await factory.Data.InvoiceAsync(paid, InvoiceStatus.Draft);
         var ok = WebUtility.HtmlDecode(await (await doctor.HtmxGetAsync($"/Reports?handler=Check&patientId={paid.PatientId}&invoiceId={paid.InvoiceId}")).Content.ReadAsStringAsync());
         Assert.Contains($"Clés validées avec facture {paid.InvoiceNumber}", ok);
         var no = WebUtility.HtmlDecode(await (await doctor.HtmxGetAsync($"/Reports?handler=Check&patientId={paid.PatientId}&Input.InvoiceId={draft.InvoiceId}")).Content.ReadAsStringAsync());
@@ -146,7 +146,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     public async Task Several_files_in_one_go_make_one_report_each()
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Sent);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Sent);
 
         var response = await UploadAsync(doctor, s, "cr.pdf", PdfBytes, htmx: true, new Part("Files", FileName: "image.png", Bytes: Png));
 
@@ -167,7 +167,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
         Assert.StartsWith("/Account/Denied", response.Headers.Location!.PathAndQuery);
         var admin = await factory.StaffClientAsync(Roles.Admin);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/Reports")).StatusCode);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var page = await admin.GetStringAsync($"/Reports?patientId={s.PatientId}");
         var form = page[page.IndexOf("<form id=\"upload-form\"", StringComparison.Ordinal)..];
         form = form[..form.IndexOf("</form>", StringComparison.Ordinal)];
@@ -182,7 +182,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     public async Task The_patient_search_answers_htmx_with_a_fragment()
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid, name: "Mariama Cissé");
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, name: "Mariama Cissé");
         var response = await doctor.HtmxGetAsync("/Reports?handler=Patients&q=cisse");
         var html = await response.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -194,7 +194,7 @@ public class UploadReportTests(SmallUploadLimitFactory factory) : IClassFixture<
     public async Task Withdraw_needs_a_reason_then_hides_the_report_and_republish_restores_it_both_audited()
     {
         var doctor = await factory.StaffClientAsync(Roles.Doctor);
-        var s = await PatientWithInvoiceAsync(factory, InvoiceStatus.Paid);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid);
         var id = (await ReportTestData.UploadAsync(factory, s, PdfBytes)).Report!.Id;
         var page = $"/Reports?patientId={s.PatientId}";
 

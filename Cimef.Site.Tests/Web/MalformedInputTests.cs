@@ -6,13 +6,11 @@ using Cimef.Site.Access;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Portal;
-using Cimef.Site.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -76,8 +74,8 @@ public class MalformedInputTests : IClassFixture<MalformedInputTests.Factory>
     public async Task A_malformed_json_body_is_a_400_in_French()
     {
         var client = await _factory.StaffClientAsync(Roles.Admin);
-        var p = await _factory.CreatePatientAsync();
-        var report = await _factory.AddReportAsync(p);
+        var p = await _factory.Data.PatientAsync();
+        var report = await _factory.Data.ReportAsync(p);
         _factory.Logs.Clear();
 
         foreach (var body in new[] { "{", "[]", "{\"is_active\":\"x\"}" })
@@ -118,9 +116,8 @@ public class MalformedInputTests : IClassFixture<MalformedInputTests.Factory>
     public async Task Every_endpoint_answers_malformed_input_without_a_5xx()
     {
         var admin = await _factory.StaffClientAsync(Roles.Admin);
-        var bearer = _factory.NewClient();
-        bearer.UseBearer(await ApiTokenAsync());
-        var patient = await _factory.PatientClientAsync(await _factory.CreatePatientAsync());
+        var bearer = await _factory.Data.ApiClientAsync(Roles.Admin);
+        var patient = await _factory.PatientClientAsync(await _factory.Data.PatientAsync());
         var anonymous = _factory.NewClient();
         var clients = new (string Name, HttpClient Client, string? Token)[]
         {
@@ -254,21 +251,6 @@ public class MalformedInputTests : IClassFixture<MalformedInputTests.Factory>
             return new FormUrlEncodedContent(fields);
         };
         yield return null;
-    }
-
-    private async Task<string> ApiTokenAsync()
-    {
-        var email = $"api-{Guid.NewGuid():N}@cimef.test";
-        await _factory.CreateStaffAsync(email, Roles.Admin);
-        var token = ApiTokenHandler.NewToken();
-        await _factory.WithDbAsync(async db =>
-        {
-            var user = await db.Users.SingleAsync(u => u.Email == email);
-            var now = _factory.Time.GetUtcNow().UtcDateTime;
-            db.ApiTokens.Add(new ApiToken { UserId = user.Id, Name = "walker", TokenHash = ApiTokenHandler.HashToken(token), CreatedAt = now, ExpiresAt = now.AddDays(365) });
-            return await db.SaveChangesAsync();
-        });
-        return token;
     }
 }
 
