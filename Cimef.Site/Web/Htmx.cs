@@ -21,14 +21,22 @@ public static class HtmxPages
 /// <summary>
 /// A staff page whose POSTs all end one way. htmx with a fragment: the fragment plus an HX-Trigger
 /// <see cref="ToastEvent"/> carrying the message (staff.js shows it). Otherwise post/redirect/get as in the
-/// Identity UI pages: the message goes to the <see cref="StatusMessage"/> TempData property and the browser is
+/// Identity UI pages: the message goes to <see cref="StatusMessage"/> (TempData) and the browser is
 /// redirected (htmx without a fragment gets HX-Redirect, a full navigation).
 /// </summary>
 public abstract class StaffPage : PageModel
 {
     public const string ToastEvent = "toast";
 
-    [TempData] public string? StatusMessage { get; set; }
+    /// <summary>
+    /// The one-time message the layout shows, kept in TempData under its own name. Read through TempData rather than
+    /// bound with [TempData]: a message rendered in this response is then consumed, not carried to the next one.
+    /// </summary>
+    public string? StatusMessage
+    {
+        get => TempData[nameof(StatusMessage)] as string;
+        set => TempData[nameof(StatusMessage)] = value;
+    }
 
     /// <summary>Ends the POST on <paramref name="pageName"/> (default: this page) with <paramref name="message"/>.</summary>
     protected IActionResult Done(string message, string? pageName = null, object? routeValues = null)
@@ -52,8 +60,7 @@ public abstract class StaffPage : PageModel
     /// <summary>Renders this page now with the message (the response carries a one-time secret, so no redirect).</summary>
     protected PageResult PageWithStatus(string message)
     {
-        // Written to TempData directly: the layout reads it during this render, so it is not kept for the next request.
-        TempData[nameof(StatusMessage)] = message;
+        StatusMessage = message;
         return Page();
     }
 }
