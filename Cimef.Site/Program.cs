@@ -70,6 +70,7 @@ builder.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.Ke
 builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
 builder.Services.AddScoped<CredentialHandover>();
+builder.Services.AddScoped<Cimef.Site.FrontDesk.PatientRegistration>();
 builder.Services.AddSingleton<ReportStore>();
 builder.Services.AddScoped<InvoiceWorkflow>(); // front desk and billing (issue 3)
 

@@ -110,7 +110,7 @@ public class AccessManagementTests(CimefFactory factory) : IClassFixture<CimefFa
         request.Headers.Add("HX-Request", "true");
         var r = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-        Assert.Contains("2%20acc", string.Join("", r.Headers.GetValues("X-Toast")));
+        Assert.StartsWith("2 accès", System.Text.Json.JsonDocument.Parse(r.Headers.GetValues("HX-Trigger").Single()).RootElement.GetProperty("toast").GetString());
         Assert.Equal(0, await factory.WithDbAsync(db => db.PatientAccesses.CountAsync(a => (a.Id == a1 || a.Id == a2) && a.IsActive)));
 
         var back = await client.PostFormAsync("/Access?handler=Bulk", new() { ["operation"] = "activate", ["ids"] = a1.ToString() }, tokenPage: "/Access");

@@ -63,7 +63,7 @@ public class ApiTokenTests(CimefFactory factory) : IClassFixture<CimefFactory>
         var fragment = await revoke.Content.ReadAsStringAsync();
         Assert.StartsWith($"<tr id=\"token-{id}\"", fragment.Trim());
         Assert.Contains("Révoqué le", fragment);
-        Assert.Contains("r%C3%A9voqu%C3%A9", revoke.Headers.GetValues("X-Toast").Single());
+        Assert.Contains("révoqué", System.Text.Json.JsonDocument.Parse(revoke.Headers.GetValues("HX-Trigger").Single()).RootElement.GetProperty("toast").GetString());
 
         Assert.NotNull(await factory.WithDbAsync(db => db.ApiTokens.Where(t => t.Id == id).Select(t => t.RevokedAt).SingleAsync()));
         Assert.True(await factory.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "api_token.revoke" && a.EntityId == id.ToString() && a.UserName.StartsWith("admin-"))));

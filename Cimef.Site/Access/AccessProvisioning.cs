@@ -65,7 +65,7 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
         return (access, true);
     }
 
-    /// <summary>New key and password; the old ones stop working and every open session ends now.</summary>
+    /// <summary>New key and password, queued for the patient; the old ones stop working and every open session ends now.</summary>
     public async Task RegenerateAsync(PatientAccess access, ClaimsPrincipal? by, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -75,6 +75,8 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
         access.RegeneratedBy = by?.Identity?.Name ?? "système";
         await EndSessionsAsync(access.Id, "regenerated", ct);
         Audit.Staff(db, by, now, "access.regenerate", "PatientAccess", access.Id, $"nouvelle clé …{CredentialGenerator.Suffix(access.AccessKey)}");
+        var patient = access.Patient ?? await db.Patients.SingleAsync(p => p.Id == access.PatientId, ct);
+        Outbox.Queue(db, OutboxKind.Credentials, patient, access, null, now);
     }
 
     /// <summary>Closes the access with a reason (<see cref="DeactivationReasons"/>); on a closed one, updates the reason.</summary>
@@ -105,12 +107,7 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
         Reopen(access);
         Audit.Staff(db, by, now, "access.activate", "PatientAccess", access.Id,
             $"patient {access.PatientId}, {(regenerate ? "nouveaux identifiants" : "mêmes identifiants")}");
-        if (regenerate)
-        {
-            await RegenerateAsync(access, by, ct);
-            var patient = access.Patient ?? await db.Patients.SingleAsync(p => p.Id == access.PatientId, ct);
-            Outbox.Queue(db, OutboxKind.Credentials, patient, access, null, now);
-        }
+        if (regenerate) await RegenerateAsync(access, by, ct);
         return regenerate;
     }
 

@@ -1,6 +1,4 @@
-using Cimef.Site.Auditing;
 using Cimef.Site.Data;
-using Cimef.Site.Data.Entities;
 using Cimef.Site.FrontDesk;
 using Cimef.Site.Web;
 using Microsoft.EntityFrameworkCore;
@@ -18,7 +16,7 @@ public static class PatientsApi
     {
         var group = app.MapGroup("/api/patients").RequireAuthorization(Policies.FrontDesk);
 
-        group.MapPost("/", async (HttpRequest request, CimefDb db, TimeProvider time, ClinicClock clock, CancellationToken ct) =>
+        group.MapPost("/", async (HttpRequest request, PatientRegistration registration, TimeProvider time, ClinicClock clock, CancellationToken ct) =>
         {
             var (body, error) = await ApiJson.ReadAsync<CreateBody>(request);
             if (error is not null) return error;
@@ -34,24 +32,7 @@ public static class PatientsApi
             if (dobError) errors["date_of_birth"] = ["Date de naissance invalide (format AAAA-MM-JJ)."];
             if (errors.Count > 0) return ApiJson.Errors(errors);
 
-            var duplicates = await PatientRules.FindDuplicatesAsync(db, clean!, null, ct);
-            var patient = new Patient
-            {
-                FullName = clean!.FullName,
-                SearchName = Text.SearchForm(clean.FullName),
-                Phone = clean.Phone,
-                Email = clean.Email,
-                DateOfBirth = clean.DateOfBirth,
-                CreatedAt = now,
-                CreatedBy = request.HttpContext.User.Identity?.Name ?? "système",
-            };
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            db.Patients.Add(patient);
-            await db.SaveChangesAsync(ct);
-            Audit.Staff(db, request.HttpContext.User, now, "patient.create", "Patient", patient.Id,
-                duplicates.Count > 0 ? $"doublon possible de {string.Join(", ", duplicates.Select(d => d.Id))}" : null);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+            var (patient, duplicates) = await registration.RegisterAsync(clean!, request.HttpContext.User, ct);
             return Results.Json(new
             {
                 id = patient.Id,

@@ -1,7 +1,9 @@
+using System.Security.Claims;
 using System.Text;
 using Cimef.Site.Access;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.FrontDesk;
 using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Identity;
@@ -69,17 +71,15 @@ public static class DemoSeed
         var now = time.GetUtcNow().UtcDateTime;
         var exams = await db.Exams.Where(e => e.IsActive).OrderBy(e => e.Id).ToListAsync();
         await using var tx = await db.Database.BeginTransactionAsync();
-        var patients = DemoPatients.Select((p, i) => new Patient
+        var registration = sp.GetRequiredService<PatientRegistration>();
+        var secretary = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, "secretaire@cimef.sn")], "seed"));
+        var patients = new List<Patient>();
+        foreach (var (p, i) in DemoPatients.Select((p, i) => (p, i)))
         {
-            FullName = p.Name,
-            SearchName = Text.SearchForm(p.Name),
-            Phone = p.Phone,
-            Email = p.Email,
-            DateOfBirth = p.Born,
-            CreatedAt = now.AddDays(-30 + i),
-            CreatedBy = "secretaire@cimef.sn",
-        }).ToList();
-        db.Patients.AddRange(patients);
+            var (patient, _) = await registration.RegisterAsync(new PatientRules.Cleaned(p.Name, p.Phone, p.Email, p.Born), secretary);
+            patient.CreatedAt = now.AddDays(-30 + i); // a month of history for the demo
+            patients.Add(patient);
+        }
         await db.SaveChangesAsync();
 
         Invoice? reportInvoice = null;

@@ -34,4 +34,24 @@ public static class Outbox
             NextAttemptAt = now,
         };
     }
+
+    /// <summary>« Renvoyer »: a fresh pending copy of <paramref name="original"/>, to the patient's current address for that channel.</summary>
+    public static OutboxMessage Requeue(CimefDb db, OutboxMessage original, DateTime now)
+    {
+        var current = original.Channel == OutboxChannel.Email ? original.Patient.Email : original.Patient.Phone;
+        var copy = new OutboxMessage
+        {
+            Kind = original.Kind,
+            Channel = original.Channel,
+            PatientId = original.PatientId,
+            PatientAccessId = original.PatientAccessId,
+            ReportId = original.ReportId,
+            Recipient = string.IsNullOrWhiteSpace(current) ? original.Recipient : current,
+            Status = OutboxStatus.Pending,
+            CreatedAt = now,
+            NextAttemptAt = now,
+        };
+        db.OutboxMessages.Add(copy);
+        return copy;
+    }
 }

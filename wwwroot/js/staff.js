@@ -1,11 +1,9 @@
 // Staff pages: small progressive enhancements only (everything works without JavaScript).
 "use strict";
-document.addEventListener("htmx:afterRequest", function (evt) {
-  var msg = evt.detail.xhr && evt.detail.xhr.getResponseHeader("X-Toast");
-  if (msg) {
-    var toast = document.getElementById("toast");
-    if (toast) { toast.textContent = decodeURIComponent(msg); setTimeout(function () { toast.textContent = ""; }, 4000); }
-  }
+// The server's HX-Trigger {"toast": "message"} arrives as this event (htmx puts a plain value in detail.value).
+document.addEventListener("toast", function (evt) {
+  var toast = document.getElementById("toast");
+  if (toast) { toast.textContent = evt.detail.value; setTimeout(function () { toast.textContent = ""; }, 4000); }
 });
 document.addEventListener("submit", function (evt) {
   var form = evt.target;

@@ -2,7 +2,6 @@ using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Notifications;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -20,7 +19,7 @@ namespace Cimef.Site.Pages.Access;
 /// </summary>
 [Authorize(Policy = Policies.AccessManagement)]
 public class DetailsModel(CimefDb db, AccessProvisioning provisioning, CredentialHandover handover, LoginThrottle throttle,
-    TimeProvider time, IOptions<PortalOptions> portal) : PageModel
+    TimeProvider time, IOptions<PortalOptions> portal) : StaffPage
 {
     [FromRoute] public int Id { get; set; }
     public PatientAccess Access { get; private set; } = null!;
@@ -50,14 +49,12 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, Credentia
         await using (var tx = await db.Database.BeginTransactionAsync())
         {
             await provisioning.RegenerateAsync(Access, User);
-            Outbox.Queue(db, OutboxKind.Credentials, Access.Patient, Access, null, Now);
             RevealedPassword = await handover.RevealAsync(User, Access, CredentialHandover.PageChannel);
             await db.SaveChangesAsync();
             await tx.CommitAsync();
         }
         Response.Headers.CacheControl = "no-store";
-        TempData["StatusMessage"] = "Nouveaux identifiants générés : les anciens ne fonctionnent plus, les sessions ouvertes sont fermées et le patient va être notifié.";
-        return Page();
+        return PageWithStatus("Nouveaux identifiants générés : les anciens ne fonctionnent plus, les sessions ouvertes sont fermées et le patient va être notifié.");
     }
 
     public async Task<IActionResult> OnPostUnlockAsync()
@@ -66,8 +63,7 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, Credentia
         var removed = await throttle.ClearKeyAsync(Access.AccessKey);
         Audit.Staff(db, User, Now, "access.unlock", "PatientAccess", Access.Id, $"patient {Access.PatientId}, {removed} échec(s) effacé(s)");
         await db.SaveChangesAsync();
-        TempData["StatusMessage"] = "Clé déverrouillée : le patient peut se reconnecter.";
-        return this.RedirectOrHx($"/Access/Details/{Id}");
+        return Done("Clé déverrouillée : le patient peut se reconnecter.", null, new { id = Id });
     }
 
     public async Task<IActionResult> OnPostDeactivateAsync(string? reason)
@@ -76,13 +72,11 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, Credentia
         reason = string.IsNullOrWhiteSpace(reason) ? DeactivationReasons.Other : reason.Trim();
         if (!DeactivationReasons.All.Contains(reason))
         {
-            TempData["StatusMessage"] = "Erreur : motif de désactivation inconnu.";
-            return this.RedirectOrHx($"/Access/Details/{Id}");
+            return Done("Erreur : motif de désactivation inconnu.", null, new { id = Id });
         }
         await provisioning.DeactivateAsync(Access, User, reason);
         await db.SaveChangesAsync();
-        TempData["StatusMessage"] = $"Accès désactivé ({DeactivationReasons.French(reason)}) : les sessions du patient sont fermées.";
-        return this.RedirectOrHx($"/Access/Details/{Id}");
+        return Done($"Accès désactivé ({DeactivationReasons.French(reason)}) : les sessions du patient sont fermées.", null, new { id = Id });
     }
 
     /// <summary>Reopens the access; a compromised one (or <paramref name="regenerate"/>) gets new credentials, shown here.</summary>
@@ -91,8 +85,7 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, Credentia
         if (!await LoadAsync()) return NotFound();
         if (Access.IsActive)
         {
-            TempData["StatusMessage"] = "Cet accès est déjà actif.";
-            return this.RedirectOrHx($"/Access/Details/{Id}");
+            return Done("Cet accès est déjà actif.", null, new { id = Id });
         }
         bool regenerated;
         await using (var tx = await db.Database.BeginTransactionAsync())
@@ -104,12 +97,10 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, Credentia
         }
         if (!regenerated)
         {
-            TempData["StatusMessage"] = "Accès réactivé avec les mêmes identifiants.";
-            return this.RedirectOrHx($"/Access/Details/{Id}");
+            return Done("Accès réactivé avec les mêmes identifiants.", null, new { id = Id });
         }
         Response.Headers.CacheControl = "no-store";
-        TempData["StatusMessage"] = "Accès réactivé avec de nouveaux identifiants : les anciens ne fonctionnent plus et le patient va être notifié.";
-        return Page();
+        return PageWithStatus("Accès réactivé avec de nouveaux identifiants : les anciens ne fonctionnent plus et le patient va être notifié.");
     }
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;

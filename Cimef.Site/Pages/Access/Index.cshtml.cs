@@ -12,7 +12,7 @@ namespace Cimef.Site.Pages.Access;
 
 /// <summary>Access management: every patient access with status (active, inactive, locked now), use and failures; bulk activate/deactivate.</summary>
 [Authorize(Policy = Policies.AccessManagement)]
-public class IndexModel(CimefDb db, AccessProvisioning provisioning, TimeProvider time, IOptions<PortalOptions> portal) : PageModel
+public class IndexModel(CimefDb db, AccessProvisioning provisioning, TimeProvider time, IOptions<PortalOptions> portal) : StaffPage
 {
     [BindProperty(SupportsGet = true, Name = "q")] public string? Q { get; set; }
     [BindProperty(SupportsGet = true, Name = "status")] public string? Status { get; set; }
@@ -52,15 +52,11 @@ public class IndexModel(CimefDb db, AccessProvisioning provisioning, TimeProvide
                 ? $"{accesses.Count} accès activé(s)." + (compromised > 0 ? $" {compromised} accès aux identifiants compromis non réactivé(s) : ouvrez-les un par un pour générer de nouveaux identifiants." : "")
                 : $"{accesses.Count} accès désactivé(s) ; leurs sessions sont fermées.";
         }
-        if (Request.WantsFragment())
+        return await DoneAsync(message, async () =>
         {
-            Response.Headers["X-Toast"] = Uri.EscapeDataString(message);
             await LoadAsync();
-            Response.Headers.Append("Vary", "HX-Request");
             return Partial("_AccessRows", this);
-        }
-        TempData["StatusMessage"] = message;
-        return Redirect(ListUrl(PageNumber));
+        }, new { q = Q, status = Status, p = PageNumber });
     }
 
     public string ListUrl(int page) => $"/Access?q={Uri.EscapeDataString(Q ?? "")}&status={Uri.EscapeDataString(Status ?? "")}&p={page}";

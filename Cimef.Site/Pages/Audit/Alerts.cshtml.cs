@@ -11,7 +11,7 @@ namespace Cimef.Site.Pages.AuditPages;
 
 /// <summary>Admin: security and operations alerts, newest first; acknowledging one is audited.</summary>
 [Authorize(Policy = Policies.Admin)]
-public class AlertsModel(CimefDb db, TimeProvider time) : PageModel
+public class AlertsModel(CimefDb db, TimeProvider time) : StaffPage
 {
     public const int PageSize = 50;
 
@@ -47,13 +47,7 @@ public class AlertsModel(CimefDb db, TimeProvider time) : PageModel
         {
             message = $"Alerte déjà acquittée par {alert.AcknowledgedBy}.";
         }
-        if (Request.WantsFragment())
-        {
-            Response.Headers["X-Toast"] = Uri.EscapeDataString(message);
-            return Partial("_AlertRow", alert);
-        }
-        TempData["StatusMessage"] = message;
-        return RedirectToPage(new { all = All ? "true" : null });
+        return await DoneAsync(message, () => Task.FromResult<IActionResult>(Partial("_AlertRow", alert)), new { all = All ? "true" : null });
     }
 
     public string PageUrl(int page) => $"/Audit/Alerts?p={page}{(All ? "&all=true" : "")}";

@@ -11,7 +11,7 @@ namespace Cimef.Site.Pages.Billing;
 
 /// <summary>Billing: open a draft invoice for a patient (optionally with its first exam); lines are then edited on the invoice page.</summary>
 [Authorize(Policy = Policies.Billing)]
-public class CreateModel(CimefDb db, InvoiceWorkflow workflow) : PageModel
+public class CreateModel(CimefDb db, InvoiceWorkflow workflow) : StaffPage
 {
     public sealed class InputModel
     {
@@ -37,8 +37,7 @@ public class CreateModel(CimefDb db, InvoiceWorkflow workflow) : PageModel
             ModelState.AddModelError("", result.Error!);
             return Page();
         }
-        TempData["StatusMessage"] = $"Facture {result.Invoice!.Number} créée (brouillon).";
-        return this.RedirectOrHx($"/Billing/Details/{result.Invoice.Id}");
+        return Done($"Facture {result.Invoice!.Number} créée (brouillon).", "/Billing/Details", new { id = result.Invoice.Id });
     }
 
     private async Task<bool> LoadAsync()

@@ -15,7 +15,7 @@ namespace Cimef.Site.Pages.Billing;
 /// <summary>Billing: one invoice — edit a draft's lines (htmx), send it, cancel it with a reason, download/print the PDF.</summary>
 [Authorize(Policy = Policies.Billing)]
 public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, CredentialHandover handover,
-    IOptions<ClinicOptions> clinic, IOptions<PortalOptions> portal, IAuthorizationService authz) : PageModel
+    IOptions<ClinicOptions> clinic, IOptions<PortalOptions> portal, IAuthorizationService authz) : StaffPage
 {
     public sealed class LineInput
     {
@@ -74,23 +74,19 @@ public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, CredentialHandov
     private async Task<IActionResult> LinesAsync(string? error, WorkflowResult? result = null)
     {
         if (result?.Outcome == Outcome.NotFound && result.Error == InvoiceWorkflow.NotFoundMessage) return NotFound();
-        if (!Request.WantsFragment())
+        return await DoneAsync(error is null ? "Lignes mises à jour." : "Erreur : " + error, async () =>
         {
-            TempData["StatusMessage"] = error is null ? "Lignes mises à jour." : "Erreur : " + error;
-            return Redirect($"/Billing/Details/{Id}");
-        }
-        if (!await LoadAsync()) return NotFound();
-        LineError = error;
-        if (error is null) Line = new LineInput();
-        Response.Headers.Append("Vary", "HX-Request");
-        return Partial("_Lines", this);
+            if (!await LoadAsync()) return NotFound();
+            LineError = error;
+            if (error is null) Line = new LineInput();
+            return Partial("_Lines", this);
+        }, new { id = Id });
     }
 
     private IActionResult Done(WorkflowResult result, string success)
     {
         if (result.Outcome == Outcome.NotFound) return NotFound();
-        TempData["StatusMessage"] = result.Ok ? success : "Erreur : " + result.Error;
-        return this.RedirectOrHx($"/Billing/Details/{Id}");
+        return Done(result.Ok ? success : "Erreur : " + result.Error, null, new { id = Id });
     }
 
     private async Task<bool> LoadAsync()

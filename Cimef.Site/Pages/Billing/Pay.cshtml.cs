@@ -11,7 +11,7 @@ namespace Cimef.Site.Pages.Billing;
 
 /// <summary>Cash desk: record a partial or full payment; the invoice becomes paid when covered, overpayment is refused.</summary>
 [Authorize(Policy = Policies.Payments)]
-public class PayModel(CimefDb db, InvoiceWorkflow workflow) : PageModel
+public class PayModel(CimefDb db, InvoiceWorkflow workflow) : StaffPage
 {
     public sealed class InputModel
     {
@@ -42,10 +42,10 @@ public class PayModel(CimefDb db, InvoiceWorkflow workflow) : PageModel
             ModelState.AddModelError("Input.Amount", result.Error!);
             return Page();
         }
-        TempData["StatusMessage"] = result.Invoice!.Status == InvoiceStatus.Paid
+        return Done(result.Invoice!.Status == InvoiceStatus.Paid
             ? $"Paiement de {Fr.Money(Input.Amount)} enregistré : facture {result.Invoice.Number} payée."
-            : $"Paiement de {Fr.Money(Input.Amount)} enregistré. Reste à payer : {Fr.Money(result.Invoice.Total - InvoiceWorkflow.Paid(result.Invoice))}.";
-        return this.RedirectOrHx($"/Billing/Details/{Id}");
+            : $"Paiement de {Fr.Money(Input.Amount)} enregistré. Reste à payer : {Fr.Money(result.Invoice.Total - InvoiceWorkflow.Paid(result.Invoice))}.",
+            "/Billing/Details", new { id = Id });
     }
 
     private async Task<bool> LoadAsync()

@@ -10,7 +10,7 @@ namespace Cimef.Site.Pages.Billing;
 
 /// <summary>Cash desk: reverse a payment with a reason (the row stays for the history; a paid invoice goes back to sent).</summary>
 [Authorize(Policy = Policies.Payments)]
-public class ReverseModel(CimefDb db, InvoiceWorkflow workflow) : PageModel
+public class ReverseModel(CimefDb db, InvoiceWorkflow workflow) : StaffPage
 {
     public IActionResult OnGet() => Redirect("/Billing");
 
@@ -21,7 +21,6 @@ public class ReverseModel(CimefDb db, InvoiceWorkflow workflow) : PageModel
         // A missing reason is refused before the payment is looked up: an unknown id must still be a 404, not a 500.
         var invoiceId = result.Invoice?.Id ?? await db.Payments.Where(p => p.Id == id).Select(p => (int?)p.InvoiceId).SingleOrDefaultAsync();
         if (invoiceId is null) return NotFound();
-        TempData["StatusMessage"] = result.Ok ? "Paiement annulé." : "Erreur : " + result.Error;
-        return this.RedirectOrHx($"/Billing/Details/{invoiceId}");
+        return Done(result.Ok ? "Paiement annulé." : "Erreur : " + result.Error, "/Billing/Details", new { id = invoiceId });
     }
 }

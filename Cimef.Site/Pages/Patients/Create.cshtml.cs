@@ -1,6 +1,4 @@
-using Cimef.Site.Auditing;
 using Cimef.Site.Data;
-using Cimef.Site.Data.Entities;
 using Cimef.Site.FrontDesk;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authorization;
@@ -11,7 +9,7 @@ namespace Cimef.Site.Pages.Patients;
 
 /// <summary>Front desk: register a patient (phone normalised, duplicates warned before saving).</summary>
 [Authorize(Policy = Policies.FrontDesk)]
-public class CreateModel(CimefDb db, TimeProvider time, ClinicClock clock) : PageModel, IPatientFormPage
+public class CreateModel(CimefDb db, PatientRegistration registration, TimeProvider time, ClinicClock clock) : StaffPage, IPatientFormPage
 {
     [BindProperty] public PatientForm Input { get; set; } = new();
     public IReadOnlyList<PatientRules.Duplicate> Duplicates { get; private set; } = [];
@@ -26,25 +24,8 @@ public class CreateModel(CimefDb db, TimeProvider time, ClinicClock clock) : Pag
         Duplicates = duplicates;
         if (clean is null) return this.PageOrPartial("_Form");
 
-        var patient = new Patient
-        {
-            FullName = clean.FullName,
-            SearchName = Text.SearchForm(clean.FullName),
-            Phone = clean.Phone,
-            Email = clean.Email,
-            DateOfBirth = clean.DateOfBirth,
-            CreatedAt = now,
-            CreatedBy = User.Identity?.Name ?? "",
-        };
-        await using var tx = await db.Database.BeginTransactionAsync();
-        db.Patients.Add(patient);
-        await db.SaveChangesAsync();
-        Audit.Staff(db, User, now, "patient.create", "Patient", patient.Id,
-            duplicates.Count > 0 ? $"doublon confirmé (patients {string.Join(", ", duplicates.Select(d => d.Id))})" : null);
-        await db.SaveChangesAsync();
-        await tx.CommitAsync();
-        TempData["StatusMessage"] = $"Patient {patient.FullName} enregistré."
-            + (Phones.CanReceiveSms(patient.Phone) ? "" : " " + Phones.NoSms);
-        return this.RedirectOrHx($"/Patients/Details/{patient.Id}");
+        var (patient, _) = await registration.RegisterAsync(clean, User);
+        return Done($"Patient {patient.FullName} enregistré." + (Phones.CanReceiveSms(patient.Phone) ? "" : " " + Phones.NoSms),
+            "/Patients/Details", new { id = patient.Id });
     }
 }

@@ -11,7 +11,7 @@ namespace Cimef.Site.Pages.Patients;
 
 /// <summary>Front desk: correct a patient's identity and contact details (audited with the changed fields).</summary>
 [Authorize(Policy = Policies.FrontDesk)]
-public class EditModel(CimefDb db, TimeProvider time, ClinicClock clock) : PageModel, IPatientFormPage
+public class EditModel(CimefDb db, TimeProvider time, ClinicClock clock) : StaffPage, IPatientFormPage
 {
     [BindProperty] public PatientForm Input { get; set; } = new();
     public IReadOnlyList<PatientRules.Duplicate> Duplicates { get; private set; } = [];
@@ -50,8 +50,8 @@ public class EditModel(CimefDb db, TimeProvider time, ClinicClock clock) : PageM
             Audit.Staff(db, User, now, "patient.update", "Patient", patient.Id, "modifié : " + string.Join(", ", changed));
             await db.SaveChangesAsync();
         }
-        TempData["StatusMessage"] = (changed.Count > 0 ? $"Patient {patient.FullName} mis à jour." : "Aucune modification.")
-            + (Phones.CanReceiveSms(patient.Phone) ? "" : " " + Phones.NoSms);
-        return this.RedirectOrHx($"/Patients/Details/{patient.Id}");
+        return Done((changed.Count > 0 ? $"Patient {patient.FullName} mis à jour." : "Aucune modification.")
+            + (Phones.CanReceiveSms(patient.Phone) ? "" : " " + Phones.NoSms),
+            "/Patients/Details", new { id = patient.Id });
     }
 }

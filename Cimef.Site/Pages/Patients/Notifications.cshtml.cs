@@ -1,6 +1,7 @@
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.Notifications;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -14,7 +15,7 @@ namespace Cimef.Site.Pages.Patients;
 /// Returns a fragment for htmx so the patient details page can load it.
 /// </summary>
 [Authorize(Policy = Policies.FrontDesk)]
-public class NotificationsModel(CimefDb db, TimeProvider time) : PageModel
+public class NotificationsModel(CimefDb db, TimeProvider time) : StaffPage
 {
     public sealed record Row(int Id, OutboxKind Kind, OutboxChannel Channel, string Recipient, OutboxStatus Status, int Attempts,
         DateTime CreatedAt, DateTime NextAttemptAt, DateTime? SentAt, string? LastError);
@@ -46,35 +47,17 @@ public class NotificationsModel(CimefDb db, TimeProvider time) : PageModel
     {
         var original = await db.OutboxMessages.Include(m => m.Patient).SingleOrDefaultAsync(m => m.Id == messageId && m.PatientId == id);
         if (original is null) return NotFound();
-        var p = original.Patient;
-        var recipient = original.Channel == OutboxChannel.Email ? p.Email : p.Phone;
-        if (string.IsNullOrWhiteSpace(recipient)) recipient = original.Recipient;
         var now = time.GetUtcNow().UtcDateTime;
-        var copy = new OutboxMessage
-        {
-            Kind = original.Kind,
-            Channel = original.Channel,
-            PatientId = original.PatientId,
-            PatientAccessId = original.PatientAccessId,
-            ReportId = original.ReportId,
-            Recipient = recipient,
-            Status = OutboxStatus.Pending,
-            CreatedAt = now,
-            NextAttemptAt = now,
-        };
-        db.OutboxMessages.Add(copy);
+        var copy = Outbox.Requeue(db, original, now);
         Audit.Staff(db, User, now, "notification.resend", "OutboxMessage", original.Id, $"patient {id}, {ChannelFr(original.Channel)}, {KindFr(original.Kind)}");
         await db.SaveChangesAsync();
         var message = $"{ChannelFr(copy.Channel)} remis en file d'envoi.";
-        if (Request.WantsFragment())
+        return await DoneAsync(message, async () =>
         {
             await LoadAsync(id);
             Message = message;
-            Response.Headers.Append("Vary", "HX-Request");
             return Partial(PartialName, this);
-        }
-        TempData["StatusMessage"] = message;
-        return RedirectToPage(new { id });
+        }, new { id });
     }
 
     private async Task<bool> LoadAsync(int id)

@@ -16,7 +16,7 @@ namespace Cimef.Site.Pages.Reports;
 /// </summary>
 [Authorize(Policy = Policies.Reports)]
 [ReportUpload]
-public class IndexModel(CimefDb db, ReportPublisher publisher) : PageModel
+public class IndexModel(CimefDb db, ReportPublisher publisher) : StaffPage
 {
     public sealed class InputModel
     {
@@ -109,10 +109,8 @@ public class IndexModel(CimefDb db, ReportPublisher publisher) : PageModel
                 r.Outcome == ReportPublisher.Outcome.Published, r.Message));
         }
         Results = results;
-        if (Request.WantsFragment()) return Partial("_UploadResults", this);
-        var allOk = results.All(r => r.Ok);
-        TempData["StatusMessage"] = (allOk ? "" : "Erreur : ") + string.Join(" · ", results.Select(r => $"{r.FileName} : {r.Message}"));
-        return RedirectToPage(new { patientId = PatientId, invoiceId = Input.InvoiceId });
+        return await DoneAsync((results.All(r => r.Ok) ? "" : "Erreur : ") + string.Join(" · ", results.Select(r => $"{r.FileName} : {r.Message}")),
+            () => Task.FromResult<IActionResult>(Partial("_UploadResults", this)), new { patientId = PatientId, invoiceId = Input.InvoiceId });
     }
 
     public async Task<IActionResult> OnPostWithdrawAsync(int id, string? reason)
@@ -136,8 +134,7 @@ public class IndexModel(CimefDb db, ReportPublisher publisher) : PageModel
     private IActionResult Done(ReportPublisher.Result result, PatientReport report)
     {
         var ok = result.Outcome is ReportPublisher.Outcome.Published or ReportPublisher.Outcome.StoredInactive;
-        TempData["StatusMessage"] = (ok ? "" : "Erreur : ") + $"Rapport « {report.Title} » : {result.Message}";
-        return RedirectToPage(new { patientId = PatientId });
+        return Done((ok ? "" : "Erreur : ") + $"Rapport « {report.Title} » : {result.Message}", null, new { patientId = PatientId });
     }
 
     private async Task LoadAsync()

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Pages.Staff;
 
 /// <summary>Admin: create staff accounts, set roles, disable/reactivate an account, lift a sign-in lockout (audited).</summary>
-public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider time) : PageModel
+public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider time) : StaffPage
 {
     public sealed class InputModel
     {
@@ -56,8 +56,7 @@ public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider t
         }
         Audit.Staff(db, User, time.GetUtcNow().UtcDateTime, "staff.create", "StaffUser", Input.Email.Trim(), Input.Role);
         await db.SaveChangesAsync();
-        TempData["StatusMessage"] = $"Compte créé pour {Input.FullName}.";
-        return RedirectToPage();
+        return Done($"Compte créé pour {Input.FullName}.");
     }
 
     public async Task<IActionResult> OnPostRolesAsync(string id, string[] roles)
@@ -68,16 +67,14 @@ public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider t
         var current = await users.GetRolesAsync(user);
         if (user.Id == users.GetUserId(User) && current.Contains(Roles.Admin) && !wanted.Contains(Roles.Admin))
         {
-            TempData["StatusMessage"] = "Erreur : vous ne pouvez pas retirer votre propre rôle d'administrateur.";
-            return RedirectToPage();
+            return Done("Erreur : vous ne pouvez pas retirer votre propre rôle d'administrateur.");
         }
         await users.RemoveFromRolesAsync(user, current.Except(wanted));
         await users.AddToRolesAsync(user, wanted.Except(current));
         await users.UpdateSecurityStampAsync(user);
         Audit.Staff(db, User, time.GetUtcNow().UtcDateTime, "staff.roles", "StaffUser", user.Id, string.Join(",", wanted));
         await db.SaveChangesAsync();
-        TempData["StatusMessage"] = $"Rôles mis à jour pour {user.FullName}.";
-        return RedirectToPage();
+        return Done($"Rôles mis à jour pour {user.FullName}.");
     }
 
     public async Task<IActionResult> OnPostToggleAsync(string id)
@@ -86,8 +83,7 @@ public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider t
         if (user is null) return NotFound();
         if (user.Id == users.GetUserId(User))
         {
-            TempData["StatusMessage"] = "Erreur : vous ne pouvez pas désactiver votre propre compte.";
-            return RedirectToPage();
+            return Done("Erreur : vous ne pouvez pas désactiver votre propre compte.");
         }
         user.IsDisabled = !user.IsDisabled;
         await users.UpdateAsync(user);
@@ -95,8 +91,7 @@ public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider t
         await users.UpdateSecurityStampAsync(user); // ends the account's open sessions within a minute
         Audit.Staff(db, User, time.GetUtcNow().UtcDateTime, user.IsDisabled ? "staff.disable" : "staff.enable", "StaffUser", user.Id);
         await db.SaveChangesAsync();
-        TempData["StatusMessage"] = user.IsDisabled ? $"Compte de {user.FullName} désactivé." : $"Compte de {user.FullName} réactivé.";
-        return RedirectToPage();
+        return Done(user.IsDisabled ? $"Compte de {user.FullName} désactivé." : $"Compte de {user.FullName} réactivé.");
     }
 
     public async Task<IActionResult> OnPostUnlockAsync(string id)
@@ -113,8 +108,7 @@ public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider t
         await users.ResetAccessFailedCountAsync(user);
         Audit.Staff(db, User, time.GetUtcNow().UtcDateTime, "staff.unlock", "StaffUser", user.Id);
         await db.SaveChangesAsync();
-        TempData["StatusMessage"] = $"Compte de {user.FullName} déverrouillé.";
-        return RedirectToPage();
+        return Done($"Compte de {user.FullName} déverrouillé.");
     }
 
     private async Task LoadAsync()

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Cimef.Site.Pages.Staff;
 
 /// <summary>Admin (folder convention): the API tokens, newest first, and their revocation (audited). Never the token itself.</summary>
-public class TokensModel(CimefDb db, UserManager<Data.Entities.StaffUser> users, TimeProvider time) : PageModel
+public class TokensModel(CimefDb db, UserManager<Data.Entities.StaffUser> users, TimeProvider time) : StaffPage
 {
     public IReadOnlyList<ApiTokens.Row> Rows { get; private set; } = [];
     public DateTime Now { get; private set; }
@@ -24,13 +24,10 @@ public class TokensModel(CimefDb db, UserManager<Data.Entities.StaffUser> users,
         var (outcome, token) = await ApiTokens.RevokeAsync(db, id, Now, users.GetUserId(User), User.Identity?.Name);
         if (outcome == ApiTokens.RevokeOutcome.NotFound) return NotFound();
         var message = outcome == ApiTokens.RevokeOutcome.Revoked ? $"Jeton « {token!.Name} » révoqué." : $"Le jeton « {token!.Name} » était déjà révoqué.";
-        if (Request.WantsFragment())
+        return await DoneAsync(message, async () =>
         {
-            Response.Headers["X-Toast"] = Uri.EscapeDataString(message);
             var row = (await ApiTokens.ListAsync(db, HttpContext.RequestAborted)).Single(r => r.Id == id);
             return Partial("_TokenRow", (row, Now));
-        }
-        TempData["StatusMessage"] = message;
-        return RedirectToPage();
+        });
     }
 }

@@ -10,7 +10,7 @@ namespace Cimef.Site.Pages.Billing.Exams;
 
 /// <summary>Admin: change an exam's code, label, modality or price (existing invoice lines keep their own copy).</summary>
 [Authorize(Policy = Policies.Admin)]
-public class EditModel(CimefDb db, TimeProvider time) : PageModel
+public class EditModel(CimefDb db, TimeProvider time) : StaffPage
 {
     [FromRoute] public int Id { get; set; }
     [BindProperty] public ExamInput Input { get; set; } = new();
@@ -38,7 +38,6 @@ public class EditModel(CimefDb db, TimeProvider time) : PageModel
         exam.Price = Input.Price;
         Audit.Staff(db, User, time.GetUtcNow().UtcDateTime, "exam.update", "Exam", exam.Id, $"{before} → {exam.Code} {exam.Name} {Fr.Money(exam.Price)}");
         await db.SaveChangesAsync();
-        TempData["StatusMessage"] = $"Examen « {exam.Name} » mis à jour.";
-        return Redirect("/Billing/Exams");
+        return Done($"Examen « {exam.Name} » mis à jour.", "/Billing/Exams/Index");
     }
 }

@@ -11,7 +11,7 @@ namespace Cimef.Site.Pages.Billing.Exams;
 
 /// <summary>Admin: the exam catalogue — list, add, deactivate/reactivate (prices in whole FCFA).</summary>
 [Authorize(Policy = Policies.Admin)]
-public class IndexModel(CimefDb db, TimeProvider time) : PageModel
+public class IndexModel(CimefDb db, TimeProvider time) : StaffPage
 {
     [BindProperty] public ExamInput Input { get; set; } = new();
     public IReadOnlyList<Exam> Exams { get; private set; } = [];
@@ -35,8 +35,7 @@ public class IndexModel(CimefDb db, TimeProvider time) : PageModel
         Audit.Staff(db, User, time.GetUtcNow().UtcDateTime, "exam.create", "Exam", exam.Id, $"{exam.Code} {exam.Name} {Fr.Money(exam.Price)}");
         await db.SaveChangesAsync();
         await tx.CommitAsync();
-        TempData["StatusMessage"] = $"Examen « {exam.Name} » ajouté.";
-        return RedirectToPage();
+        return Done($"Examen « {exam.Name} » ajouté.");
     }
 
     public async Task<IActionResult> OnPostToggleAsync(int id)
@@ -46,8 +45,7 @@ public class IndexModel(CimefDb db, TimeProvider time) : PageModel
         exam.IsActive = !exam.IsActive;
         Audit.Staff(db, User, time.GetUtcNow().UtcDateTime, exam.IsActive ? "exam.activate" : "exam.deactivate", "Exam", exam.Id, exam.Code);
         await db.SaveChangesAsync();
-        TempData["StatusMessage"] = exam.IsActive ? $"Examen « {exam.Name} » réactivé." : $"Examen « {exam.Name} » désactivé : il n'est plus proposé sur les nouvelles factures.";
-        return this.RedirectOrHx("/Billing/Exams");
+        return Done(exam.IsActive ? $"Examen « {exam.Name} » réactivé." : $"Examen « {exam.Name} » désactivé : il n'est plus proposé sur les nouvelles factures.");
     }
 
     private async Task<IReadOnlyList<Exam>> LoadAsync() =>
