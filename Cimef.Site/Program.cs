@@ -181,7 +181,7 @@ builder.Services.AddRateLimiter(o =>
         var seconds = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 60;
         ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString();
         // JSON callers get {"error", "retry_after"} (patient portal, issue 4); pages get the French 429 page.
-        return ctx.HttpContext.Request.Path.StartsWithSegments("/api")
+        return ctx.HttpContext.Request.IsApi()
             ? new ValueTask(ctx.HttpContext.Response.WriteAsJsonAsync(new { error = PatientMessages.Throttled(seconds), retry_after = seconds }))
             : ValueTask.CompletedTask;
     };

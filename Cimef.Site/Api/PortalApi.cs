@@ -37,13 +37,12 @@ public static class PortalApi
         session.MapMethods("/api/reports/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync);
     }
 
-    private static IResult Error(string message, int status) => Results.Json(new { error = message }, statusCode: status);
 
     private static async Task<IResult> LoginAsync(HttpContext http, PatientSignIn signIn, IOptions<ClinicOptions> clinic)
     {
         http.Response.Headers.CacheControl = "no-store";
-        if (!http.Request.HasJsonContentType()) return Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
-        if (http.Request.ContentLength > MaxBodyBytes) return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+        if (!http.Request.HasJsonContentType()) return ApiJson.Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
+        if (http.Request.ContentLength > MaxBodyBytes) return ApiJson.Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
         LoginRequest? body;
         try
         {
@@ -52,7 +51,7 @@ public static class PortalApi
             int read;
             while ((read = await http.Request.Body.ReadAsync(buffer, http.RequestAborted)) > 0)
             {
-                if (limited.Length + read > MaxBodyBytes) return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+                if (limited.Length + read > MaxBodyBytes) return ApiJson.Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
                 limited.Write(buffer, 0, read);
             }
             body = JsonSerializer.Deserialize<LoginRequest>(limited.ToArray(), http.RequestServices
@@ -60,11 +59,11 @@ public static class PortalApi
         }
         catch (JsonException)
         {
-            return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+            return ApiJson.Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
         }
         if (body is null || string.IsNullOrWhiteSpace(body.AccessKey) || string.IsNullOrWhiteSpace(body.Password)
             || body.AccessKey.Length > 40 || body.Password.Length > 64)
-            return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+            return ApiJson.Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
 
         var result = await signIn.SignInAsync(http, body.AccessKey, body.Password, http.RequestAborted);
         switch (result.Outcome)
@@ -84,9 +83,9 @@ public static class PortalApi
                 return Results.Json(new { error = PatientMessages.Throttled(result.RetryAfterSeconds), retry_after = result.RetryAfterSeconds },
                     statusCode: StatusCodes.Status429TooManyRequests);
             case PatientSignIn.Outcome.Disabled:
-                return Error(PatientMessages.AccessDisabled(clinic.Value.Phone), StatusCodes.Status401Unauthorized);
+                return ApiJson.Error(PatientMessages.AccessDisabled(clinic.Value.Phone), StatusCodes.Status401Unauthorized);
             default:
-                return Error(PatientMessages.InvalidCredentials, StatusCodes.Status401Unauthorized);
+                return ApiJson.Error(PatientMessages.InvalidCredentials, StatusCodes.Status401Unauthorized);
         }
     }
 
@@ -104,7 +103,7 @@ public static class PortalApi
 
     private static async Task<IResult> LogoutAsync(HttpContext http, CimefDb db, PatientSessions sessions, TimeProvider time)
     {
-        if (!http.Request.HasJsonContentType()) return Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
+        if (!http.Request.HasJsonContentType()) return ApiJson.Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
         await LogoutModel.EndAsync(http, db, sessions, time);
         return Results.Json(new { success = true });
     }
@@ -127,9 +126,9 @@ public static class PortalApi
         return result.Outcome switch
         {
             PatientReportFiles.Outcome.Ok => File(http, result),
-            PatientReportFiles.Outcome.Gone => Error(PatientMessages.ReportGone, StatusCodes.Status410Gone),
-            PatientReportFiles.Outcome.Unavailable => Error(PatientMessages.FileUnavailable, StatusCodes.Status503ServiceUnavailable),
-            _ => Error(PatientMessages.ReportNotFound, StatusCodes.Status404NotFound),
+            PatientReportFiles.Outcome.Gone => ApiJson.Error(PatientMessages.ReportGone, StatusCodes.Status410Gone),
+            PatientReportFiles.Outcome.Unavailable => ApiJson.Error(PatientMessages.FileUnavailable, StatusCodes.Status503ServiceUnavailable),
+            _ => ApiJson.Error(PatientMessages.ReportNotFound, StatusCodes.Status404NotFound),
         };
     }
 

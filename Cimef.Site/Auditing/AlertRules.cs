@@ -61,7 +61,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             WHERE At >= @since GROUP BY Key HAVING COUNT(*) >= @max
             """, new { since = now - window, max }, cancellationToken: ct));
         foreach (var r in rows)
-            await RaiseAsync(AlertLevel.Warning, "login_failures", $"clé …{Access.CredentialGenerator.Suffix(r.Key)}",
+            await RaiseAsync(AlertLevel.Warning, AlertKinds.LoginFailures, $"clé …{Access.CredentialGenerator.Suffix(r.Key)}",
                 $"{r.N} échecs de connexion en {Minutes(window)} (seuil {max}) ; la clé est bloquée temporairement.", Utc(r.Last), now, ct);
     }
 
@@ -72,7 +72,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             WHERE At >= @since GROUP BY ClientIp HAVING COUNT(DISTINCT Key) >= @threshold
             """, new { since = now - KeysPerIpWindow, threshold = KeysPerIpThreshold }, cancellationToken: ct));
         foreach (var r in rows)
-            await RaiseAsync(AlertLevel.Critical, "ip_many_keys", $"IP {r.Ip}",
+            await RaiseAsync(AlertLevel.Critical, AlertKinds.IpManyKeys, $"IP {r.Ip}",
                 $"{r.Keys} clés d'accès différentes essayées en {Minutes(KeysPerIpWindow)} depuis cette adresse.", Utc(r.Last), now, ct);
     }
 
@@ -102,7 +102,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
                 best = Math.Max(best, n);
             }
             if (burstAt is null) continue;
-            await RaiseAsync(AlertLevel.Warning, "download_burst", $"accès {accessId}",
+            await RaiseAsync(AlertLevel.Warning, AlertKinds.DownloadBurst, $"accès {accessId}",
                 $"{best} téléchargements en moins d'une minute par le même accès patient (seuil {DownloadBurstThreshold}).", burstAt.Value, now, ct);
         }
     }
@@ -116,7 +116,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         foreach (var r in flagged)
         {
             var what = r.Integrity == FileIntegrity.Missing ? "Fichier manquant" : "Fichier modifié (SHA-256 différent)";
-            await RaiseAsync(AlertLevel.Critical, "report_file", $"rapport {r.Id}", $"{what} : {r.Title}", r.IntegrityCheckedAt ?? DateTime.MinValue, now, ct);
+            await RaiseAsync(AlertLevel.Critical, AlertKinds.ReportFile, $"rapport {r.Id}", $"{what} : {r.Title}", r.IntegrityCheckedAt ?? DateTime.MinValue, now, ct);
         }
 
         var missingOnDownload = await conn.QueryAsync<(long ReportId, long N, string Last)>(new CommandDefinition("""
@@ -124,7 +124,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             WHERE Kind = @kind AND At >= @since AND ReportId IS NOT NULL GROUP BY ReportId
             """, new { kind = AccessEventKinds.FileMissing, since = now - Lookback }, cancellationToken: ct));
         foreach (var r in missingOnDownload)
-            await RaiseAsync(AlertLevel.Critical, "report_file", $"rapport {r.ReportId}",
+            await RaiseAsync(AlertLevel.Critical, AlertKinds.ReportFile, $"rapport {r.ReportId}",
                 $"Fichier introuvable lors d'un téléchargement ({r.N} fois).", Utc(r.Last), now, ct);
     }
 
@@ -139,7 +139,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         if (failing.Count == 0) return;
         var evidence = failing.Max(m => m.Status == OutboxStatus.Failed ? m.CreatedAt : m.CreatedAt + NotificationFailingAfter);
         var email = failing.Count(m => m.Channel == OutboxChannel.Email);
-        await RaiseAsync(AlertLevel.Warning, "notifications", "notifications patients",
+        await RaiseAsync(AlertLevel.Warning, AlertKinds.Notifications, "notifications patients",
             $"{failing.Count} notification(s) en échec depuis plus de 24 h ({email} e-mail, {failing.Count - email} SMS).", evidence, now, ct);
     }
 
@@ -148,7 +148,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         var slowMs = alerts.Value.SlowMilliseconds;
         var (count, p95, lastSlow) = timings.Since(now - SlowWindow, slowMs);
         if (count < SlowMinimumSamples || p95 <= slowMs || lastSlow is null) return;
-        await RaiseAsync(AlertLevel.Warning, "slow_responses", "portail patient",
+        await RaiseAsync(AlertLevel.Warning, AlertKinds.SlowResponses, "portail patient",
             $"p95 des requêtes du portail sur {Minutes(SlowWindow)} : {p95:0} ms ({count} requêtes), seuil {slowMs} ms.", lastSlow.Value, now, ct);
     }
 
@@ -167,7 +167,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             .Where(g => g.N > threshold)
             .ToListAsync(ct);
         foreach (var a in accounts)
-            await RaiseAsync(AlertLevel.Critical, "credential_reveals", $"compte {a.UserName}",
+            await RaiseAsync(AlertLevel.Critical, AlertKinds.CredentialReveals, $"compte {a.UserName}",
                 $"{a.N} identifiants patients remis en moins d'une heure par ce compte (seuil {threshold}).", a.Last, now, ct);
     }
 

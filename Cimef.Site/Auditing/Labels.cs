@@ -23,13 +23,13 @@ public static class Labels
 
     public static string AlertKind(string kind) => kind switch
     {
-        "login_failures" => "Échecs répétés sur une clé",
-        "ip_many_keys" => "Nombreuses clés essayées depuis une adresse IP",
-        "download_burst" => "Rafale de téléchargements",
-        "report_file" => "Fichier de rapport manquant ou modifié",
-        "notifications" => "Notifications en échec",
-        "slow_responses" => "Portail patient lent",
-        "credential_reveals" => "Nombreux identifiants remis par un compte",
+        AlertKinds.LoginFailures => "Échecs répétés sur une clé",
+        AlertKinds.IpManyKeys => "Nombreuses clés essayées depuis une adresse IP",
+        AlertKinds.DownloadBurst => "Rafale de téléchargements",
+        AlertKinds.ReportFile => "Fichier de rapport manquant ou modifié",
+        AlertKinds.Notifications => "Notifications en échec",
+        AlertKinds.SlowResponses => "Portail patient lent",
+        AlertKinds.CredentialReveals => "Nombreux identifiants remis par un compte",
         _ => kind,
     };
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using Cimef.Site.Api;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Htmx;
@@ -67,7 +68,7 @@ public static class AuthRedirects
 {
     public static Task Redirect(HttpContext http, string location, int apiStatus)
     {
-        if (http.Request.Path.StartsWithSegments("/api"))
+        if (http.Request.IsApi())
         {
             http.Response.StatusCode = apiStatus;
             return Task.CompletedTask;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Cimef.Site.Api;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 
@@ -16,18 +17,16 @@ public static partial class BadInput
     [GeneratedRegex("""parameter "(?:[^"]*\s)?(?<name>[A-Za-z_][A-Za-z0-9_]*)"(?: from "(?<value>.*)")?""", RegexOptions.Singleline)]
     private static partial Regex ParameterPattern();
 
-    public const string InvalidJson = "JSON invalide : vérifiez la syntaxe et le type de chaque champ.";
-
     /// <summary>The field the failure is about (snake_case, as the JSON API names fields), or null, and the French message.</summary>
     public static (string? Field, string Message) Describe(BadHttpRequestException e)
     {
         if (e.StatusCode == StatusCodes.Status415UnsupportedMediaType)
-            return (null, "Le corps de la requête doit être du JSON (Content-Type: application/json).");
+            return (null, ApiJson.JsonRequired);
         if (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             return (null, "Le corps de la requête est trop volumineux.");
         var text = e.Message;
         if (text.Contains("as JSON", StringComparison.Ordinal) || e.InnerException is System.Text.Json.JsonException)
-            return (null, InvalidJson);
+            return (null, ApiJson.InvalidJson);
         var m = ParameterPattern().Match(text);
         if (!m.Success) return (null, "La requête n'a pas pu être lue. Vérifiez les valeurs envoyées.");
         var field = System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(m.Groups["name"].Value);
@@ -46,10 +45,9 @@ public static partial class BadInput
         http.Response.Clear();
         http.Response.StatusCode = e.StatusCode;
         http.Response.Headers.CacheControl = "no-store";
-        if (http.Request.Path.StartsWithSegments("/api"))
+        if (http.Request.IsApi())
         {
-            if (field is null) await http.Response.WriteAsJsonAsync(new { error = message }, ct);
-            else await http.Response.WriteAsJsonAsync(new { errors = new Dictionary<string, string[]> { [field] = [message] } }, ct);
+            await (field is null ? ApiJson.Error(message, e.StatusCode) : ApiJson.Errors(new() { [field] = [message] }, e.StatusCode)).ExecuteAsync(http);
             return;
         }
         http.Response.ContentType = "text/html; charset=utf-8";

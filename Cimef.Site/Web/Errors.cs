@@ -1,3 +1,4 @@
+using Cimef.Site.Api;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Data.Sqlite;
 
@@ -29,9 +30,9 @@ public sealed class FriendlyExceptionHandler(ILogger<FriendlyExceptionHandler> l
         http.Response.StatusCode = status;
         http.Response.Headers.CacheControl = "no-store";
         if (busy) http.Response.Headers.RetryAfter = "5";
-        if (http.Request.Path.StartsWithSegments("/api"))
+        if (http.Request.IsApi())
         {
-            await http.Response.WriteAsJsonAsync(new { error = message }, ct);
+            await ApiJson.Error(message, status).ExecuteAsync(http);
             return true;
         }
         http.Response.ContentType = "text/html; charset=utf-8";

@@ -1,4 +1,5 @@
 using System.Net;
+using Cimef.Site.Api;
 using Htmx;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -54,7 +55,7 @@ public sealed class UploadLimit(RequestDelegate next, IOptions<ReportsOptions> o
         http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.Connection = "close";
-        if (http.Request.Path.StartsWithSegments("/api")) return http.Response.WriteAsJsonAsync(new { error = message });
+        if (http.Request.IsApi()) return ApiJson.Error(message, StatusCodes.Status413PayloadTooLarge).ExecuteAsync(http);
         http.Response.ContentType = "text/html; charset=utf-8";
         var fragment = $"<p class=\"status status-error\" role=\"alert\">{WebUtility.HtmlEncode(message)}</p>";
         return http.Response.WriteAsync(http.Request.IsHtmx() ? fragment
