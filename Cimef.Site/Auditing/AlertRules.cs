@@ -1,4 +1,3 @@
-using System.Globalization;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Web;
@@ -56,24 +55,24 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
     {
         var max = portal.Value.MaxLoginAttempts;
         var window = TimeSpan.FromSeconds(portal.Value.LoginAttemptDelaySeconds);
-        var rows = await conn.QueryAsync<(string Key, long N, string Last)>(new CommandDefinition("""
+        var rows = await conn.QueryAsync<(string Key, long N, DateTime Last)>(new CommandDefinition("""
             SELECT Key, COUNT(*) AS N, MAX(At) AS Last FROM LoginFailures
             WHERE At >= @since GROUP BY Key HAVING COUNT(*) >= @max
             """, new { since = now - window, max }, cancellationToken: ct));
         foreach (var r in rows)
             await RaiseAsync(AlertLevel.Warning, AlertKinds.LoginFailures, $"clé …{Access.CredentialGenerator.Suffix(r.Key)}",
-                $"{r.N} échecs de connexion en {Minutes(window)} (seuil {max}) ; la clé est bloquée temporairement.", Utc(r.Last), now, ct);
+                $"{r.N} échecs de connexion en {Minutes(window)} (seuil {max}) ; la clé est bloquée temporairement.", r.Last, now, ct);
     }
 
     private async Task KeysPerIpAsync(System.Data.Common.DbConnection conn, DateTime now, CancellationToken ct)
     {
-        var rows = await conn.QueryAsync<(string Ip, long Keys, string Last)>(new CommandDefinition("""
+        var rows = await conn.QueryAsync<(string Ip, long Keys, DateTime Last)>(new CommandDefinition("""
             SELECT ClientIp AS Ip, COUNT(DISTINCT Key) AS Keys, MAX(At) AS Last FROM LoginFailures
             WHERE At >= @since GROUP BY ClientIp HAVING COUNT(DISTINCT Key) >= @threshold
             """, new { since = now - KeysPerIpWindow, threshold = KeysPerIpThreshold }, cancellationToken: ct));
         foreach (var r in rows)
             await RaiseAsync(AlertLevel.Critical, AlertKinds.IpManyKeys, $"IP {r.Ip}",
-                $"{r.Keys} clés d'accès différentes essayées en {Minutes(KeysPerIpWindow)} depuis cette adresse.", Utc(r.Last), now, ct);
+                $"{r.Keys} clés d'accès différentes essayées en {Minutes(KeysPerIpWindow)} depuis cette adresse.", r.Last, now, ct);
     }
 
     private async Task DownloadBurstsAsync(System.Data.Common.DbConnection conn, DateTime now, CancellationToken ct)
@@ -119,13 +118,13 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             await RaiseAsync(AlertLevel.Critical, AlertKinds.ReportFile, $"rapport {r.Id}", $"{what} : {r.Title}", r.IntegrityCheckedAt ?? DateTime.MinValue, now, ct);
         }
 
-        var missingOnDownload = await conn.QueryAsync<(long ReportId, long N, string Last)>(new CommandDefinition("""
+        var missingOnDownload = await conn.QueryAsync<(long ReportId, long N, DateTime Last)>(new CommandDefinition("""
             SELECT ReportId, COUNT(*) AS N, MAX(At) AS Last FROM AccessEvents
             WHERE Kind = @kind AND At >= @since AND ReportId IS NOT NULL GROUP BY ReportId
             """, new { kind = AccessEventKinds.FileMissing, since = now - Lookback }, cancellationToken: ct));
         foreach (var r in missingOnDownload)
             await RaiseAsync(AlertLevel.Critical, AlertKinds.ReportFile, $"rapport {r.ReportId}",
-                $"Fichier introuvable lors d'un téléchargement ({r.N} fois).", Utc(r.Last), now, ct);
+                $"Fichier introuvable lors d'un téléchargement ({r.N} fois).", r.Last, now, ct);
     }
 
     private async Task NotificationsAsync(DateTime now, CancellationToken ct)
@@ -181,7 +180,4 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
     }
 
     private static string Minutes(TimeSpan t) => t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0} min" : $"{t.TotalSeconds:0} s";
-
-    private static DateTime Utc(string stored) =>
-        DateTime.Parse(stored, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 }
