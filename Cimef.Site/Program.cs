@@ -234,7 +234,7 @@ app.UseForwardedHeaders();
 app.UseMiddleware<ForwardedHeadersWarning>();
 app.UseCookiePolicy();
 app.UseMiddleware<PortalTimingMiddleware>(); // alerts: p95 of patient-portal requests
-app.UseExceptionHandler();
+app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/Error", SuppressDiagnosticsCallback = _ => true });
 // HSTS on every request that is HTTPS, including through a trusted TLS-terminating proxy (UseHsts skips plain HTTP).
 app.UseHsts();
 if (HttpsConfigured(app.Configuration)) app.UseHttpsRedirection();

@@ -2,7 +2,7 @@ using Cimef.Site.Data.Entities;
 
 namespace Cimef.Site.Auditing;
 
-/// <summary>French names of access-event kinds, alert kinds and levels, for the staff pages.</summary>
+/// <summary>The French names of stored vocabularies (access-event kinds, alert kinds and levels, invoice statuses), for pages and PDFs.</summary>
 public static class Labels
 {
     public static string Event(string kind) => kind switch
@@ -31,6 +31,15 @@ public static class Labels
         AlertKinds.SlowResponses => "Portail patient lent",
         AlertKinds.CredentialReveals => "Nombreux identifiants remis par un compte",
         _ => kind,
+    };
+
+    public static string Invoice(InvoiceStatus status) => status switch
+    {
+        InvoiceStatus.Draft => "Brouillon",
+        InvoiceStatus.Sent => "Émise — en attente de paiement",
+        InvoiceStatus.Paid => "Payée",
+        InvoiceStatus.Cancelled => "Annulée",
+        _ => status.ToString(),
     };
 
     public static string Level(AlertLevel level) => level switch

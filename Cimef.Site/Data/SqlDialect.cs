@@ -20,7 +20,7 @@ public static class SqlDialect
     /// <paramref name="column"/> contains the text given to <see cref="ContainsPattern"/>. Columns compared this way hold
     /// a lower-case search form, so SQLite's case-insensitive LIKE and a case-sensitive one answer the same.
     /// </summary>
-    public static string Contains(string column, string patternParameter) => $@"{column} LIKE {patternParameter} ESCAPE ''";
+    public static string Contains(string column, string patternParameter) => $@"{column} LIKE {patternParameter} ESCAPE '\'";
 
     /// <summary>The LIKE pattern for <see cref="Contains"/>: the text with its wildcards escaped, between two %.</summary>
     public static string ContainsPattern(string text) =>

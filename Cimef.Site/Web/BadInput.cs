@@ -37,23 +37,15 @@ public static partial class BadInput
         return (field, $"La valeur « {value} » n'est pas valide pour {field}.");
     }
 
-    public static async Task WriteAsync(HttpContext http, BadHttpRequestException e, ILogger log, CancellationToken ct)
+    public static async ValueTask<bool> WriteAsync(HttpContext http, BadHttpRequestException e, ILogger log)
     {
         var (field, message) = Describe(e);
         // One line, no exception object (no stack trace), no submitted value (it is attacker-controlled text).
         log.LogWarning("Bad request ({Status}) on {Method} {Path}: {Field}", e.StatusCode, http.Request.Method, http.Request.Path, field ?? "body");
-        http.Response.Clear();
-        http.Response.StatusCode = e.StatusCode;
+        if (field is null || !http.Request.IsApi()) return await FriendlyExceptionHandler.Answer(http, e.StatusCode, message);
         http.Response.Headers.CacheControl = "no-store";
-        if (http.Request.IsApi())
-        {
-            await (field is null ? ApiJson.Error(message, e.StatusCode) : ApiJson.Errors(new() { [field] = [message] }, e.StatusCode)).ExecuteAsync(http);
-            return;
-        }
-        http.Response.ContentType = "text/html; charset=utf-8";
-        await http.Response.WriteAsync(
-            "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Requête invalide — CIMEF</title><link rel=\"stylesheet\" href=\"/css/site.css\"></head>" +
-            $"<body><main class=\"narrow\"><h1>Requête invalide</h1><p role=\"alert\">{System.Net.WebUtility.HtmlEncode(message)}</p><p><a href=\"/\">Retour</a></p></main></body></html>", ct);
+        await ApiJson.Errors(new() { [field] = [message] }, e.StatusCode).ExecuteAsync(http);
+        return true;
     }
 }
 
@@ -69,8 +61,9 @@ public sealed class UnknownPageHandlerFilter : IPageFilter
     public void OnPageHandlerExecuting(PageHandlerExecutingContext context)
     {
         if (context.HandlerMethod is not null || context.ActionDescriptor.HandlerMethods.Count == 0) return;
-        // The status-code page is re-executed with the original method (a PUT's 401 too): it must keep rendering.
-        if (context.HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>() is not null) return;
+        // The error page is re-executed with the original method (a PUT's 401 too): it must keep rendering.
+        if (context.HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>() is not null
+            || context.HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>() is not null) return;
         var request = context.HttpContext.Request;
         var named = context.RouteData.Values.ContainsKey("handler") || request.Query.ContainsKey("handler");
         // A plain GET of a page without OnGet (a POST-only form page) still renders, as before.

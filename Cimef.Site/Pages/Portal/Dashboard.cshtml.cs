@@ -2,6 +2,7 @@ using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Authentication;
@@ -47,18 +48,4 @@ public class DashboardModel(CimefDb db, AccessEventBatch events, TimeProvider ti
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
             .Select(r => new Row(r.Id, r.Title, r.CreatedAt, r.ContentType, r.Size, r.DownloadCount, r.Integrity))
             .ToListAsync();
-}
-
-/// <summary>Short labels for the file types the clinic releases.</summary>
-public static class FileTypes
-{
-    public static string Label(string contentType) => contentType switch
-    {
-        "application/pdf" => "PDF",
-        "image/jpeg" => "JPEG",
-        "image/png" => "PNG",
-        "application/dicom" => "DICOM",
-        "application/zip" => "ZIP",
-        _ => contentType.Contains('/') ? contentType[(contentType.IndexOf('/') + 1)..].ToUpperInvariant() : contentType,
-    };
 }

@@ -46,15 +46,6 @@ public class IndexModel(CimefDb db, ReportPublisher publisher) : PageModel
     public ReportPublisher.Validation? Validation { get; private set; }
     public IReadOnlyList<UploadResult> Results { get; private set; } = [];
 
-    public static string StatusFr(InvoiceStatus s) => s switch
-    {
-        InvoiceStatus.Draft => "Brouillon",
-        InvoiceStatus.Sent => "Émise",
-        InvoiceStatus.Paid => "Payée",
-        InvoiceStatus.Cancelled => "Annulée",
-        _ => s.ToString(),
-    };
-
     public async Task<IActionResult> OnGetAsync(int? invoiceId)
     {
         Input.InvoiceId = invoiceId;
