@@ -182,7 +182,7 @@ builder.Services.AddRateLimiter(o =>
         ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString();
         // JSON callers get {"error", "retry_after"} (patient portal, issue 4); pages get the French 429 page.
         return ctx.HttpContext.Request.IsApi()
-            ? new ValueTask(ctx.HttpContext.Response.WriteAsJsonAsync(new { error = PatientMessages.Throttled(seconds), retry_after = seconds }))
+            ? new ValueTask(ApiJson.Throttled(seconds).ExecuteAsync(ctx.HttpContext))
             : ValueTask.CompletedTask;
     };
     o.AddPolicy(RateLimits.PatientLogin, http =>

@@ -80,8 +80,7 @@ public static class PortalApi
                 });
             case PatientSignIn.Outcome.Throttled:
                 http.Response.Headers.RetryAfter = result.RetryAfterSeconds.ToString();
-                return Results.Json(new { error = PatientMessages.Throttled(result.RetryAfterSeconds), retry_after = result.RetryAfterSeconds },
-                    statusCode: StatusCodes.Status429TooManyRequests);
+                return ApiJson.Throttled(result.RetryAfterSeconds);
             case PatientSignIn.Outcome.Disabled:
                 return ApiJson.Error(PatientMessages.AccessDisabled(clinic.Value.Phone), StatusCodes.Status401Unauthorized);
             default:

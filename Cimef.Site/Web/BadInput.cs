@@ -37,11 +37,11 @@ public static partial class BadInput
         return (field, $"La valeur « {value} » n'est pas valide pour {field}.");
     }
 
-    public static async ValueTask<bool> WriteAsync(HttpContext http, BadHttpRequestException e, ILogger log)
+    public static async ValueTask<bool> WriteAsync(HttpContext http, BadHttpRequestException e, string? path, ILogger log)
     {
         var (field, message) = Describe(e);
         // One line, no exception object (no stack trace), no submitted value (it is attacker-controlled text).
-        log.LogWarning("Bad request ({Status}) on {Method} {Path}: {Field}", e.StatusCode, http.Request.Method, http.Request.Path, field ?? "body");
+        log.LogWarning("Bad request ({Status}) on {Method} {Path}: {Field}", e.StatusCode, http.Request.Method, path, field ?? "body");
         if (field is null || !http.Request.IsApi()) return await FriendlyExceptionHandler.Answer(http, e.StatusCode, message);
         http.Response.Headers.CacheControl = "no-store";
         await ApiJson.Errors(new() { [field] = [message] }, e.StatusCode).ExecuteAsync(http);

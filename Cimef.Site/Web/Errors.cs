@@ -14,11 +14,13 @@ public sealed class FriendlyExceptionHandler(ILogger<FriendlyExceptionHandler> l
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
-        if (exception is BadHttpRequestException bad) return await BadInput.WriteAsync(http, bad, log);
+        // The request's path is already the error page's: log the one that failed.
+        var path = http.Features.Get<IExceptionHandlerPathFeature>()?.Path;
+        if (exception is BadHttpRequestException bad) return await BadInput.WriteAsync(http, bad, path, log);
         var busy = IsDatabaseBusy(exception);
         var status = busy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
-        if (busy) log.LogWarning("Database busy beyond the timeout on {Path}.", http.Request.Path);
-        else log.LogError(exception, "Unhandled error on {Path}.", http.Request.Path);
+        if (busy) log.LogWarning("Database busy beyond the timeout on {Path}.", path);
+        else log.LogError(exception, "Unhandled error on {Path}.", path);
 
         var message = busy
             ? "Le service est momentanément surchargé. Réessayez dans quelques instants."
