@@ -15,11 +15,10 @@ public class ErrorModel : PageModel
 {
     private const string MessageKey = "Cimef.ErrorMessage";
 
-    /// <summary>Ends the request with <paramref name="status"/> and no body, so this page renders it with <paramref name="message"/>.</summary>
-    public static void Answer(HttpContext http, int status, string message)
+    /// <summary>Leaves the response at <paramref name="status"/> with no body, for this page to render with <paramref name="message"/>.</summary>
+    public static void Prepare(HttpContext http, int status, string message)
     {
         http.Response.StatusCode = status;
-        http.Response.Headers.CacheControl = "no-store";
         http.Items[MessageKey] = message;
     }
 

@@ -61,9 +61,8 @@ public sealed class UnknownPageHandlerFilter : IPageFilter
     public void OnPageHandlerExecuting(PageHandlerExecutingContext context)
     {
         if (context.HandlerMethod is not null || context.ActionDescriptor.HandlerMethods.Count == 0) return;
-        // The error page is re-executed with the original method (a PUT's 401 too): it must keep rendering.
-        if (context.HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>() is not null
-            || context.HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>() is not null) return;
+        // The status-code page is re-executed with the original method (a PUT's 401 too): it must keep rendering.
+        if (context.HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>() is not null) return;
         var request = context.HttpContext.Request;
         var named = context.RouteData.Values.ContainsKey("handler") || request.Query.ContainsKey("handler");
         // A plain GET of a page without OnGet (a POST-only form page) still renders, as before.

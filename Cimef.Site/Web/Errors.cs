@@ -32,12 +32,12 @@ public sealed class FriendlyExceptionHandler(ILogger<FriendlyExceptionHandler> l
     /// <summary>JSON under /api (handled); elsewhere false, and the /Error page renders <paramref name="message"/>.</summary>
     public static async ValueTask<bool> Answer(HttpContext http, int status, string message)
     {
+        http.Response.Headers.CacheControl = "no-store";
         if (!http.Request.IsApi())
         {
-            Pages.ErrorModel.Answer(http, status, message);
+            Pages.ErrorModel.Prepare(http, status, message);
             return false;
         }
-        http.Response.Headers.CacheControl = "no-store";
         await ApiJson.Error(message, status).ExecuteAsync(http);
         return true;
     }
