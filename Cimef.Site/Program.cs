@@ -189,8 +189,8 @@ builder.Services.AddRateLimiter(o =>
         var seconds = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 60;
         ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString();
         // JSON callers get {"error", "retry_after"} (patient portal, issue 4); pages get the French 429 page.
-        return ctx.HttpContext.Request.Path.StartsWithSegments("/api")
-            ? new ValueTask(ctx.HttpContext.Response.WriteAsJsonAsync(new { error = PatientMessages.Throttled(seconds), retry_after = seconds }))
+        return ctx.HttpContext.Request.IsApi()
+            ? new ValueTask(ApiJson.Throttled(seconds).ExecuteAsync(ctx.HttpContext))
             : ValueTask.CompletedTask;
     };
     o.AddPolicy(RateLimits.PatientLogin, http =>
@@ -241,7 +241,7 @@ app.UseForwardedHeaders();
 app.UseMiddleware<ForwardedHeadersWarning>();
 app.UseCookiePolicy();
 app.UseMiddleware<PortalTimingMiddleware>(); // alerts: p95 of patient-portal requests
-app.UseExceptionHandler();
+app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/Error", SuppressDiagnosticsCallback = _ => true });
 // HSTS on every request that is HTTPS, including through a trusted TLS-terminating proxy (UseHsts skips plain HTTP).
 app.UseHsts();
 if (HttpsConfigured(app.Configuration)) app.UseHttpsRedirection();

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using Cimef.Site.Data;
+using Cimef.Site.FrontDesk;
 using Dapper;
 
 namespace Cimef.Site.Access;
@@ -21,7 +23,7 @@ public static class AccessList
     }
 
     private sealed record Raw(long Id, long PatientId, string FullName, string Phone, string AccessKey, long IsActive,
-        long AccessCount, string? LastAccess, string CreatedAt, long FailedAttempts, string? DeactivationReason);
+        long AccessCount, DateTime? LastAccess, DateTime CreatedAt, long FailedAttempts, string? DeactivationReason);
 
     public static async Task<(IReadOnlyList<Row> Rows, bool HasNext)> RunAsync(DbConnection connection, string? query, string? status,
         int page, DateTime windowStart, int maxAttempts, CancellationToken ct = default)
@@ -40,9 +42,8 @@ public static class AccessList
             var key = CredentialGenerator.NormalizeKey(q);
             args.Add("keyLo", key);
             args.Add("keyHi", key + "\uFFFF");
-            var name = Web.Text.SearchForm(q);
-            args.Add("name", "%" + name.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%");
-            where.Add("""((a."AccessKey" >= @keyLo AND a."AccessKey" < @keyHi) OR p."SearchName" LIKE @name ESCAPE '\')""");
+            var name = await PatientSearch.NameConditionAsync(connection, q, args, ct);
+            where.Add($"""((a."AccessKey" >= @keyLo AND a."AccessKey" < @keyHi){(name is null ? "" : " OR " + name)})""");
         }
         switch (status)
         {
@@ -62,11 +63,11 @@ public static class AccessList
                        GROUP BY lf."PatientAccessId" HAVING COUNT(*) >= @max) f ON f."PatientAccessId" = a."Id"
             {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
             ORDER BY p."SearchName", a."Id"
-            LIMIT @take OFFSET @skip
+            {SqlDialect.Limit("@take", "@skip")}
             """;
         var raw = (await connection.QueryAsync<Raw>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
         var rows = raw.Take(PageSize).Select(r => new Row((int)r.Id, (int)r.PatientId, r.FullName, r.Phone, r.AccessKey, r.IsActive != 0,
-            (int)r.AccessCount, r.LastAccess is null ? null : Utc(r.LastAccess), Utc(r.CreatedAt), (int)r.FailedAttempts, r.DeactivationReason)).ToList();
+            (int)r.AccessCount, r.LastAccess, r.CreatedAt, (int)r.FailedAttempts, r.DeactivationReason)).ToList();
         return (rows, raw.Count > PageSize);
     }
 
@@ -75,6 +76,4 @@ public static class AccessList
         connection.ExecuteScalarAsync<int>(new CommandDefinition(
             """SELECT COUNT(*) FROM "LoginFailures" WHERE "PatientAccessId" = @accessId AND "At" >= @since""",
             new { accessId, since = windowStart }, cancellationToken: ct));
-
-    private static DateTime Utc(string s) => DateTime.SpecifyKind(DateTime.Parse(s, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc);
 }

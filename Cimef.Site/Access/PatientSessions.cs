@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using Cimef.Site.Api;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Dapper;
@@ -131,10 +132,9 @@ public sealed class PatientSessionHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.Headers.CacheControl = "no-store";
-        if (Request.Path.StartsWithSegments("/api"))
+        if (Request.IsApi())
         {
-            Response.StatusCode = StatusCodes.Status401Unauthorized;
-            await Response.WriteAsJsonAsync(new { error = PatientMessages.SessionRequired });
+            await ApiJson.Error(PatientMessages.SessionRequired, StatusCodes.Status401Unauthorized).ExecuteAsync(Context);
             return;
         }
         if (Request.IsHtmx())

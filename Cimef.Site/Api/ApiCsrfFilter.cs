@@ -30,7 +30,7 @@ public sealed class ApiCsrfFilter(IAntiforgery antiforgery) : IEndpointFilter
             return await next(context);
         // A multipart upload (the only form an /api endpoint takes) lacks its token: 400; anything else is the wrong media type: 415.
         return http.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true
-            ? Results.Json(new { error = FormWithoutToken }, statusCode: StatusCodes.Status400BadRequest)
-            : Results.Json(new { error = JsonRequired }, statusCode: StatusCodes.Status415UnsupportedMediaType);
+            ? ApiJson.Error(FormWithoutToken)
+            : ApiJson.Error(JsonRequired, StatusCodes.Status415UnsupportedMediaType);
     }
 }

@@ -1,19 +1,31 @@
 using System.Text.Json;
+using Cimef.Site.Access;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
 namespace Cimef.Site.Api;
 
 /// <summary>
-/// Body reading and error shapes shared by the staff JSON APIs: a malformed or non-JSON body is a 400
-/// {"error": "..."} (never a 500); field errors are {"errors": {"field": ["..."]}}.
+/// Body reading and error shapes shared by the JSON APIs and the middleware that answers them: a malformed or
+/// non-JSON body is a 400 {"error": "..."} (never a 500); field errors are {"errors": {"field": ["..."]}}.
 /// </summary>
 public static class ApiJson
 {
+    public const string JsonRequired = "Le corps de la requête doit être du JSON (Content-Type: application/json).";
+    public const string InvalidJson = "JSON invalide : vérifiez la syntaxe et le type de chaque champ.";
+
+    /// <summary>
+    /// Everything under /api answers JSON, never a page or a login redirect. While an exception is handled the request's
+    /// path is already the error page's: the path that failed decides.
+    /// </summary>
+    public static bool IsApi(this HttpRequest request) =>
+        new PathString(request.HttpContext.Features.Get<IExceptionHandlerPathFeature>()?.Path ?? request.Path).StartsWithSegments("/api");
+
     public static async Task<(T? Body, IResult? Error)> ReadAsync<T>(HttpRequest request) where T : class
     {
         if (!request.HasJsonContentType())
-            return (null, Error("Le corps de la requête doit être du JSON (Content-Type: application/json)."));
+            return (null, Error(JsonRequired));
         try
         {
             var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
@@ -22,15 +34,19 @@ public static class ApiJson
         }
         catch (JsonException)
         {
-            return (null, Error("JSON invalide : vérifiez la syntaxe et le type de chaque champ."));
+            return (null, Error(InvalidJson));
         }
     }
 
     public static IResult Error(string message, int status = StatusCodes.Status400BadRequest) =>
         Results.Json(new { error = message }, statusCode: status);
 
-    public static IResult Errors(Dictionary<string, string[]> errors) =>
-        Results.Json(new { errors }, statusCode: StatusCodes.Status400BadRequest);
+    public static IResult Errors(Dictionary<string, string[]> errors, int status = StatusCodes.Status400BadRequest) =>
+        Results.Json(new { errors }, statusCode: status);
+
+    /// <summary>A refused patient login or request flood: 429 {"error", "retry_after"} (the Retry-After header is the caller's).</summary>
+    public static IResult Throttled(int seconds) =>
+        Results.Json(new { error = PatientMessages.Throttled(seconds), retry_after = seconds }, statusCode: StatusCodes.Status429TooManyRequests);
 
     public static IResult NotFound(string message) => Error(message, StatusCodes.Status404NotFound);
 }

@@ -32,13 +32,12 @@ public static class PortalApi
         session.MapPost("/api/patients/portal/logout/", LogoutAsync);
     }
 
-    private static IResult Error(string message, int status) => Results.Json(new { error = message }, statusCode: status);
 
     private static async Task<IResult> LoginAsync(HttpContext http, PatientSignIn signIn, IOptions<ClinicOptions> clinic)
     {
         http.Response.Headers.CacheControl = "no-store";
-        if (!http.Request.HasJsonContentType()) return Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
-        if (http.Request.ContentLength > MaxBodyBytes) return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+        if (!http.Request.HasJsonContentType()) return ApiJson.Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
+        if (http.Request.ContentLength > MaxBodyBytes) return ApiJson.Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
         LoginRequest? body;
         try
         {
@@ -47,7 +46,7 @@ public static class PortalApi
             int read;
             while ((read = await http.Request.Body.ReadAsync(buffer, http.RequestAborted)) > 0)
             {
-                if (limited.Length + read > MaxBodyBytes) return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+                if (limited.Length + read > MaxBodyBytes) return ApiJson.Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
                 limited.Write(buffer, 0, read);
             }
             body = JsonSerializer.Deserialize<LoginRequest>(limited.ToArray(), http.RequestServices
@@ -55,11 +54,11 @@ public static class PortalApi
         }
         catch (JsonException)
         {
-            return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+            return ApiJson.Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
         }
         if (body is null || string.IsNullOrWhiteSpace(body.AccessKey) || string.IsNullOrWhiteSpace(body.Password)
             || body.AccessKey.Length > 40 || body.Password.Length > 64)
-            return Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
+            return ApiJson.Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
 
         var result = await signIn.SignInAsync(http, body.AccessKey, body.Password, http.RequestAborted);
         switch (result.Outcome)
@@ -76,12 +75,11 @@ public static class PortalApi
                 });
             case PatientSignIn.Outcome.Throttled:
                 http.Response.Headers.RetryAfter = result.RetryAfterSeconds.ToString();
-                return Results.Json(new { error = PatientMessages.Throttled(result.RetryAfterSeconds), retry_after = result.RetryAfterSeconds },
-                    statusCode: StatusCodes.Status429TooManyRequests);
+                return ApiJson.Throttled(result.RetryAfterSeconds);
             case PatientSignIn.Outcome.Disabled:
-                return Error(PatientMessages.AccessDisabled(clinic.Value.Phone), StatusCodes.Status401Unauthorized);
+                return ApiJson.Error(PatientMessages.AccessDisabled(clinic.Value.Phone), StatusCodes.Status401Unauthorized);
             default:
-                return Error(PatientMessages.InvalidCredentials, StatusCodes.Status401Unauthorized);
+                return ApiJson.Error(PatientMessages.InvalidCredentials, StatusCodes.Status401Unauthorized);
         }
     }
 
@@ -99,7 +97,7 @@ public static class PortalApi
 
     private static async Task<IResult> LogoutAsync(HttpContext http, PatientSessions sessions)
     {
-        if (!http.Request.HasJsonContentType()) return Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
+        if (!http.Request.HasJsonContentType()) return ApiJson.Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
         await sessions.LogoutAsync(http);
         return Results.Json(new { success = true });
     }

@@ -36,17 +36,16 @@ public static class ReportsApi
         patient.MapMethods("/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync);
     }
 
-    private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
 
     private static async Task<IResult> UploadAsync(HttpContext http, CimefDb db, ReportPublisher publisher, IAntiforgery antiforgery, CancellationToken ct)
     {
         var bearer = http.User.Identities.Any(i => i.IsAuthenticated && i.AuthenticationType == AuthSchemes.ApiToken);
         if (!bearer && !await antiforgery.IsRequestValidAsync(http))
-            return Error(400, "Jeton anti-falsification manquant ou invalide : utilisez un jeton d'API (Bearer) ou le formulaire du site.");
-        if (!http.Request.HasFormContentType) return Error(400, "Envoyez un formulaire multipart/form-data (patient_id ou invoice_number, title, file).");
+            return ApiJson.Error("Jeton anti-falsification manquant ou invalide : utilisez un jeton d'API (Bearer) ou le formulaire du site.");
+        if (!http.Request.HasFormContentType) return ApiJson.Error("Envoyez un formulaire multipart/form-data (patient_id ou invoice_number, title, file).");
         var form = await http.Request.ReadFormAsync(ct);
         var file = form.Files.GetFile("file");
-        if (file is null) return Error(400, "Le fichier est obligatoire (champ « file »).");
+        if (file is null) return ApiJson.Error("Le fichier est obligatoire (champ « file »).");
 
         int patientId;
         int? invoiceId = null;
@@ -54,14 +53,14 @@ public static class ReportsApi
         if (invoiceNumber.Length > 0)
         {
             var invoice = await db.Invoices.SingleOrDefaultAsync(i => i.Number == invoiceNumber, ct);
-            if (invoice is null) return Error(409, ReportPublisher.NoInvoice + $" : facture {invoiceNumber} introuvable.");
+            if (invoice is null) return ApiJson.Error(ReportPublisher.NoInvoice + $" : facture {invoiceNumber} introuvable.", StatusCodes.Status409Conflict);
             patientId = invoice.PatientId;
             invoiceId = invoice.Id;
             if (int.TryParse(form["patient_id"], out var pid) && pid != patientId)
-                return Error(409, ReportPublisher.NoInvoice + " : cette facture n'appartient pas à ce patient.");
+                return ApiJson.Error(ReportPublisher.NoInvoice + " : cette facture n'appartient pas à ce patient.", StatusCodes.Status409Conflict);
         }
         else if (!int.TryParse(form["patient_id"], out patientId))
-            return Error(400, "Indiquez patient_id ou invoice_number.");
+            return ApiJson.Error("Indiquez patient_id ou invoice_number.");
 
         await using var content = file.OpenReadStream();
         var result = await publisher.UploadAsync(patientId, invoiceId, form["title"], file.FileName, content, http.User, ct);
@@ -69,20 +68,20 @@ public static class ReportsApi
         {
             ReportPublisher.Outcome.Published or ReportPublisher.Outcome.StoredInactive =>
                 Results.Json(ToJson(result.Report!, result.Invoice!.Number), statusCode: StatusCodes.Status201Created),
-            ReportPublisher.Outcome.Conflict => Error(409, result.Message),
-            ReportPublisher.Outcome.StorageFailed => Error(503, result.Message),
-            _ => Error(400, result.Message),
+            ReportPublisher.Outcome.Conflict => ApiJson.Error(result.Message, StatusCodes.Status409Conflict),
+            ReportPublisher.Outcome.StorageFailed => ApiJson.Error(result.Message, StatusCodes.Status503ServiceUnavailable),
+            _ => ApiJson.Error(result.Message),
         };
     }
 
     private static async Task<IResult> SetStateAsync(int id, StateInput input, HttpContext http, CimefDb db, ReportPublisher publisher, CancellationToken ct)
     {
-        if (input.IsActive is not bool active) return Error(400, "Indiquez is_active (true ou false).");
+        if (input.IsActive is not bool active) return ApiJson.Error("Indiquez is_active (true ou false).");
         var report = await db.PatientReports.Include(r => r.Invoice).SingleOrDefaultAsync(r => r.Id == id, ct);
-        if (report is null) return Error(404, "Rapport introuvable.");
+        if (report is null) return ApiJson.NotFound("Rapport introuvable.");
         var result = active ? await publisher.PublishAsync(report, http.User, ct) : publisher.Withdraw(report, input.Reason, http.User);
-        if (result.Outcome == ReportPublisher.Outcome.Invalid) return Error(400, result.Message);
-        if (result.Outcome == ReportPublisher.Outcome.Conflict) return Error(409, result.Message);
+        if (result.Outcome == ReportPublisher.Outcome.Invalid) return ApiJson.Error(result.Message);
+        if (result.Outcome == ReportPublisher.Outcome.Conflict) return ApiJson.Error(result.Message, StatusCodes.Status409Conflict);
         await db.SaveChangesAsync(ct);
         return Results.Ok(ToJson(report, report.Invoice.Number));
     }
@@ -107,9 +106,9 @@ public static class ReportsApi
         return result.Outcome switch
         {
             PatientReportFiles.Outcome.Ok => File(http, files, result),
-            PatientReportFiles.Outcome.Gone => Error(StatusCodes.Status410Gone, PatientMessages.ReportGone),
-            PatientReportFiles.Outcome.Unavailable => Error(StatusCodes.Status503ServiceUnavailable, PatientMessages.FileUnavailable),
-            _ => Error(StatusCodes.Status404NotFound, PatientMessages.ReportNotFound),
+            PatientReportFiles.Outcome.Gone => ApiJson.Error(PatientMessages.ReportGone, StatusCodes.Status410Gone),
+            PatientReportFiles.Outcome.Unavailable => ApiJson.Error(PatientMessages.FileUnavailable, StatusCodes.Status503ServiceUnavailable),
+            _ => ApiJson.Error(PatientMessages.ReportNotFound, StatusCodes.Status404NotFound),
         };
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Web;
@@ -56,24 +55,24 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
     {
         var max = portal.Value.MaxLoginAttempts;
         var window = TimeSpan.FromSeconds(portal.Value.LoginAttemptDelaySeconds);
-        var rows = await conn.QueryAsync<(string Key, long N, string Last)>(new CommandDefinition("""
+        var rows = await conn.QueryAsync<(string Key, long N, DateTime Last)>(new CommandDefinition("""
             SELECT Key, COUNT(*) AS N, MAX(At) AS Last FROM LoginFailures
             WHERE At >= @since GROUP BY Key HAVING COUNT(*) >= @max
             """, new { since = now - window, max }, cancellationToken: ct));
         foreach (var r in rows)
-            await RaiseAsync(AlertLevel.Warning, "login_failures", $"clé …{Access.CredentialGenerator.Suffix(r.Key)}",
-                $"{r.N} échecs de connexion en {Minutes(window)} (seuil {max}) ; la clé est bloquée temporairement.", Utc(r.Last), now, ct);
+            await RaiseAsync(AlertLevel.Warning, AlertKinds.LoginFailures, $"clé …{Access.CredentialGenerator.Suffix(r.Key)}",
+                $"{r.N} échecs de connexion en {Minutes(window)} (seuil {max}) ; la clé est bloquée temporairement.", r.Last, now, ct);
     }
 
     private async Task KeysPerIpAsync(System.Data.Common.DbConnection conn, DateTime now, CancellationToken ct)
     {
-        var rows = await conn.QueryAsync<(string Ip, long Keys, string Last)>(new CommandDefinition("""
+        var rows = await conn.QueryAsync<(string Ip, long Keys, DateTime Last)>(new CommandDefinition("""
             SELECT ClientIp AS Ip, COUNT(DISTINCT Key) AS Keys, MAX(At) AS Last FROM LoginFailures
             WHERE At >= @since GROUP BY ClientIp HAVING COUNT(DISTINCT Key) >= @threshold
             """, new { since = now - KeysPerIpWindow, threshold = KeysPerIpThreshold }, cancellationToken: ct));
         foreach (var r in rows)
-            await RaiseAsync(AlertLevel.Critical, "ip_many_keys", $"IP {r.Ip}",
-                $"{r.Keys} clés d'accès différentes essayées en {Minutes(KeysPerIpWindow)} depuis cette adresse.", Utc(r.Last), now, ct);
+            await RaiseAsync(AlertLevel.Critical, AlertKinds.IpManyKeys, $"IP {r.Ip}",
+                $"{r.Keys} clés d'accès différentes essayées en {Minutes(KeysPerIpWindow)} depuis cette adresse.", r.Last, now, ct);
     }
 
     private async Task DownloadBurstsAsync(System.Data.Common.DbConnection conn, DateTime now, CancellationToken ct)
@@ -102,7 +101,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
                 best = Math.Max(best, n);
             }
             if (burstAt is null) continue;
-            await RaiseAsync(AlertLevel.Warning, "download_burst", $"accès {accessId}",
+            await RaiseAsync(AlertLevel.Warning, AlertKinds.DownloadBurst, $"accès {accessId}",
                 $"{best} téléchargements en moins d'une minute par le même accès patient (seuil {DownloadBurstThreshold}).", burstAt.Value, now, ct);
         }
     }
@@ -116,16 +115,16 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         foreach (var r in flagged)
         {
             var what = r.Integrity == FileIntegrity.Missing ? "Fichier manquant" : "Fichier modifié (SHA-256 différent)";
-            await RaiseAsync(AlertLevel.Critical, "report_file", $"rapport {r.Id}", $"{what} : {r.Title}", r.IntegrityCheckedAt ?? DateTime.MinValue, now, ct);
+            await RaiseAsync(AlertLevel.Critical, AlertKinds.ReportFile, $"rapport {r.Id}", $"{what} : {r.Title}", r.IntegrityCheckedAt ?? DateTime.MinValue, now, ct);
         }
 
-        var missingOnDownload = await conn.QueryAsync<(long ReportId, long N, string Last)>(new CommandDefinition("""
+        var missingOnDownload = await conn.QueryAsync<(long ReportId, long N, DateTime Last)>(new CommandDefinition("""
             SELECT ReportId, COUNT(*) AS N, MAX(At) AS Last FROM AccessEvents
             WHERE Kind = @kind AND At >= @since AND ReportId IS NOT NULL GROUP BY ReportId
             """, new { kind = AccessEventKinds.FileMissing, since = now - Lookback }, cancellationToken: ct));
         foreach (var r in missingOnDownload)
-            await RaiseAsync(AlertLevel.Critical, "report_file", $"rapport {r.ReportId}",
-                $"Fichier introuvable lors d'un téléchargement ({r.N} fois).", Utc(r.Last), now, ct);
+            await RaiseAsync(AlertLevel.Critical, AlertKinds.ReportFile, $"rapport {r.ReportId}",
+                $"Fichier introuvable lors d'un téléchargement ({r.N} fois).", r.Last, now, ct);
     }
 
     private async Task NotificationsAsync(DateTime now, CancellationToken ct)
@@ -139,7 +138,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         if (failing.Count == 0) return;
         var evidence = failing.Max(m => m.Status == OutboxStatus.Failed ? m.CreatedAt : m.CreatedAt + NotificationFailingAfter);
         var email = failing.Count(m => m.Channel == OutboxChannel.Email);
-        await RaiseAsync(AlertLevel.Warning, "notifications", "notifications patients",
+        await RaiseAsync(AlertLevel.Warning, AlertKinds.Notifications, "notifications patients",
             $"{failing.Count} notification(s) en échec depuis plus de 24 h ({email} e-mail, {failing.Count - email} SMS).", evidence, now, ct);
     }
 
@@ -148,7 +147,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         var slowMs = alerts.Value.SlowMilliseconds;
         var (count, p95, lastSlow) = timings.Since(now - SlowWindow, slowMs);
         if (count < SlowMinimumSamples || p95 <= slowMs || lastSlow is null) return;
-        await RaiseAsync(AlertLevel.Warning, "slow_responses", "portail patient",
+        await RaiseAsync(AlertLevel.Warning, AlertKinds.SlowResponses, "portail patient",
             $"p95 des requêtes du portail sur {Minutes(SlowWindow)} : {p95:0} ms ({count} requêtes), seuil {slowMs} ms.", lastSlow.Value, now, ct);
     }
 
@@ -167,7 +166,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             .Where(g => g.N > threshold)
             .ToListAsync(ct);
         foreach (var a in accounts)
-            await RaiseAsync(AlertLevel.Critical, "credential_reveals", $"compte {a.UserName}",
+            await RaiseAsync(AlertLevel.Critical, AlertKinds.CredentialReveals, $"compte {a.UserName}",
                 $"{a.N} identifiants patients remis en moins d'une heure par ce compte (seuil {threshold}).", a.Last, now, ct);
     }
 
@@ -181,7 +180,4 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
     }
 
     private static string Minutes(TimeSpan t) => t.TotalMinutes >= 1 ? $"{t.TotalMinutes:0} min" : $"{t.TotalSeconds:0} s";
-
-    private static DateTime Utc(string stored) =>
-        DateTime.Parse(stored, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 }

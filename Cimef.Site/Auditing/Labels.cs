@@ -2,7 +2,7 @@ using Cimef.Site.Data.Entities;
 
 namespace Cimef.Site.Auditing;
 
-/// <summary>French names of access-event kinds, alert kinds and levels, for the staff pages.</summary>
+/// <summary>The French names of stored vocabularies (access-event kinds, alert kinds and levels, invoice statuses), for pages and PDFs.</summary>
 public static class Labels
 {
     public static string Event(string kind) => kind switch
@@ -23,14 +23,23 @@ public static class Labels
 
     public static string AlertKind(string kind) => kind switch
     {
-        "login_failures" => "Échecs répétés sur une clé",
-        "ip_many_keys" => "Nombreuses clés essayées depuis une adresse IP",
-        "download_burst" => "Rafale de téléchargements",
-        "report_file" => "Fichier de rapport manquant ou modifié",
-        "notifications" => "Notifications en échec",
-        "slow_responses" => "Portail patient lent",
-        "credential_reveals" => "Nombreux identifiants remis par un compte",
+        AlertKinds.LoginFailures => "Échecs répétés sur une clé",
+        AlertKinds.IpManyKeys => "Nombreuses clés essayées depuis une adresse IP",
+        AlertKinds.DownloadBurst => "Rafale de téléchargements",
+        AlertKinds.ReportFile => "Fichier de rapport manquant ou modifié",
+        AlertKinds.Notifications => "Notifications en échec",
+        AlertKinds.SlowResponses => "Portail patient lent",
+        AlertKinds.CredentialReveals => "Nombreux identifiants remis par un compte",
         _ => kind,
+    };
+
+    public static string Invoice(InvoiceStatus status) => status switch
+    {
+        InvoiceStatus.Draft => "Brouillon",
+        InvoiceStatus.Sent => "Émise — en attente de paiement",
+        InvoiceStatus.Paid => "Payée",
+        InvoiceStatus.Cancelled => "Annulée",
+        _ => status.ToString(),
     };
 
     public static string Level(AlertLevel level) => level switch

@@ -1,9 +1,13 @@
+using System.Data;
+using System.Globalization;
 using System.Reflection;
 using Dapper;
 
 namespace Cimef.Site.Data;
 
 /// <summary>
+/// How Dapper reads our rows. Stored times are UTC text ('yyyy-MM-dd HH:mm:ss…', see <see cref="SqlDialect"/>): a DateTime
+/// column or computed value (MAX(At)…) is read as a DateTime of kind Utc by one handler, not parsed again by each query.
 /// Dapper maps a row to a positional record only when the constructor's parameter types equal the reader's
 /// column types. SQLite has no type for a computed column (COUNT, COALESCE…) when the result has no row:
 /// Microsoft.Data.Sqlite then reports byte[], and an empty result — a search or a status filter that finds
@@ -13,7 +17,24 @@ namespace Cimef.Site.Data;
 /// </summary>
 public static class DapperRecords
 {
-    public static void Register() => SqlMapper.TypeMapProvider = type => new NameMatchingTypeMap(type);
+    public static void Register()
+    {
+        SqlMapper.TypeMapProvider = type => new NameMatchingTypeMap(type);
+        SqlMapper.AddTypeHandler(new UtcDateTimeHandler());
+    }
+
+    private sealed class UtcDateTimeHandler : SqlMapper.TypeHandler<DateTime>
+    {
+        public override DateTime Parse(object value) => value is string text
+            ? DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)
+            : DateTime.SpecifyKind(Convert.ToDateTime(value, CultureInfo.InvariantCulture), DateTimeKind.Utc);
+
+        public override void SetValue(IDbDataParameter parameter, DateTime value)
+        {
+            parameter.DbType = DbType.DateTime;
+            parameter.Value = value;
+        }
+    }
 
     private sealed class NameMatchingTypeMap(Type type) : SqlMapper.ITypeMap
     {

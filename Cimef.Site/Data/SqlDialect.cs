@@ -6,6 +6,22 @@ namespace Cimef.Site.Data;
 /// </summary>
 public static class SqlDialect
 {
+    /// <summary>At most <paramref name="take"/> rows, after skipping <paramref name="skip"/> (SQLite's LIMIT … OFFSET …).</summary>
+    public static string Limit(string take, string? skip = null) => skip is null ? $"LIMIT {take}" : $"LIMIT {take} OFFSET {skip}";
+
+    /// <summary><paramref name="column"/> is one of the list parameter's values (Dapper expands IN @list on SQLite; = ANY(@list) elsewhere).</summary>
+    public static string InList(string column, string listParameter) => $"{column} IN {listParameter}";
+
+    /// <summary>
+    /// <paramref name="column"/> contains the text given to <see cref="ContainsPattern"/>. Columns compared this way hold
+    /// a lower-case search form, so SQLite's case-insensitive LIKE and a case-sensitive one answer the same.
+    /// </summary>
+    public static string Contains(string column, string patternParameter) => $@"{column} LIKE {patternParameter} ESCAPE '\'";
+
+    /// <summary>The LIKE pattern for <see cref="Contains"/>: the text with its wildcards escaped, between two %.</summary>
+    public static string ContainsPattern(string text) =>
+        "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+
     /// <summary>The larger of two values (SQLite's two-argument max(); GREATEST elsewhere).</summary>
     public static string Greatest(string a, string b) => $"max({a}, {b})";
 

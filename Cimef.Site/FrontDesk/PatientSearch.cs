@@ -6,11 +6,12 @@ using Dapper;
 namespace Cimef.Site.FrontDesk;
 
 /// <summary>
-/// Staff patient search shared by /Patients and GET /api/patients/: one query string matched against the
+/// Staff patient search shared by /Patients, GET /api/patients/ and the report upload page: one query string matched against the
 /// name (accent-free, contains), the phone (prefix of the international form), the access key and the
 /// invoice number. Index-friendly: phone, key and invoice number use range predicates on their indexes.
 /// A name matched by many patients walks the SearchName index in order and stops after one page; a rare name
 /// (or one nobody has) is looked up in the trigram name index instead, so it never scans every patient.
+/// Search boxes that list something else by patient name (invoices, accesses) use <see cref="NameConditionAsync"/>.
 /// </summary>
 public static class PatientSearch
 {
@@ -31,15 +32,14 @@ public static class PatientSearch
         var args = new DynamicParameters();
         args.Add("take", PageSize + 1);
         args.Add("skip", (page - 1) * PageSize);
-        var nameIndex = await UseNameIndexAsync(connection, q, args, ct);
-        var where = Where(q, args, nameIndex, out var byPhone);
+        var where = Where(q, args, await NameConditionAsync(connection, q, args, ct), out var byPhone);
 
         var sql = $"""
             SELECT p."Id", p."FullName", p."Phone", p."Email", p."DateOfBirth", a."IsActive" AS "AccessActive"
             FROM "Patients" p LEFT JOIN "PatientAccesses" a ON a."PatientId" = p."Id"
             {where}
             ORDER BY {(byPhone ? "p.\"Phone\"" : "p.\"SearchName\"")}, p."Id"
-            LIMIT @take OFFSET @skip
+            {SqlDialect.Limit("@take", "@skip")}
             """;
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
         var hasNext = rows.Count > PageSize;
@@ -48,26 +48,34 @@ public static class PatientSearch
     }
 
     /// <summary>
-    /// Asks the trigram index for the patients whose name contains the term when it is long enough for it, stopping at
-    /// <see cref="DenseNameMatches"/>. Fewer than that: adds them as the @nameIds list and says yes; the main query then
-    /// reads only those rows. More: says no, and the ordered walk of the SearchName index finds a page sooner.
+    /// The condition on patients (alias p) whose name contains the term, its parameters added to <paramref name="args"/>;
+    /// null when the term names nobody (empty, or a phone number). A term long enough for the trigram index is asked there
+    /// first, stopping at <see cref="DenseNameMatches"/>: fewer, and the condition is the @nameIds list, so the query reads
+    /// only those rows; more, and it is a LIKE on SearchName, whose ordered index walk finds a page sooner.
     /// </summary>
-    private static async Task<bool> UseNameIndexAsync(DbConnection connection, string q, DynamicParameters args, CancellationToken ct)
+    public static async Task<string?> NameConditionAsync(DbConnection connection, string q, DynamicParameters args, CancellationToken ct = default)
     {
         var name = Web.Text.SearchForm(q);
-        if (IsPhoneLike(q) || name.Length < SqlDialect.NameIndexMinLength) return false;
-        var ids = (await connection.QueryAsync<long>(new CommandDefinition(
-            $"{SqlDialect.PatientIdsWithNameContaining("@phrase")} LIMIT {DenseNameMatches}",
-            new { phrase = SqlDialect.NameIndexPhrase(name) }, cancellationToken: ct))).ToList();
-        if (ids.Count >= DenseNameMatches) return false;
-        args.Add("nameIds", ids);
-        return true;
+        if (IsPhoneLike(q) || name.Length == 0) return null;
+        if (name.Length >= SqlDialect.NameIndexMinLength)
+        {
+            var ids = (await connection.QueryAsync<long>(new CommandDefinition(
+                $"{SqlDialect.PatientIdsWithNameContaining("@phrase")} {SqlDialect.Limit("@cap")}",
+                new { phrase = SqlDialect.NameIndexPhrase(name), cap = DenseNameMatches }, cancellationToken: ct))).ToList();
+            if (ids.Count < DenseNameMatches)
+            {
+                args.Add("nameIds", ids);
+                return SqlDialect.InList("p.\"Id\"", "@nameIds");
+            }
+        }
+        args.Add("name", SqlDialect.ContainsPattern(name));
+        return SqlDialect.Contains("p.\"SearchName\"", "@name");
     }
 
     private static bool IsPhoneLike(string q) => q.All(c => char.IsAsciiDigit(c) || c is ' ' or '+' or '-' or '.');
 
     /// <summary>The WHERE clause; <paramref name="byPhone"/> says the rows should come in phone order (the phone index answers it).</summary>
-    private static string Where(string q, DynamicParameters args, bool nameIndex, out bool byPhone)
+    private static string Where(string q, DynamicParameters args, string? nameCondition, out bool byPhone)
     {
         byPhone = false;
         if (q.Length == 0) return "";
@@ -104,14 +112,7 @@ public static class PatientSearch
         }
 
         byPhone = phoneLike && digits.Length >= 2 && conditions.Count == 1;
-        var name = Web.Text.SearchForm(q);
-        if (nameIndex)
-            conditions.Add("""p."Id" IN @nameIds""");
-        else if (!phoneLike && name.Length > 0)
-        {
-            args.Add("name", "%" + name.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%");
-            conditions.Add("""p."SearchName" LIKE @name ESCAPE '\'""");
-        }
+        if (nameCondition is not null) conditions.Add(nameCondition);
 
         return conditions.Count == 0 ? "WHERE 1 = 0" : "WHERE " + string.Join(" OR ", conditions);
     }

@@ -28,8 +28,8 @@ public class IndexModel(CimefDb db, TimeProvider time) : PageModel
             SELECT (SELECT COUNT(*) FROM Patients),
                    (SELECT COUNT(*) FROM Invoices WHERE CreatedAt >= @today),
                    (SELECT COALESCE(SUM(Amount), 0) FROM Payments WHERE At >= @today AND ReversedAt IS NULL),
-                   (SELECT COUNT(*) FROM PatientAccesses WHERE IsActive = 1)
-            """, new { today });
+                   (SELECT COUNT(*) FROM PatientAccesses WHERE IsActive = @active)
+            """, new { today, active = true });
         (PatientCount, InvoicesToday, PaidToday, ActiveAccesses) = row;
         if (User.IsInRole(Roles.Admin))
         {

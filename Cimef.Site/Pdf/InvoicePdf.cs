@@ -1,4 +1,5 @@
 using Cimef.Site.Access;
+using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.FrontDesk;
@@ -29,15 +30,6 @@ public static class InvoicePdf
     /// <summary>The QR payload: the portal URL with the key only (never the password).</summary>
     public static string QrPayload(string portalUrl, string accessKey) =>
         portalUrl + (portalUrl.Contains('?') ? "&" : "?") + "key=" + Uri.EscapeDataString(accessKey);
-
-    public static string StatusFrench(InvoiceStatus s) => s switch
-    {
-        InvoiceStatus.Draft => "Brouillon",
-        InvoiceStatus.Sent => "Émise — en attente de paiement",
-        InvoiceStatus.Paid => "Payée",
-        InvoiceStatus.Cancelled => "Annulée",
-        _ => s.ToString(),
-    };
 
     /// <summary>
     /// Loads everything the PDF shows (null when the invoice does not exist). The box appears on a sent or paid
@@ -149,7 +141,7 @@ public static class InvoicePdf
         y += 13;
         var details = Phones.Display(m.Patient.Phone) + (m.Patient.DateOfBirth is DateOnly d ? " · né(e) le " + Fr.Date(d) : "");
         g.DrawString(details, normal, grey, left, y);
-        Right(g, "Statut : " + StatusFrench(inv.Status), bold, ink, right, y - 13);
+        Right(g, "Statut : " + Labels.Invoice(inv.Status), bold, ink, right, y - 13);
 
         // Lines.
         y += 28;

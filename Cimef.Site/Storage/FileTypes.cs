@@ -14,17 +14,12 @@ public static class FileTypes
     public static readonly Kind Pdf = new("pdf", "application/pdf", "PDF");
     public static readonly Kind Jpeg = new("jpg", "image/jpeg", "JPEG");
     public static readonly Kind Png = new("png", "image/png", "PNG");
+    private static readonly Kind[] Allowed = [Pdf, Jpeg, Png];
 
-    /// <summary>Short labels for the file types the clinic releases.</summary>
-    public static string Label(string contentType) => contentType switch
-    {
-        "application/pdf" => "PDF",
-        "image/jpeg" => "JPEG",
-        "image/png" => "PNG",
-        "application/dicom" => "DICOM",
-        "application/zip" => "ZIP",
-        _ => contentType.Contains('/') ? contentType[(contentType.IndexOf('/') + 1)..].ToUpperInvariant() : contentType,
-    };
+    /// <summary>The short label of a stored content type, for the patient's list (another type by its subtype).</summary>
+    public static string Label(string contentType) =>
+        Array.Find(Allowed, k => k.ContentType == contentType)?.Label
+        ?? (contentType.Contains('/') ? contentType[(contentType.IndexOf('/') + 1)..].ToUpperInvariant() : contentType);
 
     public const int HeadLength = 1024;
 

@@ -28,7 +28,7 @@ public static class IntegrityCheck
             if (status == FileIntegrity.Ok) continue;
             problems.Add(new Problem(r.Id, status, r.StoredFileName));
             var what = status == FileIntegrity.Missing ? "Fichier manquant" : "Fichier modifié (SHA-256 différent)";
-            await Alerts.RaiseAsync(db, AlertLevel.Critical, "report_file", $"rapport {r.Id}", $"{what} : {r.Title}", now, ct);
+            await Alerts.RaiseAsync(db, AlertLevel.Critical, AlertKinds.ReportFile, $"rapport {r.Id}", $"{what} : {r.Title}", now, ct);
         }
         await db.SaveChangesAsync(ct);
         return problems;

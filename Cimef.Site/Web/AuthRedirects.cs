@@ -1,3 +1,4 @@
+using Cimef.Site.Api;
 using Htmx;
 
 namespace Cimef.Site.Web;
@@ -7,7 +8,7 @@ public static class AuthRedirects
 {
     public static Task Redirect(HttpContext http, string location, int apiStatus)
     {
-        if (http.Request.Path.StartsWithSegments("/api"))
+        if (http.Request.IsApi())
         {
             http.Response.StatusCode = apiStatus;
             return Task.CompletedTask;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Cimef.Site.Api;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 
@@ -16,18 +17,16 @@ public static partial class BadInput
     [GeneratedRegex("""parameter "(?:[^"]*\s)?(?<name>[A-Za-z_][A-Za-z0-9_]*)"(?: from "(?<value>.*)")?""", RegexOptions.Singleline)]
     private static partial Regex ParameterPattern();
 
-    public const string InvalidJson = "JSON invalide : vérifiez la syntaxe et le type de chaque champ.";
-
     /// <summary>The field the failure is about (snake_case, as the JSON API names fields), or null, and the French message.</summary>
     public static (string? Field, string Message) Describe(BadHttpRequestException e)
     {
         if (e.StatusCode == StatusCodes.Status415UnsupportedMediaType)
-            return (null, "Le corps de la requête doit être du JSON (Content-Type: application/json).");
+            return (null, ApiJson.JsonRequired);
         if (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             return (null, "Le corps de la requête est trop volumineux.");
         var text = e.Message;
         if (text.Contains("as JSON", StringComparison.Ordinal) || e.InnerException is System.Text.Json.JsonException)
-            return (null, InvalidJson);
+            return (null, ApiJson.InvalidJson);
         var m = ParameterPattern().Match(text);
         if (!m.Success) return (null, "La requête n'a pas pu être lue. Vérifiez les valeurs envoyées.");
         var field = System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(m.Groups["name"].Value);
@@ -38,24 +37,15 @@ public static partial class BadInput
         return (field, $"La valeur « {value} » n'est pas valide pour {field}.");
     }
 
-    public static async Task WriteAsync(HttpContext http, BadHttpRequestException e, ILogger log, CancellationToken ct)
+    public static async ValueTask<bool> WriteAsync(HttpContext http, BadHttpRequestException e, string? path, ILogger log)
     {
         var (field, message) = Describe(e);
         // One line, no exception object (no stack trace), no submitted value (it is attacker-controlled text).
-        log.LogWarning("Bad request ({Status}) on {Method} {Path}: {Field}", e.StatusCode, http.Request.Method, http.Request.Path, field ?? "body");
-        http.Response.Clear();
-        http.Response.StatusCode = e.StatusCode;
+        log.LogWarning("Bad request ({Status}) on {Method} {Path}: {Field}", e.StatusCode, http.Request.Method, path, field ?? "body");
+        if (field is null || !http.Request.IsApi()) return await FriendlyExceptionHandler.Answer(http, e.StatusCode, message);
         http.Response.Headers.CacheControl = "no-store";
-        if (http.Request.Path.StartsWithSegments("/api"))
-        {
-            if (field is null) await http.Response.WriteAsJsonAsync(new { error = message }, ct);
-            else await http.Response.WriteAsJsonAsync(new { errors = new Dictionary<string, string[]> { [field] = [message] } }, ct);
-            return;
-        }
-        http.Response.ContentType = "text/html; charset=utf-8";
-        await http.Response.WriteAsync(
-            "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Requête invalide — CIMEF</title><link rel=\"stylesheet\" href=\"/css/site.css\"></head>" +
-            $"<body><main class=\"narrow\"><h1>Requête invalide</h1><p role=\"alert\">{System.Net.WebUtility.HtmlEncode(message)}</p><p><a href=\"/\">Retour</a></p></main></body></html>", ct);
+        await ApiJson.Errors(new() { [field] = [message] }, e.StatusCode).ExecuteAsync(http);
+        return true;
     }
 }
 

@@ -1,3 +1,4 @@
+using Cimef.Site.Api;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Data.Sqlite;
 
@@ -6,39 +7,38 @@ namespace Cimef.Site.Web;
 /// <summary>
 /// No stack trace ever reaches a client. Malformed input (BadHttpRequestException) is a 400 with a French
 /// message (<see cref="BadInput"/>); a database busy beyond its timeout is a clean 503
-/// ("réessayez dans un instant"); anything else a 500 with a French page (or JSON under /api).
+/// ("réessayez dans un instant"); anything else a 500. JSON under /api; elsewhere the handler declines and
+/// UseExceptionHandler re-executes the French /Error page with that status and message.
 /// </summary>
 public sealed class FriendlyExceptionHandler(ILogger<FriendlyExceptionHandler> log) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
-        if (exception is BadHttpRequestException bad)
-        {
-            await BadInput.WriteAsync(http, bad, log, ct);
-            return true;
-        }
+        // The request's path is already the error page's: log the one that failed.
+        var path = http.Features.Get<IExceptionHandlerPathFeature>()?.Path;
+        if (exception is BadHttpRequestException bad) return await BadInput.WriteAsync(http, bad, path, log);
         var busy = IsDatabaseBusy(exception);
         var status = busy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
-        if (busy) log.LogWarning("Database busy beyond the timeout on {Path}.", http.Request.Path);
-        else log.LogError(exception, "Unhandled error on {Path}.", http.Request.Path);
+        if (busy) log.LogWarning("Database busy beyond the timeout on {Path}.", path);
+        else log.LogError(exception, "Unhandled error on {Path}.", path);
 
         var message = busy
             ? "Le service est momentanément surchargé. Réessayez dans quelques instants."
             : "Une erreur inattendue est survenue. Réessayez ou contactez le cabinet.";
-        http.Response.Clear();
-        http.Response.StatusCode = status;
-        http.Response.Headers.CacheControl = "no-store";
         if (busy) http.Response.Headers.RetryAfter = "5";
-        if (http.Request.Path.StartsWithSegments("/api"))
+        return await Answer(http, status, message);
+    }
+
+    /// <summary>JSON under /api (handled); elsewhere false, and the /Error page renders <paramref name="message"/>.</summary>
+    public static async ValueTask<bool> Answer(HttpContext http, int status, string message)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        if (!http.Request.IsApi())
         {
-            await http.Response.WriteAsJsonAsync(new { error = message }, ct);
-            return true;
+            Pages.ErrorModel.Prepare(http, status, message);
+            return false;
         }
-        http.Response.ContentType = "text/html; charset=utf-8";
-        var title = busy ? "Service momentanément indisponible" : "Erreur";
-        await http.Response.WriteAsync(
-            $"<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title} — CIMEF</title><link rel=\"stylesheet\" href=\"/css/site.css\"></head>" +
-            $"<body><main class=\"narrow\"><h1>{title}</h1><p role=\"alert\">{message}</p><p><a href=\"/\">Retour</a></p></main></body></html>", ct);
+        await ApiJson.Error(message, status).ExecuteAsync(http);
         return true;
     }
 

@@ -1,5 +1,3 @@
-using System.Net;
-using Htmx;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +10,8 @@ public sealed class ReportUploadAttribute : Attribute;
 /// <summary>
 /// Size limit for report uploads (Reports:MaxUploadMegabytes per request), enforced before the body is
 /// read: a declared Content-Length over the limit gets 413 at once; otherwise the server's body limit is
-/// set to it, so a chunked body that grows past it is cut off and answered 413 too — with a French message.
+/// set to it, so a chunked body that grows past it is cut off and answered 413 too — with a French message
+/// (JSON under /api, else the /Error page re-executed by the status-code pages).
 /// </summary>
 public sealed class UploadLimit(RequestDelegate next, IOptions<ReportsOptions> options)
 {
@@ -48,17 +47,11 @@ public sealed class UploadLimit(RequestDelegate next, IOptions<ReportsOptions> o
         }
     }
 
-    private Task TooLargeAsync(HttpContext http)
+    private async Task TooLargeAsync(HttpContext http)
     {
-        var message = $"Fichier trop volumineux : la limite est de {options.Value.MaxUploadMegabytes} Mo par envoi.";
-        http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-        http.Response.Headers.CacheControl = "no-store";
+        http.Response.Clear();
         http.Response.Headers.Connection = "close";
-        if (http.Request.Path.StartsWithSegments("/api")) return http.Response.WriteAsJsonAsync(new { error = message });
-        http.Response.ContentType = "text/html; charset=utf-8";
-        var fragment = $"<p class=\"status status-error\" role=\"alert\">{WebUtility.HtmlEncode(message)}</p>";
-        return http.Response.WriteAsync(http.Request.IsHtmx() ? fragment
-            : "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Fichier trop volumineux — CIMEF</title><link rel=\"stylesheet\" href=\"/css/site.css\"></head>" +
-              $"<body><main class=\"narrow\"><h1>Fichier trop volumineux</h1>{fragment}<p><a href=\"/Reports\">Retour</a></p></main></body></html>");
+        await FriendlyExceptionHandler.Answer(http, StatusCodes.Status413PayloadTooLarge,
+            $"Fichier trop volumineux : la limite est de {options.Value.MaxUploadMegabytes} Mo par envoi.");
     }
 }

@@ -117,6 +117,19 @@ public class ApiToken
 
 public enum AlertLevel { Info, Warning, Critical }
 
+/// <summary>Alert kinds, stored in <see cref="Alert.Kind"/> and named in French by <c>Auditing.Labels.AlertKind</c>.</summary>
+public static class AlertKinds
+{
+    public const string LoginFailures = "login_failures";
+    public const string IpManyKeys = "ip_many_keys";
+    public const string DownloadBurst = "download_burst";
+    /// <summary>A report file missing or altered, found by the integrity check or by a patient's download.</summary>
+    public const string ReportFile = "report_file";
+    public const string Notifications = "notifications";
+    public const string SlowResponses = "slow_responses";
+    public const string CredentialReveals = "credential_reveals";
+}
+
 /// <summary>A security or operations alert shown to admins; acknowledged by a person (audited).</summary>
 public class Alert
 {

@@ -19,18 +19,16 @@ public class IndexModel(CimefDb db) : PageModel
     public const int PageSize = 50;
     public const int CsvMaxRows = 100_000;
 
-    /// <summary>An audit line; <paramref name="At"/> is the stored UTC text.</summary>
+    /// <summary>An audit line.</summary>
     public sealed record Row
     {
         public long Id { get; init; }
-        public string At { get; init; } = "";
+        public DateTime At { get; init; }
         public string UserName { get; init; } = "";
         public string Action { get; init; } = "";
         public string EntityType { get; init; } = "";
         public string? EntityId { get; init; }
         public string? Detail { get; init; }
-
-        public DateTime AtUtc => DateTime.Parse(At, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
     }
 
     [BindProperty(SupportsGet = true)] public string? Person { get; set; }
@@ -58,7 +56,7 @@ public class IndexModel(CimefDb db) : PageModel
             args.Add("take", PageSize);
             args.Add("skip", (PageNumber - 1) * PageSize);
             Rows = (await conn.QueryAsync<Row>(
-                $"SELECT Id, At, UserName, Action, EntityType, EntityId, Detail FROM AuditEntries {where} ORDER BY At DESC, Id DESC LIMIT @take OFFSET @skip", args))
+                $"SELECT Id, At, UserName, Action, EntityType, EntityId, Detail FROM AuditEntries {where} ORDER BY At DESC, Id DESC {SqlDialect.Limit("@take", "@skip")}", args))
                 .ToList();
         }
         return this.PageOrPartial("_AuditRows");
@@ -70,9 +68,9 @@ public class IndexModel(CimefDb db) : PageModel
         var (where, args) = Filter();
         args.Add("take", CsvMaxRows);
         var rows = await db.Database.GetDbConnection().QueryAsync<Row>(
-            $"SELECT Id, At, UserName, Action, EntityType, EntityId, Detail FROM AuditEntries {where} ORDER BY At DESC, Id DESC LIMIT @take", args);
+            $"SELECT Id, At, UserName, Action, EntityType, EntityId, Detail FROM AuditEntries {where} ORDER BY At DESC, Id DESC {SqlDialect.Limit("@take")}", args);
         var csv = Csv.Build(["Date (UTC)", "Personne", "Action", "Objet", "Identifiant", "Détail"],
-            rows.Select(r => new object?[] { r.AtUtc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), r.UserName, r.Action, r.EntityType, r.EntityId, r.Detail }));
+            rows.Select(r => new object?[] { r.At.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), r.UserName, r.Action, r.EntityType, r.EntityId, r.Detail }));
         return Csv.File(csv, "journal-personnel.csv");
     }
 

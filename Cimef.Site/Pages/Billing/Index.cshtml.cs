@@ -1,5 +1,6 @@
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.FrontDesk;
 using Cimef.Site.Web;
 using Dapper;
 using Microsoft.AspNetCore.Authorization;
@@ -15,10 +16,9 @@ public class IndexModel(CimefDb db) : PageModel
 {
     public const int PageSize = 30;
 
-    public sealed record Row(long Id, string Number, string Status, string CreatedAt, long Total, long Paid, long PatientId, string FullName)
+    public sealed record Row(long Id, string Number, string Status, DateTime CreatedAt, long Total, long Paid, long PatientId, string FullName)
     {
         public InvoiceStatus StatusValue => Enum.Parse<InvoiceStatus>(Status);
-        public DateTime Created => DateTime.SpecifyKind(DateTime.Parse(CreatedAt, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc);
     }
 
     [BindProperty(SupportsGet = true, Name = "q")] public string? Q { get; set; }
@@ -30,6 +30,7 @@ public class IndexModel(CimefDb db) : PageModel
     public async Task<IActionResult> OnGetAsync()
     {
         PageNumber = Math.Clamp(PageNumber, 1, 10_000);
+        var connection = db.Database.GetDbConnection();
         var where = new List<string>();
         var args = new DynamicParameters(new { take = PageSize + 1, skip = (PageNumber - 1) * PageSize });
         if (Enum.TryParse<InvoiceStatus>(Status, out var status) && Enum.IsDefined(status))
@@ -42,8 +43,8 @@ public class IndexModel(CimefDb db) : PageModel
         {
             args.Add("numLo", q.ToUpperInvariant());
             args.Add("numHi", q.ToUpperInvariant() + "\uFFFF");
-            args.Add("name", "%" + Text.SearchForm(q).Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%");
-            where.Add("""((i."Number" >= @numLo AND i."Number" < @numHi) OR p."SearchName" LIKE @name ESCAPE '\')""");
+            var name = await PatientSearch.NameConditionAsync(connection, q, args, HttpContext.RequestAborted);
+            where.Add($"""((i."Number" >= @numLo AND i."Number" < @numHi){(name is null ? "" : " OR " + name)})""");
         }
         var sql = $"""
             SELECT i."Id", i."Number", i."Status", i."CreatedAt", i."Total",
@@ -52,9 +53,9 @@ public class IndexModel(CimefDb db) : PageModel
             FROM "Invoices" i JOIN "Patients" p ON p."Id" = i."PatientId"
             {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
             ORDER BY i."Id" DESC
-            LIMIT @take OFFSET @skip
+            {SqlDialect.Limit("@take", "@skip")}
             """;
-        var rows = (await db.Database.GetDbConnection().QueryAsync<Row>(sql, args)).ToList();
+        var rows = (await connection.QueryAsync<Row>(sql, args)).ToList();
         HasNext = rows.Count > PageSize;
         Rows = rows.Take(PageSize).ToList();
         return this.PageOrPartial("_InvoiceRows");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Web;
@@ -22,26 +21,21 @@ public class HistoryModel(CimefDb db) : PageModel
     public sealed record EventRow
     {
         public long Id { get; init; }
-        public string At { get; init; } = "";
+        public DateTime At { get; init; }
         public string Kind { get; init; } = "";
         public long? ReportId { get; init; }
         public string? ReportTitle { get; init; }
         public string? ClientIp { get; init; }
         public string? UserAgent { get; init; }
-
-        public DateTime AtUtc => Stored(At);
     }
 
     public sealed record ReportRow
     {
         public long Id { get; init; }
         public string Title { get; init; } = "";
-        public string CreatedAt { get; init; } = "";
+        public DateTime CreatedAt { get; init; }
         public long Downloads { get; init; }
-        public string? LastDownload { get; init; }
-
-        public DateTime CreatedAtUtc => Stored(CreatedAt);
-        public DateTime? LastDownloadUtc => LastDownload is null ? null : Stored(LastDownload);
+        public DateTime? LastDownload { get; init; }
     }
 
     [BindProperty(SupportsGet = true, Name = "p")] public int PageNumber { get; set; } = 1;
@@ -76,11 +70,10 @@ public class HistoryModel(CimefDb db) : PageModel
         var args = new { access = access.Id, login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download, take = PageSize, skip = (PageNumber - 1) * PageSize };
 
         // Events are pruned after the retention period; the access row keeps the lifetime count.
-        var (logins, last) = await conn.QuerySingleAsync<(long, string?)>(
+        var (logins, last) = await conn.QuerySingleAsync<(long, DateTime?)>(
             "SELECT COUNT(*), MAX(At) FROM AccessEvents WHERE PatientAccessId = @access AND Kind = @login", args);
         AccessCount = Math.Max(access.AccessCount, logins);
-        var lastEvent = last is null ? (DateTime?)null : Stored(last);
-        LastConnection = access.LastAccess is null ? lastEvent : lastEvent is null || access.LastAccess > lastEvent ? access.LastAccess : lastEvent;
+                LastConnection = access.LastAccess is null ? last : last is null || access.LastAccess > last ? access.LastAccess : last;
 
         Reports = (await conn.QueryAsync<ReportRow>($"""
             SELECT r.Id, r.Title, r.CreatedAt,
@@ -94,14 +87,11 @@ public class HistoryModel(CimefDb db) : PageModel
             """, args)).ToList();
 
         TotalEvents = await conn.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM AccessEvents WHERE PatientAccessId = @access", args);
-        Events = (await conn.QueryAsync<EventRow>("""
+        Events = (await conn.QueryAsync<EventRow>($"""
             SELECT e.Id, e.At, e.Kind, e.ReportId, r.Title AS ReportTitle, e.ClientIp, e.UserAgent
             FROM AccessEvents e LEFT JOIN PatientReports r ON r.Id = e.ReportId
             WHERE e.PatientAccessId = @access
-            ORDER BY e.At DESC, e.Id DESC LIMIT @take OFFSET @skip
+            ORDER BY e.At DESC, e.Id DESC {SqlDialect.Limit("@take", "@skip")}
             """, args)).ToList();
     }
-
-    private static DateTime Stored(string utcText) =>
-        DateTime.Parse(utcText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.FrontDesk;
 using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authorization;
@@ -44,15 +45,6 @@ public class IndexModel(CimefDb db, ReportPublisher publisher) : StaffPage
     public IReadOnlyList<ReportRow> Reports { get; private set; } = [];
     public ReportPublisher.Validation? Validation { get; private set; }
     public IReadOnlyList<UploadResult> Results { get; private set; } = [];
-
-    public static string StatusFr(InvoiceStatus s) => s switch
-    {
-        InvoiceStatus.Draft => "Brouillon",
-        InvoiceStatus.Sent => "Émise",
-        InvoiceStatus.Paid => "Payée",
-        InvoiceStatus.Cancelled => "Annulée",
-        _ => s.ToString(),
-    };
 
     public async Task<IActionResult> OnGetAsync(int? invoiceId)
     {
@@ -163,10 +155,8 @@ public class IndexModel(CimefDb db, ReportPublisher publisher) : StaffPage
 
     private async Task<IReadOnlyList<PatientRow>> SearchAsync(string? q)
     {
-        var term = Text.SearchForm(q);
-        if (term.Length < 2) return [];
-        var digits = new string((q ?? "").Where(char.IsDigit).ToArray());
-        var query = db.Patients.Where(p => p.SearchName.Contains(term) || (digits.Length >= 4 && p.Phone.Contains(digits)));
-        return await query.OrderBy(p => p.SearchName).Take(20).Select(p => new PatientRow(p.Id, p.FullName, p.Phone)).ToListAsync();
+        if (Text.SearchForm(q).Length < 2) return [];
+        var found = await PatientSearch.RunAsync(db.Database.GetDbConnection(), q, 1, HttpContext.RequestAborted);
+        return found.Rows.Select(p => new PatientRow((int)p.Id, p.FullName, p.Phone)).ToList();
     }
 }
