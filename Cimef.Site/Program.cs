@@ -52,10 +52,8 @@ AddOptions<StaffOptions>(StaffOptions.Section);
 AddOptions<BackupOptions>(BackupOptions.Section);
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<SqlitePragmaInterceptor>();
-builder.Services.AddDbContext<CimefDb>((sp, o) => o
-    .UseSqlite(Sqlite.ConnectionString(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabasePath))
-    .AddInterceptors(sp.GetRequiredService<SqlitePragmaInterceptor>()));
+AddOptions<DatabaseOptions>(DatabaseOptions.Section);
+builder.Services.AddDatabase();
 
 // Key ring (and the credential HMAC secret beside it) live in the data directory.
 builder.Services.AddDataProtection().SetApplicationName("CimefPortal");
@@ -226,7 +224,14 @@ var app = builder.Build();
 
 if (verb is not null) return await CliRunner.RunAsync(app.Services, args);
 
-await DatabaseStartup.InitializeAsync(app.Services);
+try
+{
+    await DatabaseStartup.InitializeAsync(app.Services);
+}
+catch (OptionsValidationException e)
+{
+    return InvalidConfiguration(e);
+}
 Fr.UseTimeZone(app.Services.GetRequiredService<IOptions<ClinicOptions>>().Value.TimeZone);
 if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Services, Console.Out);
 
@@ -264,11 +269,16 @@ try
 }
 catch (OptionsValidationException e)
 {
-    // A wrong setting stops the start with a readable message, not a stack trace.
+    return InvalidConfiguration(e);
+}
+return 0;
+
+// A wrong setting stops the start with a readable message, not a stack trace.
+static int InvalidConfiguration(OptionsValidationException e)
+{
     Console.Error.WriteLine("Configuration invalide : " + string.Join(" ", e.Failures));
     return 3;
 }
-return 0;
 
 OptionsBuilder<T> AddOptions<T>(string section) where T : class =>
     builder.Services.AddOptions<T>().Bind(builder.Configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
