@@ -113,6 +113,7 @@ public sealed class PostgresCluster
         if (IsRoot) Run("chown", "postgres:postgres", dir);
         var cluster = new PostgresCluster(bin, dir, FreePort());
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Stop();
+        cluster.Watch();
         AsPostgres(Path.Combine(bin, "initdb"), "-D", cluster.DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync");
         AsPostgres(Path.Combine(bin, "pg_ctl"), "-D", cluster.DataDirectory, "-l", Path.Combine(dir, "server.log"), "-w", "-t", "60",
             "-o", $"-c listen_addresses=127.0.0.1 -p {cluster.Port} -k {dir} -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
@@ -125,6 +126,21 @@ public sealed class PostgresCluster
         try { AsPostgres(Path.Combine(_bin, "pg_ctl"), "-D", DataDirectory, "-m", "immediate", "-w", "stop"); }
         catch (InvalidOperationException) { }
         try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>
+    /// A watchdog shell that stops and deletes the cluster once this process is gone, however it ends (the test host
+    /// may be ended without running exit handlers).
+    /// </summary>
+    private void Watch()
+    {
+        var stop = IsRoot
+            ? $"runuser -u postgres -- '{_bin}/pg_ctl' -D '{DataDirectory}' -m immediate -w stop"
+            : $"'{_bin}/pg_ctl' -D '{DataDirectory}' -m immediate -w stop";
+        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf '{Directory}'";
+        var psi = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/tmp" };
+        foreach (var a in new[] { "sh", "-c", script }) psi.ArgumentList.Add(a);
+        Process.Start(psi)!.Dispose();
     }
 
     /// <summary>Clusters of test processes that no longer run (killed before their exit handler): stopped and deleted.</summary>
