@@ -4,6 +4,7 @@ using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Data;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Web;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace Cimef.Site.Tests.Faults;
