@@ -145,7 +145,7 @@ public class CliTests : IDisposable
         Assert.Contains("fichier modifié", restore.Stderr);
     }
 
-    [Fact]
+    [Fact, Trait("Provider", "SqliteOnly")] // integrity_check and pragmas (check on PostgreSQL: issue 12, next step)
     public async Task Check_passes_on_a_sound_install_and_fails_on_a_missing_or_altered_report_file()
     {
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);

@@ -44,7 +44,8 @@ public static class Postgres
 /// <summary>
 /// The same model on PostgreSQL, with its own migration set (Data/Migrations/Postgres): EF Core finds migrations by
 /// the context type named in their [DbContext] attribute, so the SQLite migrations (CimefDb) and these never mix.
-/// Differences from SQLite: quoted identifiers in check constraints, and a pg_trgm GIN index on Patients.SearchName
+/// Differences from SQLite: quoted identifiers in check constraints, strings as text (lengths unenforced, as on
+/// SQLite), and a pg_trgm GIN index on Patients.SearchName
 /// that plays the part of SQLite's FTS5 trigram table (which only the SQLite migrations create).
 /// </summary>
 public class PostgresCimefDb(DbContextOptions<PostgresCimefDb> options) : CimefDb(options)
@@ -54,6 +55,11 @@ public class PostgresCimefDb(DbContextOptions<PostgresCimefDb> options) : CimefD
     protected override void OnModelCreating(ModelBuilder b)
     {
         base.OnModelCreating(b);
+        // SQLite stores every string as TEXT and never enforces a declared length, so rows that exist there (an audit
+        // entry whose entity id is an e-mail, data copied from a clinic's file) must fit here too: text, as on SQLite.
+        foreach (var p in b.Model.GetEntityTypes().SelectMany(t => t.GetProperties())
+                     .Where(p => p.ClrType == typeof(string) && p.GetMaxLength() is not null))
+            p.SetColumnType("text");
         b.HasPostgresExtension("pg_trgm");
         b.Entity<Patient>().HasIndex(p => p.SearchName, "IX_Patients_SearchName_trgm")
             .HasMethod("gin")

@@ -22,13 +22,13 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    Kind = table.Column<string>(type: "character varying(24)", maxLength: 24, nullable: false),
+                    Kind = table.Column<string>(type: "text", maxLength: 24, nullable: false),
                     PatientAccessId = table.Column<int>(type: "integer", nullable: true),
                     ReportId = table.Column<int>(type: "integer", nullable: true),
-                    KeySuffix = table.Column<string>(type: "character varying(4)", maxLength: 4, nullable: true),
-                    ClientIp = table.Column<string>(type: "character varying(45)", maxLength: 45, nullable: true),
-                    UserAgent = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
-                    Detail = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true)
+                    KeySuffix = table.Column<string>(type: "text", maxLength: 4, nullable: true),
+                    ClientIp = table.Column<string>(type: "text", maxLength: 45, nullable: true),
+                    UserAgent = table.Column<string>(type: "text", maxLength: 200, nullable: true),
+                    Detail = table.Column<string>(type: "text", maxLength: 200, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -43,10 +43,10 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     Level = table.Column<string>(type: "character varying(10)", maxLength: 10, nullable: false),
-                    Kind = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
-                    Subject = table.Column<string>(type: "character varying(120)", maxLength: 120, nullable: false),
-                    Detail = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
-                    DedupKey = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "text", maxLength: 40, nullable: false),
+                    Subject = table.Column<string>(type: "text", maxLength: 120, nullable: false),
+                    Detail = table.Column<string>(type: "text", maxLength: 500, nullable: false),
+                    DedupKey = table.Column<string>(type: "text", maxLength: 200, nullable: false),
                     AcknowledgedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     AcknowledgedBy = table.Column<string>(type: "text", nullable: true)
                 },
@@ -60,8 +60,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                 columns: table => new
                 {
                     Id = table.Column<string>(type: "text", nullable: false),
-                    Name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    Name = table.Column<string>(type: "text", maxLength: 256, nullable: true),
+                    NormalizedName = table.Column<string>(type: "text", maxLength: 256, nullable: true),
                     ConcurrencyStamp = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
@@ -77,10 +77,10 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     FullName = table.Column<string>(type: "text", nullable: false),
                     IsDisabled = table.Column<bool>(type: "boolean", nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    UserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedUserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    Email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    UserName = table.Column<string>(type: "text", maxLength: 256, nullable: true),
+                    NormalizedUserName = table.Column<string>(type: "text", maxLength: 256, nullable: true),
+                    Email = table.Column<string>(type: "text", maxLength: 256, nullable: true),
+                    NormalizedEmail = table.Column<string>(type: "text", maxLength: 256, nullable: true),
                     EmailConfirmed = table.Column<bool>(type: "boolean", nullable: false),
                     PasswordHash = table.Column<string>(type: "text", nullable: true),
                     SecurityStamp = table.Column<string>(type: "text", nullable: true),
@@ -105,11 +105,11 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     UserId = table.Column<string>(type: "text", nullable: true),
-                    UserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
-                    Action = table.Column<string>(type: "character varying(60)", maxLength: 60, nullable: false),
-                    EntityType = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
-                    EntityId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
-                    Detail = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
+                    UserName = table.Column<string>(type: "text", maxLength: 256, nullable: false),
+                    Action = table.Column<string>(type: "text", maxLength: 60, nullable: false),
+                    EntityType = table.Column<string>(type: "text", maxLength: 40, nullable: false),
+                    EntityId = table.Column<string>(type: "text", maxLength: 40, nullable: true),
+                    Detail = table.Column<string>(type: "text", maxLength: 500, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -122,9 +122,9 @@ namespace Cimef.Site.Data.Migrations.Postgres
                 {
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Code = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    Name = table.Column<string>(type: "character varying(120)", maxLength: 120, nullable: false),
-                    Modality = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    Code = table.Column<string>(type: "text", maxLength: 20, nullable: false),
+                    Name = table.Column<string>(type: "text", maxLength: 120, nullable: false),
+                    Modality = table.Column<string>(type: "text", maxLength: 40, nullable: false),
                     Price = table.Column<int>(type: "integer", nullable: false),
                     IsActive = table.Column<bool>(type: "boolean", nullable: false)
                 },
@@ -153,8 +153,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Key = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
-                    ClientIp = table.Column<string>(type: "character varying(45)", maxLength: 45, nullable: false),
+                    Key = table.Column<string>(type: "text", maxLength: 40, nullable: false),
+                    ClientIp = table.Column<string>(type: "text", maxLength: 45, nullable: false),
                     At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     PatientAccessId = table.Column<int>(type: "integer", nullable: true)
                 },
@@ -169,10 +169,10 @@ namespace Cimef.Site.Data.Migrations.Postgres
                 {
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    FullName = table.Column<string>(type: "character varying(120)", maxLength: 120, nullable: false),
-                    SearchName = table.Column<string>(type: "character varying(120)", maxLength: 120, nullable: false),
-                    Phone = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    Email = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: true),
+                    FullName = table.Column<string>(type: "text", maxLength: 120, nullable: false),
+                    SearchName = table.Column<string>(type: "text", maxLength: 120, nullable: false),
+                    Phone = table.Column<string>(type: "text", maxLength: 20, nullable: false),
+                    Email = table.Column<string>(type: "text", maxLength: 254, nullable: true),
                     DateOfBirth = table.Column<DateOnly>(type: "date", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CreatedBy = table.Column<string>(type: "text", nullable: false)
@@ -210,8 +210,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     UserId = table.Column<string>(type: "text", nullable: false),
-                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "text", maxLength: 100, nullable: false),
+                    TokenHash = table.Column<string>(type: "text", maxLength: 64, nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     LastUsedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
@@ -320,7 +320,7 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     PatientId = table.Column<int>(type: "integer", nullable: false),
-                    AccessKey = table.Column<string>(type: "character varying(12)", maxLength: 12, nullable: false),
+                    AccessKey = table.Column<string>(type: "text", maxLength: 12, nullable: false),
                     PasswordHash = table.Column<byte[]>(type: "bytea", nullable: false),
                     ProtectedPassword = table.Column<string>(type: "text", nullable: false),
                     IsActive = table.Column<bool>(type: "boolean", nullable: false),
@@ -351,7 +351,7 @@ namespace Cimef.Site.Data.Migrations.Postgres
                 {
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Number = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Number = table.Column<string>(type: "text", maxLength: 20, nullable: false),
                     PatientId = table.Column<int>(type: "integer", nullable: false),
                     Status = table.Column<string>(type: "character varying(12)", maxLength: 12, nullable: false),
                     Total = table.Column<int>(type: "integer", nullable: false),
@@ -390,7 +390,7 @@ namespace Cimef.Site.Data.Migrations.Postgres
                 {
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    TokenHash = table.Column<string>(type: "text", maxLength: 64, nullable: false),
                     PatientAccessId = table.Column<int>(type: "integer", nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     LastSeenAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
@@ -418,7 +418,7 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     InvoiceId = table.Column<int>(type: "integer", nullable: false),
                     ExamId = table.Column<int>(type: "integer", nullable: true),
-                    Description = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Description = table.Column<string>(type: "text", maxLength: 200, nullable: false),
                     Quantity = table.Column<int>(type: "integer", nullable: false),
                     UnitPrice = table.Column<int>(type: "integer", nullable: false),
                     Total = table.Column<int>(type: "integer", nullable: false)
@@ -450,12 +450,12 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     PatientAccessId = table.Column<int>(type: "integer", nullable: false),
                     InvoiceId = table.Column<int>(type: "integer", nullable: false),
-                    Title = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    StoredFileName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    OriginalName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Title = table.Column<string>(type: "text", maxLength: 200, nullable: false),
+                    StoredFileName = table.Column<string>(type: "text", maxLength: 100, nullable: false),
+                    OriginalName = table.Column<string>(type: "text", maxLength: 255, nullable: false),
                     ContentType = table.Column<string>(type: "text", nullable: false),
                     Size = table.Column<long>(type: "bigint", nullable: false),
-                    Sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Sha256 = table.Column<string>(type: "text", maxLength: 64, nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CreatedBy = table.Column<string>(type: "text", nullable: false),
                     ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
@@ -523,13 +523,13 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     PatientId = table.Column<int>(type: "integer", nullable: false),
                     PatientAccessId = table.Column<int>(type: "integer", nullable: true),
                     ReportId = table.Column<int>(type: "integer", nullable: true),
-                    Recipient = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
+                    Recipient = table.Column<string>(type: "text", maxLength: 254, nullable: false),
                     Status = table.Column<string>(type: "character varying(10)", maxLength: 10, nullable: false),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     NextAttemptAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     SentAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    LastError = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
+                    LastError = table.Column<string>(type: "text", maxLength: 500, nullable: true)
                 },
                 constraints: table =>
                 {
