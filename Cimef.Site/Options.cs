@@ -20,6 +20,37 @@ public sealed class StorageOptions
     public string SmsPickupDirectory => Path.Combine(Root, "sms-pickup");
 }
 
+/// <summary>
+/// The database engine: SQLite (embedded default, one file in the data directory) or PostgreSQL (several web nodes,
+/// failover, replicas). <c>Database:Provider</c> = <c>Sqlite</c> | <c>Postgres</c>; PostgreSQL needs
+/// <c>Database:ConnectionString</c> (Npgsql syntax).
+/// </summary>
+public sealed class DatabaseOptions : IValidatableObject
+{
+    public const string Section = "Database";
+    public const string Sqlite = "Sqlite";
+    public const string Postgres = "Postgres";
+
+    public string Provider { get; set; } = Sqlite;
+    public string? ConnectionString { get; set; }
+    /// <summary>PostgreSQL: a statement running longer than this is cancelled (and answered as a 503 « réessayez »).</summary>
+    [Range(1, 3600)] public int StatementTimeoutSeconds { get; set; } = 30;
+
+    public bool IsPostgres => string.Equals(Provider, Postgres, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(Provider, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext context)
+    {
+        if (!IsPostgres && !string.Equals(Provider, Sqlite, StringComparison.OrdinalIgnoreCase))
+            yield return new ValidationResult(
+                $"Database:Provider « {Provider} » inconnu : choisissez Sqlite (par défaut) ou Postgres.", [nameof(Provider)]);
+        else if (IsPostgres && string.IsNullOrWhiteSpace(ConnectionString))
+            yield return new ValidationResult(
+                "Database:Provider=Postgres demande Database:ConnectionString (par exemple « Host=localhost;Database=cimef;Username=cimef;Password=… »).",
+                [nameof(ConnectionString)]);
+    }
+}
+
 public sealed class PortalOptions
 {
     public const string Section = "Portal";

@@ -55,10 +55,8 @@ AddOptions<BackupOptions>(BackupOptions.Section);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => new ClinicClock(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ClinicOptions>>().Value));
-builder.Services.AddSingleton<SqlitePragmaInterceptor>();
-builder.Services.AddDbContext<CimefDb>((sp, o) => o
-    .UseSqlite(Sqlite.ConnectionString(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabasePath))
-    .AddInterceptors(sp.GetRequiredService<SqlitePragmaInterceptor>()));
+AddOptions<DatabaseOptions>(DatabaseOptions.Section);
+builder.Services.AddDatabase();
 
 // Key ring (and the credential HMAC secret beside it) live in the data directory.
 builder.Services.AddDataProtection().SetApplicationName("CimefPortal");
@@ -234,7 +232,14 @@ var app = builder.Build();
 
 if (verb is not null) return await CliRunner.RunAsync(app.Services, args);
 
-await DatabaseStartup.InitializeAsync(app.Services);
+try
+{
+    await DatabaseStartup.InitializeAsync(app.Services);
+}
+catch (OptionsValidationException e)
+{
+    return InvalidConfiguration(e);
+}
 if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Services, Console.Out);
 
 app.UseForwardedHeaders();
@@ -274,11 +279,16 @@ try
 }
 catch (OptionsValidationException e)
 {
-    // A wrong setting stops the start with a readable message, not a stack trace.
+    return InvalidConfiguration(e);
+}
+return 0;
+
+// A wrong setting stops the start with a readable message, not a stack trace.
+static int InvalidConfiguration(OptionsValidationException e)
+{
     Console.Error.WriteLine("Configuration invalide : " + string.Join(" ", e.Failures));
     return 3;
 }
-return 0;
 
 OptionsBuilder<T> AddOptions<T>(string section) where T : class =>
     builder.Services.AddOptions<T>().Bind(builder.Configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();

@@ -21,7 +21,7 @@ public class DataDirectoryPermissionsTests
     private const UnixFileMode Rw = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode WorldReadable = Rw | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
-    [Fact]
+    [Fact, Trait("Provider", "SqliteOnly")] // the SQLite file, its WAL/SHM and the SQLite backup
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task Every_file_in_the_data_directory_is_0600_and_every_directory_0700()
     {

@@ -24,19 +24,19 @@ public class DatabaseTests(CimefFactory factory) : IClassFixture<CimefFactory>
         });
     }
 
-    [Fact]
+    [Fact, Trait("Provider", "SqliteOnly")]
     public async Task Journal_mode_is_wal() => Assert.Equal("wal", await PragmaAsync("journal_mode"));
 
-    [Fact]
+    [Fact, Trait("Provider", "SqliteOnly")]
     public async Task Synchronous_is_full_on_every_connection() => Assert.Equal("2", await PragmaAsync("synchronous"));
 
-    [Fact]
+    [Fact, Trait("Provider", "SqliteOnly")]
     public async Task Foreign_keys_are_enforced() => Assert.Equal("1", await PragmaAsync("foreign_keys"));
 
-    [Fact]
+    [Fact, Trait("Provider", "SqliteOnly")]
     public async Task Page_cache_per_connection_is_kept_small() => Assert.Equal("-512", await PragmaAsync("cache_size"));
 
-    [Fact]
+    [Fact, Trait("Provider", "SqliteOnly")]
     public async Task Busy_timeout_is_set() => Assert.Equal(Sqlite.BusyTimeoutMs.ToString(), await PragmaAsync("busy_timeout"));
 
     [Fact]
@@ -49,7 +49,7 @@ public class DatabaseTests(CimefFactory factory) : IClassFixture<CimefFactory>
         Assert.True(exams >= 15, $"starter catalogue has {exams} exams");
     }
 
-    [Fact]
+    [Fact, Trait("Provider", "SqliteOnly")]
     public async Task Database_file_is_in_the_configured_data_directory_and_passes_integrity_check()
     {
         factory.NewClient();

@@ -7,6 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace Cimef.Site.Tests.Faults;
 
 /// <summary>The database held by another writer beyond the busy timeout gives a clean 503, never a stack trace.</summary>
+[Trait("Provider", "SqliteOnly")] // SQLITE_BUSY from a second connection holding the write lock
 public class DatabaseBusyTests(CimefFactory factory) : IClassFixture<CimefFactory>
 {
     [Fact]

@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace Cimef.Site.Tests.Faults;
 
 /// <summary>A process killed in the middle of its work leaves a consistent data directory.</summary>
+[Trait("Provider", "SqliteOnly")] // SQLite online backup and integrity_check
 public class KilledProcessTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "cimef-kill-tests", Guid.NewGuid().ToString("N"));

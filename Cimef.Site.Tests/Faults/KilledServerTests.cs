@@ -18,6 +18,7 @@ namespace Cimef.Site.Tests.Faults;
 /// The site running as a real server process, killed with SIGKILL in the middle of an upload or of a burst of
 /// payments: the data directory it leaves must be consistent and `check` must pass on it.
 /// </summary>
+[Trait("Provider", "SqliteOnly")] // SQLite crash safety (WAL, integrity_check after a kill)
 public class KilledServerTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "cimef-kill-tests", Guid.NewGuid().ToString("N"));

@@ -12,7 +12,8 @@ namespace Cimef.Site.Tests.Infrastructure;
 
 /// <summary>
 /// The one fixture: the real pipeline over a real SQLite file in a temp data directory of its own
-/// (one per test class through IClassFixture), with a FakeTimeProvider as the clock.
+/// (one per test class through IClassFixture), with a FakeTimeProvider as the clock. With
+/// <c>CIMEF_TEST_PROVIDER=Postgres</c> the same, over a database of its own on a throwaway PostgreSQL cluster.
 /// </summary>
 public class CimefFactory : WebApplicationFactory<Program>
 {
@@ -47,6 +48,8 @@ public class CimefFactory : WebApplicationFactory<Program>
         // Each host would otherwise watch appsettings*.json and take one of the machine's 128 inotify instances.
         builder.UseSetting("hostBuilder:reloadConfigOnChange", "false");
         builder.UseSetting("Storage:DataDirectory", DataDir);
+        // CIMEF_TEST_PROVIDER=Postgres: a database of its own on the run's throwaway cluster.
+        foreach (var (k, v) in TestDatabase.SettingsFor(EffectiveDataDir)) builder.UseSetting(k, v);
         foreach (var (k, v) in Settings) builder.UseSetting(k, v);
         builder.ConfigureServices(s =>
         {
@@ -55,6 +58,9 @@ public class CimefFactory : WebApplicationFactory<Program>
             ConfigureTestServices?.Invoke(s);
         });
     }
+
+    /// <summary>The data directory the site uses (a test may point Settings at another one, e.g. a CLI's).</summary>
+    private string EffectiveDataDir => Settings.GetValueOrDefault("Storage:DataDirectory") ?? DataDir;
 
     /// <summary>A client that keeps cookies, does not follow redirects and speaks https (so Secure cookies flow).</summary>
     public HttpClient NewClient() => CreateClient(new WebApplicationFactoryClientOptions
@@ -105,6 +111,7 @@ public class CimefFactory : WebApplicationFactory<Program>
     {
         base.Dispose(disposing);
         SqliteConnection.ClearAllPools();
+        TestDatabase.Release(EffectiveDataDir);
         try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

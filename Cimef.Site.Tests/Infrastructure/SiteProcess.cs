@@ -20,6 +20,7 @@ public static class SiteProcess
         psi.Environment["Storage__DataDirectory"] = dataDir;
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (k, v) in TestDatabase.EnvironmentFor(dataDir)) psi.Environment[k] = v;
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         psi.WorkingDirectory = Path.GetDirectoryName(SiteDll)!;
         using var p = Process.Start(psi)!;

@@ -61,6 +61,7 @@ public sealed class SiteServer : IAsyncDisposable
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
         psi.Environment["Storage__DataDirectory"] = dataDir;
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (k, v) in TestDatabase.EnvironmentFor(dataDir)) psi.Environment[k] = v;
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         var process = Process.Start(psi)!;
         var tail = new ConcurrentQueue<string>();

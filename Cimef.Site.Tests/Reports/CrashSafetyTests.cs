@@ -13,8 +13,12 @@ namespace Cimef.Site.Tests.Reports;
 /// <summary>Simulates a crash between the file write and the database commit of a report row.</summary>
 public sealed class FailingCommitFactory : CimefFactory
 {
+    // Both engines' contexts: PostgreSQL's (CIMEF_TEST_PROVIDER=Postgres) has options of its own.
     public FailingCommitFactory() => ConfigureTestServices = s =>
+    {
         s.ConfigureDbContext<CimefDb>(o => o.AddInterceptors(new FailReportInserts()));
+        s.ConfigureDbContext<PostgresCimefDb>(o => o.AddInterceptors(new FailReportInserts()));
+    };
 
     private sealed class FailReportInserts : SaveChangesInterceptor
     {

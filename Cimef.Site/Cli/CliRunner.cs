@@ -47,6 +47,12 @@ public static class CliRunner
             await DatabaseStartup.InitializeAsync(services);
             await using var scope = services.CreateAsyncScope();
             var sp = scope.ServiceProvider;
+            if (verb is "backup" or "restore" && DatabaseSetup.IsPostgres(sp))
+            {
+                // pg_dump/pg_restore with the same manifest is the next step of issue 12.
+                await stderr.WriteLineAsync($"{verb} : pas encore disponible avec Database:Provider=Postgres ; utilisez pg_dump / pg_restore, puis copiez le dossier de données.");
+                return 2;
+            }
             return verb switch
             {
                 "create-staff" => await CreateStaffAsync(sp, opts, stdout, stderr),
@@ -175,12 +181,21 @@ public static class CliRunner
         var db = sp.GetRequiredService<CimefDb>();
         var failed = false;
 
-        var integrity = Sqlite.IntegrityCheck(storage.DatabasePath);
-        await stdout.WriteLineAsync($"Base de données : integrity_check = {integrity}");
-        if (integrity != "ok") failed = true;
+        if (db.Database.IsSqlite())
+        {
+            var integrity = Sqlite.IntegrityCheck(storage.DatabasePath);
+            await stdout.WriteLineAsync($"Base de données : integrity_check = {integrity}");
+            if (integrity != "ok") failed = true;
 
-        var (journal, sync, fk) = Sqlite.EnsureAndRead(storage.DatabasePath);
-        await stdout.WriteLineAsync($"Pragmas : journal_mode={journal}, synchronous={sync}, foreign_keys={(fk ? 1 : 0)}");
+            var (journal, sync, fk) = Sqlite.EnsureAndRead(storage.DatabasePath);
+            await stdout.WriteLineAsync($"Pragmas : journal_mode={journal}, synchronous={sync}, foreign_keys={(fk ? 1 : 0)}");
+        }
+        else
+        {
+            var pending = (await db.Database.GetPendingMigrationsAsync()).Count();
+            await stdout.WriteLineAsync($"Base de données : PostgreSQL joignable, migrations en attente : {pending}");
+            if (pending > 0) failed = true;
+        }
 
         // Not a failure (a site without a proxy is fine), but behind one every patient would share one address.
         if (sp.GetRequiredService<IOptions<NetworkOptions>>().Value.KnownProxies.Length == 0)

@@ -5,8 +5,23 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Cimef.Site.Data;
 
-public class CimefDb(DbContextOptions<CimefDb> options) : IdentityDbContext<StaffUser>(options)
+/// <summary>
+/// The model, on SQLite (this class, migrations in Data/Migrations) or PostgreSQL (<see cref="PostgresCimefDb"/>,
+/// migrations in Data/Migrations/Postgres).
+/// </summary>
+public class CimefDb : IdentityDbContext<StaffUser>
 {
+    public CimefDb(DbContextOptions<CimefDb> options) : base(options) { }
+
+    /// <summary>For a provider-specific subclass (its own options type, its own migration set).</summary>
+    protected CimefDb(DbContextOptions options) : base(options) { }
+
+    /// <summary>
+    /// A column named in raw SQL (check constraints). SQLite's text stays unquoted, as its migrations created it;
+    /// PostgreSQL folds unquoted names to lower case, so its subclass quotes them.
+    /// </summary>
+    protected virtual string Column(string name) => name;
+
     public DbSet<Patient> Patients => Set<Patient>();
     public DbSet<Exam> Exams => Set<Exam>();
     public DbSet<Invoice> Invoices => Set<Invoice>();
@@ -50,7 +65,7 @@ public class CimefDb(DbContextOptions<CimefDb> options) : IdentityDbContext<Staf
             e.Property(x => x.Name).HasMaxLength(120);
             e.Property(x => x.Modality).HasMaxLength(40);
             e.HasIndex(x => x.Code).IsUnique();
-            e.ToTable(t => t.HasCheckConstraint("CK_Exam_Price", "Price >= 0"));
+            e.ToTable(t => t.HasCheckConstraint("CK_Exam_Price", $"{Column("Price")} >= 0"));
         });
 
         b.Entity<Invoice>(e =>
@@ -62,7 +77,7 @@ public class CimefDb(DbContextOptions<CimefDb> options) : IdentityDbContext<Staf
             e.HasIndex(x => x.PatientAccessId);
             e.HasOne(x => x.Patient).WithMany(p => p.Invoices).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.PatientAccess).WithMany().OnDelete(DeleteBehavior.Restrict);
-            e.ToTable(t => t.HasCheckConstraint("CK_Invoice_Total", "Total >= 0"));
+            e.ToTable(t => t.HasCheckConstraint("CK_Invoice_Total", $"{Column("Total")} >= 0"));
         });
 
         b.Entity<InvoiceLine>(e =>
@@ -72,8 +87,8 @@ public class CimefDb(DbContextOptions<CimefDb> options) : IdentityDbContext<Staf
             e.HasOne(x => x.Exam).WithMany().OnDelete(DeleteBehavior.Restrict);
             e.ToTable(t =>
             {
-                t.HasCheckConstraint("CK_InvoiceLine_Quantity", "Quantity >= 1");
-                t.HasCheckConstraint("CK_InvoiceLine_UnitPrice", "UnitPrice >= 0");
+                t.HasCheckConstraint("CK_InvoiceLine_Quantity", $"{Column("Quantity")} >= 1");
+                t.HasCheckConstraint("CK_InvoiceLine_UnitPrice", $"{Column("UnitPrice")} >= 0");
             });
         });
 
@@ -84,7 +99,7 @@ public class CimefDb(DbContextOptions<CimefDb> options) : IdentityDbContext<Staf
             e.Property(x => x.Method).HasConversion<string>().HasMaxLength(12);
             e.HasIndex(x => x.At);
             e.HasOne(x => x.Invoice).WithMany(i => i.Payments).OnDelete(DeleteBehavior.Restrict);
-            e.ToTable(t => t.HasCheckConstraint("CK_Payment_Amount", "Amount > 0"));
+            e.ToTable(t => t.HasCheckConstraint("CK_Payment_Amount", $"{Column("Amount")} > 0"));
         });
 
         b.Entity<PatientAccess>(e =>

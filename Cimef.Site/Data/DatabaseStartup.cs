@@ -8,8 +8,8 @@ using Microsoft.Extensions.Options;
 namespace Cimef.Site.Data;
 
 /// <summary>
-/// Run once per process before serving or running a CLI verb: data directories, pragmas (checked),
-/// pre-migration backup, migrations, starter catalogue, roles, first admin from configuration.
+/// Run once per process before serving or running a CLI verb: data directories, SQLite pragmas (checked) and
+/// pre-migration backup (SQLite only), migrations, starter catalogue, roles, first admin from configuration.
 /// </summary>
 public static class DatabaseStartup
 {
@@ -23,11 +23,14 @@ public static class DatabaseStartup
         foreach (var dir in new[] { storage.Root, storage.ReportsDirectory, storage.KeysDirectory, storage.BackupsDirectory })
             PrivateFiles.CreateDirectory(dir);
 
+        bool sqlite;
         await using (var scope = services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
+            sqlite = db.Database.IsSqlite();
             var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
-            if (pending.Count > 0 && File.Exists(storage.DatabasePath) && new FileInfo(storage.DatabasePath).Length > 0)
+            // SQLite: a file copy before migrating. PostgreSQL: the operator's pg_dump (migrations run in a transaction).
+            if (sqlite && pending.Count > 0 && File.Exists(storage.DatabasePath) && new FileInfo(storage.DatabasePath).Length > 0)
             {
                 var backup = Path.Combine(storage.BackupsDirectory, $"pre-migration-{time.GetUtcNow():yyyyMMdd-HHmmss}.db");
                 Sqlite.OnlineBackup(storage.DatabasePath, backup);
@@ -36,9 +39,12 @@ public static class DatabaseStartup
             await db.Database.MigrateAsync(ct);
         }
 
-        var (journal, sync, fk) = Sqlite.EnsureAndRead(storage.DatabasePath);
-        if (!string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase) || sync != 2 || !fk)
-            throw new InvalidOperationException($"SQLite pragmas not as required (journal_mode={journal}, synchronous={sync}, foreign_keys={fk}).");
+        if (sqlite)
+        {
+            var (journal, sync, fk) = Sqlite.EnsureAndRead(storage.DatabasePath);
+            if (!string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase) || sync != 2 || !fk)
+                throw new InvalidOperationException($"SQLite pragmas not as required (journal_mode={journal}, synchronous={sync}, foreign_keys={fk}).");
+        }
 
         // Files left readable by an older version (or copied in) are made private; SQLite's WAL/SHM copy the database's mode.
         PrivateFiles.Restrict(storage.Root);

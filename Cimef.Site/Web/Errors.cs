@@ -6,7 +6,8 @@ namespace Cimef.Site.Web;
 
 /// <summary>
 /// No stack trace ever reaches a client. Malformed input (BadHttpRequestException) is a 400 with a French
-/// message (<see cref="BadInput"/>); a database busy beyond its timeout is a clean 503
+/// message (<see cref="BadInput"/>); a database busy beyond its timeout (SQLite busy/locked, PostgreSQL
+/// serialization failure, deadlock, lock or statement timeout) is a clean 503
 /// ("réessayez dans un instant"); anything else a 500. JSON under /api; elsewhere the handler declines and
 /// UseExceptionHandler re-executes the French /Error page with that status and message.
 /// </summary>
@@ -45,7 +46,7 @@ public sealed class FriendlyExceptionHandler(ILogger<FriendlyExceptionHandler> l
     public static bool IsDatabaseBusy(Exception? e)
     {
         for (; e is not null; e = e.InnerException)
-            if (e is SqliteException { SqliteErrorCode: 5 or 6 }) return true; // SQLITE_BUSY, SQLITE_LOCKED
+            if (e is SqliteException { SqliteErrorCode: 5 or 6 } || Data.Postgres.IsBusy(e)) return true; // SQLITE_BUSY, SQLITE_LOCKED; PostgreSQL serialization, deadlock, lock or statement timeout
         return false;
     }
 }

@@ -1,0 +1,96 @@
+using Cimef.Site.Data;
+using Cimef.Site.Tests.Infrastructure;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+namespace Cimef.Site.Tests.Data;
+
+/// <summary>A fact that runs only in the PostgreSQL pass (CIMEF_TEST_PROVIDER=Postgres).</summary>
+public sealed class PostgresFactAttribute : FactAttribute
+{
+    public PostgresFactAttribute()
+    {
+        if (!TestDatabase.IsPostgres) Skip = "PostgreSQL pass only (CIMEF_TEST_PROVIDER=Postgres).";
+    }
+}
+
+/// <summary>One model, two migration sets: SQLite's is the one clinics already run, PostgreSQL has its own.</summary>
+public class MigrationSetsTests : IDisposable
+{
+    /// <summary>The SQLite migrations of main as clinics have them applied; an id changed here would re-run on their data.</summary>
+    private static readonly string[] ClinicMigrations =
+    [
+        "20261125021556_InitialCreate",
+        "20261125025300_AuditStatistics",
+        "20261125033336_PatientSearchIndex",
+        "20261128185950_TrustAtTheEdges",
+        "20261128190754_LoginFailureAccess",
+    ];
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "cimef-migrations", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    [Fact, Trait("Provider", "SqliteOnly")]
+    public async Task A_clinic_database_migrated_by_main_sees_nothing_pending()
+    {
+        Directory.CreateDirectory(_dir);
+        var path = Path.Combine(_dir, "cimef.db");
+        // main's migrations, applied one by one as successive releases did (ids only: their code is unchanged).
+        await using (var db = Sqlite(path))
+        {
+            var migrator = db.GetService<IMigrator>();
+            foreach (var id in ClinicMigrations) await migrator.MigrateAsync(id);
+        }
+
+        await using var current = Sqlite(path);
+        Assert.Empty(await current.Database.GetPendingMigrationsAsync());
+        Assert.Equal(ClinicMigrations, current.Database.GetMigrations());
+        Assert.Equal(ClinicMigrations, await current.Database.GetAppliedMigrationsAsync());
+        Assert.False(current.Database.HasPendingModelChanges(), "the SQLite model differs from its last migration's snapshot");
+        // The PostgreSQL set never leaks into the SQLite one.
+        Assert.DoesNotContain(current.Database.GetMigrations(), m => m.Contains("Postgres", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_postgres_model_has_its_own_migration_set_and_nothing_pending()
+    {
+        using var db = new PostgresCimefDbDesignTimeFactory().CreateDbContext([]);
+        var migrations = db.Database.GetMigrations().ToList();
+        Assert.Single(migrations, m => m.EndsWith("_InitialPostgres", StringComparison.Ordinal));
+        Assert.Empty(migrations.Intersect(ClinicMigrations));
+        Assert.False(db.Database.HasPendingModelChanges(), "the PostgreSQL model differs from its snapshot: add a migration to Data/Migrations/Postgres");
+    }
+
+    [PostgresFact]
+    public async Task On_postgres_times_are_timestamptz_names_use_a_trigram_index_and_no_fts5_table_exists()
+    {
+        using var factory = new CimefFactory();
+        factory.NewClient();
+        await factory.WithDbAsync(async db =>
+        {
+            Assert.IsType<PostgresCimefDb>(db);
+            Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+            var conn = db.Database.GetDbConnection();
+            Assert.Equal("timestamp with time zone", await conn.ExecuteScalarAsync<string>(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = 'AccessEvents' AND column_name = 'At'"));
+            Assert.Equal("boolean", await conn.ExecuteScalarAsync<string>(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = 'PatientReports' AND column_name = 'IsActive'"));
+            var index = await conn.ExecuteScalarAsync<string>("SELECT indexdef FROM pg_indexes WHERE indexname = 'IX_Patients_SearchName_trgm'");
+            Assert.Contains("gin", index);
+            Assert.Contains("gin_trgm_ops", index);
+            Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM pg_class WHERE relname ILIKE 'PatientNameIndex%'"));
+            return 0;
+        });
+    }
+
+    private static CimefDb Sqlite(string path) =>
+        new(new DbContextOptionsBuilder<CimefDb>().UseSqlite(Cimef.Site.Data.Sqlite.ConnectionString(path)).Options);
+}
