@@ -63,7 +63,7 @@ public static class AccessList
                        GROUP BY lf."PatientAccessId" HAVING COUNT(*) >= @max) f ON f."PatientAccessId" = a."Id"
             {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
             ORDER BY p."SearchName", a."Id"
-            {SqlDialect.Limit("@take", "@skip")}
+            {SqlDialect.Of(connection).Limit("@take", "@skip")}
             """;
         var raw = (await connection.QueryAsync<Raw>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
         var rows = raw.Take(PageSize).Select(r => new Row((int)r.Id, (int)r.PatientId, r.FullName, r.Phone, r.AccessKey, r.IsActive != 0,

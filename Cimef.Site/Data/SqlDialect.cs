@@ -1,41 +1,72 @@
+using System.Data.Common;
+
 namespace Cimef.Site.Data;
 
 /// <summary>
-/// The SQL fragments that differ between database engines, in one place (SQLite today). Timestamps are stored
-/// as ISO text 'yyyy-MM-dd HH:mm:ss…' in UTC, so range conditions on the raw column keep using its index.
+/// The SQL fragments that differ between database engines, in one place: one implementation per provider, picked
+/// from the connection or context a query runs on (<see cref="Of(DbConnection)"/>, <see cref="Of(CimefDb)"/>).
+/// Everything outside this class is portable SQL with double-quoted identifiers. On SQLite, timestamps are stored
+/// as ISO text 'yyyy-MM-dd HH:mm:ss…' in UTC, so range conditions on the raw column keep using its index; on
+/// PostgreSQL they are timestamptz.
 /// </summary>
-public static class SqlDialect
+public abstract class SqlDialect
 {
-    /// <summary>At most <paramref name="take"/> rows, after skipping <paramref name="skip"/> (SQLite's LIMIT … OFFSET …).</summary>
-    public static string Limit(string take, string? skip = null) => skip is null ? $"LIMIT {take}" : $"LIMIT {take} OFFSET {skip}";
+    public static readonly SqlDialect Sqlite = new SqliteDialect();
+    public static readonly SqlDialect Postgres = new PostgresDialect();
 
-    /// <summary><paramref name="column"/> is one of the list parameter's values (Dapper expands IN @list on SQLite; = ANY(@list) elsewhere).</summary>
-    public static string InList(string column, string listParameter) => $"{column} IN {listParameter}";
+    public static SqlDialect Of(DbConnection connection) => connection is Npgsql.NpgsqlConnection ? Postgres : Sqlite;
+
+    public static SqlDialect Of(CimefDb db) => db is PostgresCimefDb ? Postgres : Sqlite;
+
+    /// <summary>At most <paramref name="take"/> rows, after skipping <paramref name="skip"/>.</summary>
+    public string Limit(string take, string? skip = null) => skip is null ? $"LIMIT {take}" : $"LIMIT {take} OFFSET {skip}";
+
+    /// <summary><paramref name="column"/> is one of the list parameter's values (Dapper expands IN @list on SQLite; = ANY(@list) on PostgreSQL).</summary>
+    public abstract string InList(string column, string listParameter);
 
     /// <summary>
     /// <paramref name="column"/> contains the text given to <see cref="ContainsPattern"/>. Columns compared this way hold
-    /// a lower-case search form, so SQLite's case-insensitive LIKE and a case-sensitive one answer the same.
+    /// a lower-case search form, so SQLite's case-insensitive LIKE and PostgreSQL's case-sensitive one answer the same.
     /// </summary>
-    public static string Contains(string column, string patternParameter) => $@"{column} LIKE {patternParameter} ESCAPE '\'";
+    public string Contains(string column, string patternParameter) => $@"{column} LIKE {patternParameter} ESCAPE '\'";
 
     /// <summary>The LIKE pattern for <see cref="Contains"/>: the text with its wildcards escaped, between two %.</summary>
     public static string ContainsPattern(string text) =>
         "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 
-    /// <summary>The larger of two values (SQLite's two-argument max(); GREATEST elsewhere).</summary>
-    public static string Greatest(string a, string b) => $"max({a}, {b})";
+    /// <summary>The larger of two values (SQLite's two-argument max(); GREATEST on PostgreSQL).</summary>
+    public abstract string Greatest(string a, string b);
 
     /// <summary>
-    /// Patients whose SearchName contains <paramref name="parameter"/> (a value made by <see cref="NameIndexPhrase"/>), answered
-    /// by the trigram full-text index "PatientNameIndex" (SQLite FTS5, created and kept in sync by triggers in the
-    /// PatientSearchIndex migration; a pg_trgm GIN index would play that part on PostgreSQL). Only for terms of 3 characters or more.
+    /// Ids of the patients whose SearchName contains the term passed as <paramref name="parameter"/> (a value made by
+    /// <see cref="NameIndexPhrase"/>), answered by the trigram index: SQLite's FTS5 table "PatientNameIndex" (kept in
+    /// sync by the PatientSearchIndex migration's triggers), PostgreSQL's pg_trgm GIN index on "SearchName".
+    /// Only for terms of <see cref="NameIndexMinLength"/> characters or more.
     /// </summary>
-    public static string PatientIdsWithNameContaining(string parameter) =>
-        $"""SELECT rowid FROM "PatientNameIndex" WHERE "PatientNameIndex" MATCH {parameter}""";
+    public abstract string PatientIdsWithNameContaining(string parameter);
 
     /// <summary>The shortest term the trigram index can answer.</summary>
     public const int NameIndexMinLength = 3;
 
-    /// <summary>A search-form term as one FTS5 phrase: a trigram phrase matches the substring exactly.</summary>
-    public static string NameIndexPhrase(string searchForm) => "\"" + searchForm.Replace("\"", "\"\"") + "\"";
+    /// <summary>The parameter value for <see cref="PatientIdsWithNameContaining"/>.</summary>
+    public abstract string NameIndexPhrase(string searchForm);
+
+    private sealed class SqliteDialect : SqlDialect
+    {
+        public override string InList(string column, string listParameter) => $"{column} IN {listParameter}";
+        public override string Greatest(string a, string b) => $"max({a}, {b})";
+        public override string PatientIdsWithNameContaining(string parameter) =>
+            $"""SELECT rowid FROM "PatientNameIndex" WHERE "PatientNameIndex" MATCH {parameter}""";
+        // A search-form term as one FTS5 phrase: a trigram phrase matches the substring exactly.
+        public override string NameIndexPhrase(string searchForm) => "\"" + searchForm.Replace("\"", "\"\"") + "\"";
+    }
+
+    private sealed class PostgresDialect : SqlDialect
+    {
+        public override string InList(string column, string listParameter) => $"{column} = ANY({listParameter})";
+        public override string Greatest(string a, string b) => $"GREATEST({a}, {b})";
+        public override string PatientIdsWithNameContaining(string parameter) =>
+            $"""SELECT "Id" FROM "Patients" WHERE "SearchName" LIKE {parameter} ESCAPE '\'""";
+        public override string NameIndexPhrase(string searchForm) => ContainsPattern(searchForm);
+    }
 }

@@ -39,7 +39,7 @@ public static class PatientSearch
             FROM "Patients" p LEFT JOIN "PatientAccesses" a ON a."PatientId" = p."Id"
             {where}
             ORDER BY {(byPhone ? "p.\"Phone\"" : "p.\"SearchName\"")}, p."Id"
-            {SqlDialect.Limit("@take", "@skip")}
+            {SqlDialect.Of(connection).Limit("@take", "@skip")}
             """;
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
         var hasNext = rows.Count > PageSize;
@@ -57,19 +57,20 @@ public static class PatientSearch
     {
         var name = Web.Text.SearchForm(q);
         if (IsPhoneLike(q) || name.Length == 0) return null;
+        var dialect = SqlDialect.Of(connection);
         if (name.Length >= SqlDialect.NameIndexMinLength)
         {
             var ids = (await connection.QueryAsync<long>(new CommandDefinition(
-                $"{SqlDialect.PatientIdsWithNameContaining("@phrase")} {SqlDialect.Limit("@cap")}",
-                new { phrase = SqlDialect.NameIndexPhrase(name), cap = DenseNameMatches }, cancellationToken: ct))).ToList();
+                $"{dialect.PatientIdsWithNameContaining("@phrase")} {dialect.Limit("@cap")}",
+                new { phrase = dialect.NameIndexPhrase(name), cap = DenseNameMatches }, cancellationToken: ct))).ToList();
             if (ids.Count < DenseNameMatches)
             {
                 args.Add("nameIds", ids);
-                return SqlDialect.InList("p.\"Id\"", "@nameIds");
+                return dialect.InList("p.\"Id\"", "@nameIds");
             }
         }
         args.Add("name", SqlDialect.ContainsPattern(name));
-        return SqlDialect.Contains("p.\"SearchName\"", "@name");
+        return dialect.Contains("p.\"SearchName\"", "@name");
     }
 
     private static bool IsPhoneLike(string q) => q.All(c => char.IsAsciiDigit(c) || c is ' ' or '+' or '-' or '.');

@@ -56,7 +56,7 @@ public class IndexModel(CimefDb db) : PageModel
             args.Add("take", PageSize);
             args.Add("skip", (PageNumber - 1) * PageSize);
             Rows = (await conn.QueryAsync<Row>(
-                $"SELECT Id, At, UserName, Action, EntityType, EntityId, Detail FROM AuditEntries {where} ORDER BY At DESC, Id DESC {SqlDialect.Limit("@take", "@skip")}", args))
+                $"SELECT Id, At, UserName, Action, EntityType, EntityId, Detail FROM AuditEntries {where} ORDER BY At DESC, Id DESC {SqlDialect.Of(db).Limit("@take", "@skip")}", args))
                 .ToList();
         }
         return this.PageOrPartial("_AuditRows");
@@ -68,7 +68,7 @@ public class IndexModel(CimefDb db) : PageModel
         var (where, args) = Filter();
         args.Add("take", CsvMaxRows);
         var rows = await db.Database.GetDbConnection().QueryAsync<Row>(
-            $"SELECT Id, At, UserName, Action, EntityType, EntityId, Detail FROM AuditEntries {where} ORDER BY At DESC, Id DESC {SqlDialect.Limit("@take")}", args);
+            $"SELECT Id, At, UserName, Action, EntityType, EntityId, Detail FROM AuditEntries {where} ORDER BY At DESC, Id DESC {SqlDialect.Of(db).Limit("@take")}", args);
         var csv = Csv.Build(["Date (UTC)", "Personne", "Action", "Objet", "Identifiant", "Détail"],
             rows.Select(r => new object?[] { r.At.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), r.UserName, r.Action, r.EntityType, r.EntityId, r.Detail }));
         return Csv.File(csv, "journal-personnel.csv");

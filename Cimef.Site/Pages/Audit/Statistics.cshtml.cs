@@ -196,14 +196,14 @@ public class StatisticsModel(CimefDb db, ClinicClock clock) : PageModel
             SELECT r.Id, r.Title, pt.FullName FROM PatientReports r
             LEFT JOIN PatientAccesses a ON a.Id = r.PatientAccessId
             LEFT JOIN Patients pt ON pt.Id = a.PatientId
-            WHERE {SqlDialect.InList("r.Id", "@ids")}
+            WHERE {SqlDialect.Of(db).InList("r.Id", "@ids")}
             """, new { ids = perReport.Select(x => x.Id).ToList() })).ToDictionary(x => x.Id);
         TopReports = perReport.Select(x => reportNames.TryGetValue(x.Id, out var n)
             ? new TopRow { Id = x.Id, Label = n.Title, Patient = n.Patient, Downloads = x.N }
             : new TopRow { Id = x.Id, Label = $"Rapport {x.Id}", Downloads = x.N }).ToList();
 
         var patientNames = (await conn.QueryAsync<(long Id, string Name)>($"""
-            SELECT a.Id, pt.FullName FROM PatientAccesses a JOIN Patients pt ON pt.Id = a.PatientId WHERE {SqlDialect.InList("a.Id", "@ids")}
+            SELECT a.Id, pt.FullName FROM PatientAccesses a JOIN Patients pt ON pt.Id = a.PatientId WHERE {SqlDialect.Of(db).InList("a.Id", "@ids")}
             """, new { ids = perAccess.Select(x => x.Id).ToList() })).ToDictionary(x => x.Id, x => x.Name);
         TopPatients = perAccess.Select(x => new TopRow
         {

@@ -53,7 +53,7 @@ public class IndexModel(CimefDb db) : PageModel
             FROM "Invoices" i JOIN "Patients" p ON p."Id" = i."PatientId"
             {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
             ORDER BY i."Id" DESC
-            {SqlDialect.Limit("@take", "@skip")}
+            {SqlDialect.Of(connection).Limit("@take", "@skip")}
             """;
         var rows = (await connection.QueryAsync<Row>(sql, args)).ToList();
         HasNext = rows.Count > PageSize;

@@ -77,7 +77,7 @@ public class HistoryModel(CimefDb db) : PageModel
 
         Reports = (await conn.QueryAsync<ReportRow>($"""
             SELECT r.Id, r.Title, r.CreatedAt,
-                   {SqlDialect.Greatest("r.DownloadCount", "COALESCE(d.N, 0)")} AS Downloads,
+                   {SqlDialect.Of(db).Greatest("r.DownloadCount", "COALESCE(d.N, 0)")} AS Downloads,
                    COALESCE(d.Last, r.LastDownloadAt) AS LastDownload
             FROM PatientReports r
             LEFT JOIN (SELECT ReportId, COUNT(*) AS N, MAX(At) AS Last FROM AccessEvents
@@ -91,7 +91,7 @@ public class HistoryModel(CimefDb db) : PageModel
             SELECT e.Id, e.At, e.Kind, e.ReportId, r.Title AS ReportTitle, e.ClientIp, e.UserAgent
             FROM AccessEvents e LEFT JOIN PatientReports r ON r.Id = e.ReportId
             WHERE e.PatientAccessId = @access
-            ORDER BY e.At DESC, e.Id DESC {SqlDialect.Limit("@take", "@skip")}
+            ORDER BY e.At DESC, e.Id DESC {SqlDialect.Of(db).Limit("@take", "@skip")}
             """, args)).ToList();
     }
 }
