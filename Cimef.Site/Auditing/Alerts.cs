@@ -2,6 +2,7 @@ using System.Globalization;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Cimef.Site.Auditing;
 
@@ -11,6 +12,9 @@ namespace Cimef.Site.Auditing;
 /// (so the rule does not raise it again for the same evidence) but folded into one digest alert of the kind for
 /// that hour (« et 37 autres »), already marked handled so it is neither e-mailed nor listed as open: a thousand
 /// random keys under attack make one e-mail, not a thousand.
+/// The de-duplication and the cap are check-then-insert: SQLite's single writer keeps them whole; on PostgreSQL the
+/// caller runs inside a transaction (<see cref="BeginAsync"/>) and <see cref="LockKindAsync"/> holds an advisory lock
+/// on the alert's kind until it commits, so two requests or nodes never raise the same alert twice.
 /// </summary>
 public static class Alerts
 {
@@ -20,6 +24,7 @@ public static class Alerts
     public static async Task<Alert?> RaiseAsync(CimefDb db, AlertLevel level, string kind, string subject, string detail, DateTime now,
         CancellationToken ct = default, int maxPerRulePerHour = 10)
     {
+        await LockKindAsync(db, kind, ct);
         var dedup = $"{kind}:{subject}";
         if (db.Alerts.Local.Any(a => a.DedupKey == dedup && a.AcknowledgedAt == null)
             || await db.Alerts.AnyAsync(a => a.DedupKey == dedup && a.AcknowledgedAt == null, ct))
@@ -49,6 +54,28 @@ public static class Alerts
         };
         db.Alerts.Add(digest);
         return digest;
+    }
+
+    /// <summary>
+    /// On PostgreSQL, a transaction for a unit of work that raises alerts (null when the engine needs none — SQLite —
+    /// or one is already open): commit it after SaveChanges.
+    /// </summary>
+    public static async Task<IDbContextTransaction?> BeginAsync(CimefDb db, CancellationToken ct = default) =>
+        SqlDialect.Of(db).TransactionLock(LockSpace.AlertKind, "{0}") is null || db.Database.CurrentTransaction is not null
+            ? null
+            : await db.Database.BeginTransactionAsync(ct);
+
+    /// <summary>
+    /// Serialises, until the current transaction ends, every unit of work that checks then raises alerts of
+    /// <paramref name="kind"/> (PostgreSQL; nothing on SQLite). Taking it again in the same transaction is free.
+    /// </summary>
+    public static async Task LockKindAsync(CimefDb db, string kind, CancellationToken ct = default)
+    {
+        var sql = SqlDialect.Of(db).TransactionLock(LockSpace.AlertKind, "{0}");
+        if (sql is null) return;
+        if (db.Database.CurrentTransaction is null)
+            throw new InvalidOperationException("Alerts are raised inside a transaction on PostgreSQL (Alerts.BeginAsync).");
+        await db.Database.ExecuteSqlRawAsync(sql, [kind], ct);
     }
 
     private static string DigestDetail(int folded, int cap, string lastSubject) =>
