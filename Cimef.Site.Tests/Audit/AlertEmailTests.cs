@@ -28,8 +28,11 @@ public class AlertEmailTests : IClassFixture<AlertEmailTests.Factory>
 
         await _factory.WithDbAsync(async db =>
         {
+            await using var tx = await db.Database.BeginTransactionAsync();
             await Alerts.RaiseAsync(db, AlertLevel.Critical, "report_file", "rapport 99", "Fichier manquant : Scanner", _factory.Time.GetUtcNow().UtcDateTime);
-            return await db.SaveChangesAsync();
+            await db.SaveChangesAsync();
+            await tx.CommitAsync();
+            return 0;
         });
         await monitor.RunOnceAsync();
         await monitor.RunOnceAsync();

@@ -166,15 +166,50 @@ public class AlertRulesTests(CimefFactory factory) : IClassFixture<CimefFactory>
         Assert.Equal(before + 2, timings.Since(since, 1_000_000).Count);
     }
 
+    /// <summary>
+    /// Issue 12 item 4: the de-duplication is a check-then-insert. Twenty units of work raising the same alert,
+    /// each on its own open connection and released together, leave one open alert on both engines.
+    /// </summary>
+    [Fact]
+    public async Task Twenty_concurrent_raises_of_the_same_alert_leave_one()
+    {
+        _ = factory.Server;
+        var scopes = Enumerable.Range(0, 20).Select(_ => factory.Services.CreateAsyncScope()).ToList();
+        try
+        {
+            foreach (var s in scopes) await s.ServiceProvider.GetRequiredService<Cimef.Site.Data.CimefDb>().Database.OpenConnectionAsync();
+            using var go = new SemaphoreSlim(0);
+            var raises = scopes.Select(s => Task.Run(async () =>
+            {
+                var db = s.ServiceProvider.GetRequiredService<Cimef.Site.Data.CimefDb>();
+                await go.WaitAsync();
+                await using var tx = await Alerts.BeginAsync(db);
+                var alert = await Alerts.RaiseAsync(db, AlertLevel.Critical, "race", "sujet unique", "détail", Now);
+                await db.SaveChangesAsync();
+                await tx!.CommitAsync();
+                return alert is not null;
+            })).ToList();
+            go.Release(raises.Count);
+            Assert.Equal(1, (await Task.WhenAll(raises)).Count(raised => raised));
+        }
+        finally
+        {
+            foreach (var s in scopes) await s.DisposeAsync();
+        }
+        Assert.Single(await AlertsAsync("race:sujet unique"));
+    }
+
     [Fact]
     public async Task Acknowledging_an_alert_is_audited_and_works_with_and_without_htmx()
     {
         _ = factory.Server;
         var (first, second) = await factory.WithDbAsync(async db =>
         {
+            await using var tx = await db.Database.BeginTransactionAsync();
             var a = await Alerts.RaiseAsync(db, AlertLevel.Warning, "test", "sujet A", "détail", Now);
             var b = await Alerts.RaiseAsync(db, AlertLevel.Critical, "test", "sujet B", "détail", Now);
             await db.SaveChangesAsync();
+            await tx.CommitAsync();
             return (a!.Id, b!.Id);
         });
         var admin = await factory.StaffClientAsync(Roles.Admin, "alert-admin@cimef.test");
@@ -210,8 +245,11 @@ public class AlertRulesTests(CimefFactory factory) : IClassFixture<CimefFactory>
         _ = factory.Server;
         await factory.WithDbAsync(async db =>
         {
+            await using var tx = await db.Database.BeginTransactionAsync();
             await Alerts.RaiseAsync(db, AlertLevel.Critical, "ip_many_keys", "IP 203.0.113.9", "détail", Now);
-            return await db.SaveChangesAsync();
+            await db.SaveChangesAsync();
+            await tx.CommitAsync();
+            return 0;
         });
         var admin = await factory.StaffClientAsync(Roles.Admin);
         var home = System.Net.WebUtility.HtmlDecode(await (await admin.GetAsync("/")).Content.ReadAsStringAsync());

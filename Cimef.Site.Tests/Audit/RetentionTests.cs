@@ -19,10 +19,10 @@ public class RetentionTests(CimefFactory factory) : IClassFixture<CimefFactory>
         await factory.WithDbAsync(async db =>
         {
             await using var tx = await db.Database.BeginTransactionAsync();
-            await db.Database.ExecuteSqlRawAsync($"""
-                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {old})
-                INSERT INTO AccessEvents (At, Kind, PatientAccessId) SELECT '2024-01-01 08:00:00', 'login_success', 1 FROM n
-                """);
+            await db.Database.ExecuteSqlRawAsync($$"""
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {{old}})
+                INSERT INTO "AccessEvents" ("At", "Kind", "PatientAccessId") SELECT {0}, 'login_success', 1 FROM n
+                """, new DateTime(2024, 1, 1, 8, 0, 0, DateTimeKind.Utc));
             for (var i = 0; i < 25; i++) db.AccessEvents.Add(AuditData.Event(AccessEventKinds.LoginSuccess, start.AddDays(-i), 1));
             AuditLog.Staff(db, "u", "ancien@cimef.test", start.AddDays(-800), "invoice.create", "Invoice", 1);
             AuditLog.Staff(db, "u", "recent@cimef.test", start.AddDays(-2), "invoice.create", "Invoice", 2);

@@ -76,6 +76,35 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
         Assert.Equal(5, await _factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.PatientAccessId == p.AccessId)));
     }
 
+    /// <summary>
+    /// The reservation itself under the tightest race (issue 12 item 4): 50 reservations on one key, each on its own
+    /// open connection, released together. SQLite's single writer and PostgreSQL's advisory locks both keep it exact.
+    /// </summary>
+    [Fact]
+    public async Task Fifty_reservations_released_together_on_one_key_reserve_at_most_five()
+    {
+        const string key = "RACE00000001";
+        var scopes = Enumerable.Range(0, 50).Select(_ => _factory.Services.CreateAsyncScope()).ToList();
+        try
+        {
+            foreach (var s in scopes) await s.ServiceProvider.GetRequiredService<Cimef.Site.Data.CimefDb>().Database.OpenConnectionAsync();
+            using var go = new SemaphoreSlim(0);
+            var attempts = scopes.Select((s, i) => Task.Run(async () =>
+            {
+                await go.WaitAsync();
+                return await s.ServiceProvider.GetRequiredService<LoginThrottle>().TryReserveAsync(key, false, null, $"198.51.100.{i}");
+            })).ToList();
+            go.Release(attempts.Count);
+            var reservations = await Task.WhenAll(attempts);
+            Assert.Equal(5, reservations.Count(r => r.Reserved));
+        }
+        finally
+        {
+            foreach (var s in scopes) await s.DisposeAsync();
+        }
+        Assert.Equal(5, await _factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.Key.EndsWith("0001") && f.ClientIp.StartsWith("198.51.100."))));
+    }
+
     [Fact]
     public async Task A_thousand_keys_from_one_ip_are_refused_after_the_ip_limit()
     {

@@ -9,7 +9,9 @@ namespace Cimef.Site.Access;
 /// DESIGN §5 throttling, persisted in the LoginFailure table (survives a restart). An attempt is reserved
 /// atomically before the password is checked: one INSERT … SELECT … WHERE counts the submitted key's failures in
 /// its bucket inside the window and inserts the attempt's row only when under the limit (SQLite serialises
-/// writers, so 50 concurrent attempts on one key reserve at most MaxLoginAttempts).
+/// writers, so 50 concurrent attempts on one key reserve at most MaxLoginAttempts; on PostgreSQL the same statement
+/// runs in a short transaction serialised per key bucket and per address by advisory locks, see
+/// <see cref="SqlDialect.TransactionLock"/>, with the same result).
 /// Two buckets per key: attempts presenting a valid device cookie for the key (the patient's own phone) and all
 /// others, so an attacker's failures never lock the patient out of their phone (OWASP device cookies).
 /// The client address count never refuses an attempt by itself: many patients share one address (carrier NAT,
@@ -37,12 +39,24 @@ public sealed class LoginThrottle(CimefDb db, CredentialProtector protector, IOp
         var ip = Bounded(clientBucket, 45);
         // Device-cookie rows carry no access id: the staff lock state is the one every other device sees.
         var owner = device ? null : accessId;
+        // PostgreSQL only (SqlDialect.TransactionLock is null on SQLite, whose single writer makes the INSERT below
+        // atomic by itself): READ COMMITTED lets concurrent INSERT … WHERE count < limit statements all see the same
+        // count, so the reservation runs in a transaction holding advisory locks on the key bucket, then the address.
+        var dialect = SqlDialect.Of(db);
+        var keyLock = dialect.TransactionLock(LockSpace.LoginKey, "{0}");
+        await using var tx = keyLock is not null && db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
+        if (keyLock is not null)
+        {
+            await db.Database.ExecuteSqlRawAsync(keyLock, [key], ct);
+            await db.Database.ExecuteSqlRawAsync(dialect.TransactionLock(LockSpace.LoginAddress, "{0}")!, [ip], ct);
+        }
         var addressFailures = await db.LoginFailures.CountAsync(f => f.ClientIp == ip && f.At > since, ct);
         var inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO LoginFailures (Key, ClientIp, At, PatientAccessId)
-            SELECT {key}, {ip}, {now}, {owner}
-            WHERE (SELECT COUNT(*) FROM LoginFailures WHERE Key = {key} AND At > {since}) < {o.MaxLoginAttempts}
+            INSERT INTO "LoginFailures" ("Key", "ClientIp", "At", "PatientAccessId")
+            SELECT {key}, {ip}, {now}, CAST({owner} AS INTEGER)
+            WHERE (SELECT COUNT(*) FROM "LoginFailures" WHERE "Key" = {key} AND "At" > {since}) < {o.MaxLoginAttempts}
             """, ct);
+        if (tx is not null) await tx.CommitAsync(ct);
         if (inserted != 1)
             return new Reservation(false, await RetryAfterAsync(f => f.Key == key, o.MaxLoginAttempts, now, since, ct));
         if (addressFailures < o.MaxLoginFailuresPerIp) return new Reservation(true, 0);

@@ -58,9 +58,11 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
         if (report.Integrity is FileIntegrity.Missing or FileIntegrity.Altered || !File.Exists(path))
         {
             Audit.Patient(db, http, now, AccessEventKinds.FileMissing, accessId, report.Id);
+            await using var tx = await Alerts.BeginAsync(db, ct);
             await Alerts.RaiseAsync(db, AlertLevel.Critical, AlertKinds.ReportFile, $"rapport {report.Id}",
                 $"Le fichier du rapport {report.Id} est introuvable ou altéré ; un patient n'a pas pu le télécharger.", now, ct);
             await db.SaveChangesAsync(ct);
+            if (tx is not null) await tx.CommitAsync(ct);
             return new Result(Outcome.Unavailable);
         }
 

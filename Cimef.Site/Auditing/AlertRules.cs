@@ -35,6 +35,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         await db.Database.OpenConnectionAsync(ct);
         try
         {
+            await using var tx = await Alerts.BeginAsync(db, ct);
             await KeyFailuresAsync(conn, now, ct);
             await KeysPerIpAsync(conn, now, ct);
             await DownloadBurstsAsync(conn, now, ct);
@@ -43,6 +44,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             await SlowResponsesAsync(now, ct);
             await CredentialRevealsAsync(now, ct);
             await db.SaveChangesAsync(ct);
+            if (tx is not null) await tx.CommitAsync(ct);
         }
         finally
         {
@@ -56,8 +58,8 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         var max = portal.Value.MaxLoginAttempts;
         var window = TimeSpan.FromSeconds(portal.Value.LoginAttemptDelaySeconds);
         var rows = await conn.QueryAsync<(string Key, long N, DateTime Last)>(new CommandDefinition("""
-            SELECT Key, COUNT(*) AS N, MAX(At) AS Last FROM LoginFailures
-            WHERE At >= @since GROUP BY Key HAVING COUNT(*) >= @max
+            SELECT "Key", COUNT(*) AS "N", MAX("At") AS "Last" FROM "LoginFailures"
+            WHERE "At" >= @since GROUP BY "Key" HAVING COUNT(*) >= @max
             """, new { since = now - window, max }, cancellationToken: ct));
         foreach (var r in rows)
             await RaiseAsync(AlertLevel.Warning, AlertKinds.LoginFailures, $"clé …{Access.CredentialGenerator.Suffix(r.Key)}",
@@ -67,8 +69,8 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
     private async Task KeysPerIpAsync(System.Data.Common.DbConnection conn, DateTime now, CancellationToken ct)
     {
         var rows = await conn.QueryAsync<(string Ip, long Keys, DateTime Last)>(new CommandDefinition("""
-            SELECT ClientIp AS Ip, COUNT(DISTINCT Key) AS Keys, MAX(At) AS Last FROM LoginFailures
-            WHERE At >= @since GROUP BY ClientIp HAVING COUNT(DISTINCT Key) >= @threshold
+            SELECT "ClientIp" AS "Ip", COUNT(DISTINCT "Key") AS "Keys", MAX("At") AS "Last" FROM "LoginFailures"
+            WHERE "At" >= @since GROUP BY "ClientIp" HAVING COUNT(DISTINCT "Key") >= @threshold
             """, new { since = now - KeysPerIpWindow, threshold = KeysPerIpThreshold }, cancellationToken: ct));
         foreach (var r in rows)
             await RaiseAsync(AlertLevel.Critical, AlertKinds.IpManyKeys, $"IP {r.Ip}",
@@ -79,9 +81,9 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
     {
         var since = now - Lookback;
         var candidates = await conn.QueryAsync<int>(new CommandDefinition("""
-            SELECT PatientAccessId FROM AccessEvents
-            WHERE Kind IN (@download, @part) AND At >= @since AND PatientAccessId IS NOT NULL
-            GROUP BY PatientAccessId HAVING COUNT(*) >= @threshold
+            SELECT "PatientAccessId" FROM "AccessEvents"
+            WHERE "Kind" IN (@download, @part) AND "At" >= @since AND "PatientAccessId" IS NOT NULL
+            GROUP BY "PatientAccessId" HAVING COUNT(*) >= @threshold
             """, new { download = AccessEventKinds.Download, part = AccessEventKinds.DownloadPart, since, threshold = DownloadBurstThreshold },
             cancellationToken: ct));
         foreach (var accessId in candidates)
@@ -119,8 +121,8 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         }
 
         var missingOnDownload = await conn.QueryAsync<(long ReportId, long N, DateTime Last)>(new CommandDefinition("""
-            SELECT ReportId, COUNT(*) AS N, MAX(At) AS Last FROM AccessEvents
-            WHERE Kind = @kind AND At >= @since AND ReportId IS NOT NULL GROUP BY ReportId
+            SELECT "ReportId", COUNT(*) AS "N", MAX("At") AS "Last" FROM "AccessEvents"
+            WHERE "Kind" = @kind AND "At" >= @since AND "ReportId" IS NOT NULL GROUP BY "ReportId"
             """, new { kind = AccessEventKinds.FileMissing, since = now - Lookback }, cancellationToken: ct));
         foreach (var r in missingOnDownload)
             await RaiseAsync(AlertLevel.Critical, AlertKinds.ReportFile, $"rapport {r.ReportId}",
@@ -172,6 +174,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
 
     private async Task RaiseAsync(AlertLevel level, string kind, string subject, string detail, DateTime evidenceAt, DateTime now, CancellationToken ct)
     {
+        await Alerts.LockKindAsync(db, kind, ct);
         var dedup = $"{kind}:{subject}";
         var lastRaised = await db.Alerts.Where(a => a.DedupKey == dedup).MaxAsync(a => (DateTime?)a.At, ct);
         if (lastRaised is not null && lastRaised >= evidenceAt) return;

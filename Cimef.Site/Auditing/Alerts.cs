@@ -2,6 +2,7 @@ using System.Globalization;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Cimef.Site.Auditing;
 
@@ -11,6 +12,10 @@ namespace Cimef.Site.Auditing;
 /// (so the rule does not raise it again for the same evidence) but folded into one digest alert of the kind for
 /// that hour (« et 37 autres »), already marked handled so it is neither e-mailed nor listed as open: a thousand
 /// random keys under attack make one e-mail, not a thousand.
+/// The de-duplication and the cap are check-then-insert, so a caller raises alerts inside a transaction
+/// (<see cref="BeginAsync"/>) that ends after its save: on SQLite it is a write transaction from the start (BEGIN
+/// IMMEDIATE, one writer at a time); on PostgreSQL <see cref="LockKindAsync"/> adds an advisory lock on the alert's
+/// kind held until commit. Either way two requests or nodes never raise the same alert twice.
 /// </summary>
 public static class Alerts
 {
@@ -20,6 +25,7 @@ public static class Alerts
     public static async Task<Alert?> RaiseAsync(CimefDb db, AlertLevel level, string kind, string subject, string detail, DateTime now,
         CancellationToken ct = default, int maxPerRulePerHour = 10)
     {
+        await LockKindAsync(db, kind, ct);
         var dedup = $"{kind}:{subject}";
         if (db.Alerts.Local.Any(a => a.DedupKey == dedup && a.AcknowledgedAt == null)
             || await db.Alerts.AnyAsync(a => a.DedupKey == dedup && a.AcknowledgedAt == null, ct))
@@ -49,6 +55,26 @@ public static class Alerts
         };
         db.Alerts.Add(digest);
         return digest;
+    }
+
+    /// <summary>
+    /// The transaction a unit of work that raises alerts runs in (commit it after SaveChanges), or null when the
+    /// context is in one already. Microsoft.Data.Sqlite begins it IMMEDIATE: the check and the insert hold the writer.
+    /// </summary>
+    public static async Task<IDbContextTransaction?> BeginAsync(CimefDb db, CancellationToken ct = default) =>
+        db.Database.CurrentTransaction is not null ? null : await db.Database.BeginTransactionAsync(ct);
+
+    /// <summary>
+    /// Serialises, until the current transaction ends, every unit of work that checks then raises alerts of
+    /// <paramref name="kind"/>: PostgreSQL's advisory lock (taking it again in the same transaction is free); on
+    /// SQLite the write transaction itself does.
+    /// </summary>
+    public static async Task LockKindAsync(CimefDb db, string kind, CancellationToken ct = default)
+    {
+        if (db.Database.CurrentTransaction is null)
+            throw new InvalidOperationException("Alerts are raised inside a transaction (Alerts.BeginAsync).");
+        var sql = SqlDialect.Of(db).TransactionLock(LockSpace.AlertKind, "{0}");
+        if (sql is not null) await db.Database.ExecuteSqlRawAsync(sql, [kind], ct);
     }
 
     private static string DigestDetail(int folded, int cap, string lastSubject) =>

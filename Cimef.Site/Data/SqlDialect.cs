@@ -51,6 +51,17 @@ public abstract class SqlDialect
     /// <summary>The parameter value for <see cref="PatientIdsWithNameContaining"/>.</summary>
     public abstract string NameIndexPhrase(string searchForm);
 
+    /// <summary>
+    /// A statement that makes the current transaction wait for, then hold until it ends, a lock on the text value
+    /// passed as <paramref name="textParameter"/> within <paramref name="space"/>, so a check-then-insert on that value
+    /// is atomic; null when the engine needs none. SQLite serialises writers (one write transaction at a time), so a
+    /// count and the insert it decides, in one statement or one write transaction, are atomic already. PostgreSQL
+    /// (READ COMMITTED) runs them concurrently: a transaction-level advisory lock on (space, hashtext(value))
+    /// serialises the transactions that touch the same value (two values sharing a hash merely wait for each other).
+    /// Run it inside a transaction; when one transaction takes several, take them in the order of <see cref="LockSpace"/>.
+    /// </summary>
+    public abstract string? TransactionLock(LockSpace space, string textParameter);
+
     private sealed class SqliteDialect : SqlDialect
     {
         public override string InList(string column, string listParameter) => $"{column} IN {listParameter}";
@@ -59,6 +70,7 @@ public abstract class SqlDialect
             $"""SELECT rowid FROM "PatientNameIndex" WHERE "PatientNameIndex" MATCH {parameter}""";
         // A search-form term as one FTS5 phrase: a trigram phrase matches the substring exactly.
         public override string NameIndexPhrase(string searchForm) => "\"" + searchForm.Replace("\"", "\"\"") + "\"";
+        public override string? TransactionLock(LockSpace space, string textParameter) => null;
     }
 
     private sealed class PostgresDialect : SqlDialect
@@ -68,5 +80,22 @@ public abstract class SqlDialect
         public override string PatientIdsWithNameContaining(string parameter) =>
             $"""SELECT "Id" FROM "Patients" WHERE "SearchName" LIKE {parameter} ESCAPE '\'""";
         public override string NameIndexPhrase(string searchForm) => ContainsPattern(searchForm);
+        public override string? TransactionLock(LockSpace space, string textParameter) =>
+            $"SELECT pg_advisory_xact_lock({(int)space}, hashtext({textParameter}))";
     }
+}
+
+/// <summary>
+/// The kinds of value <see cref="SqlDialect.TransactionLock"/> serialises on (the first key of PostgreSQL's two-key
+/// advisory lock, so a login key and an address with the same hash never share a lock). A transaction that takes
+/// several takes them in this order, so two of them never wait for each other in a cycle.
+/// </summary>
+public enum LockSpace
+{
+    /// <summary>A login throttle key bucket (the LoginFailures "Key" value).</summary>
+    LoginKey = 1,
+    /// <summary>A client address bucket of the login throttle (the LoginFailures "ClientIp" value).</summary>
+    LoginAddress = 2,
+    /// <summary>An alert's de-duplication key (kind:subject) and its kind's hourly cap.</summary>
+    AlertKind = 3,
 }

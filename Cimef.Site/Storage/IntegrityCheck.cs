@@ -25,12 +25,17 @@ public static class IntegrityCheck
                 : FileIntegrity.Altered;
             r.Integrity = status;
             r.IntegrityCheckedAt = now;
-            if (status == FileIntegrity.Ok) continue;
-            problems.Add(new Problem(r.Id, status, r.StoredFileName));
-            var what = status == FileIntegrity.Missing ? "Fichier manquant" : "Fichier modifié (SHA-256 différent)";
+            if (status != FileIntegrity.Ok) problems.Add(new Problem(r.Id, status, r.StoredFileName));
+        }
+        // The files are read first: the transaction (PostgreSQL's alert lock) lasts only for the alerts and the save.
+        await using var tx = await Alerts.BeginAsync(db, ct);
+        foreach (var r in reports.Where(r => r.Integrity != FileIntegrity.Ok))
+        {
+            var what = r.Integrity == FileIntegrity.Missing ? "Fichier manquant" : "Fichier modifié (SHA-256 différent)";
             await Alerts.RaiseAsync(db, AlertLevel.Critical, AlertKinds.ReportFile, $"rapport {r.Id}", $"{what} : {r.Title}", now, ct);
         }
         await db.SaveChangesAsync(ct);
+        if (tx is not null) await tx.CommitAsync(ct);
         return problems;
     }
 }
