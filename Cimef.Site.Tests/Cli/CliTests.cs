@@ -366,7 +366,7 @@ public class CliTests : IDisposable
             var moved = await SiteProcess.RunAsync(Data, sqlite, "migrate-to", "--connection", target);
             Assert.True(moved.ExitCode == 0, moved.Stdout + moved.Stderr);
             Assert.Contains("Copie vérifiée", moved.Stdout);
-            Assert.Contains("PatientSearch", moved.Stdout); // the FTS5 table, named as not copied
+            Assert.Contains("PatientNameIndex", moved.Stdout); // the FTS5 table, named as not copied
 
             // One line per table: equal counts and checksums on both sides.
             var lines = moved.Stdout.Split('\n', StringSplitOptions.TrimEntries).Select(l => l.Split('\t')).Where(p => p.Length == 6 && p[0] != "table").ToList();

@@ -90,7 +90,8 @@ public static class MigrateTo
                 await begin.ExecuteNonQueryAsync();
             }
             var (sourceTables, sqliteOnly) = await SourceTablesAsync(src);
-            var missing = sourceTables.Keys.Where(t => t != History && tables.All(x => x.Name != t)).ToList();
+            // EF Core's own bookkeeping (__EFMigrationsHistory, SQLite's __EFMigrationsLock): each engine has its own.
+            var missing = sourceTables.Keys.Where(t => !t.StartsWith("__EFMigrations", StringComparison.Ordinal) && tables.All(x => x.Name != t)).ToList();
             var absent = tables.Where(t => !sourceTables.ContainsKey(t.Name)).Select(t => t.Name).ToList();
             if (missing.Count > 0 || absent.Count > 0)
             {
@@ -142,6 +143,11 @@ public static class MigrateTo
                 + "démarrez le site avec Database__Provider=Postgres et Database__ConnectionString sur cette base.");
             return 0;
         }
+        catch (InvalidOperationException e)
+        {
+            await stderr.WriteLineAsync($"Copie interrompue, rien n'a été écrit : {e.Message}");
+            return 1;
+        }
         catch (NpgsqlException e)
         {
             await stderr.WriteLineAsync($"Copie interrompue, rien n'a été écrit : PostgreSQL a répondu « {e.Message} ».");
@@ -186,7 +192,7 @@ public static class MigrateTo
             if (name != History) tables[name] = new Table(name, [], [], []);
 
         await using (var cmd = new NpgsqlCommand("""
-            SELECT table_name, column_name, udt_name, is_identity = 'YES' OR column_default LIKE 'nextval(%'
+            SELECT table_name, column_name, udt_name, COALESCE(is_identity = 'YES' OR column_default LIKE 'nextval(%', FALSE)
             FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position
             """, c))
         await using (var r = await cmd.ExecuteReaderAsync())
