@@ -141,11 +141,25 @@ public class CliTests : IDisposable
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "backup", "--out", dir)).ExitCode);
         Assert.NotEqual(0, (await SiteProcess.RunAsync(Data, "backup", "--out", dir)).ExitCode);
 
+        var counts = Counts();
         var report = Directory.EnumerateFiles(Path.Combine(dir, "reports"), "*", SearchOption.AllDirectories).First();
+        var original = await File.ReadAllBytesAsync(report);
         await File.AppendAllTextAsync(report, "tampered");
         var restore = await SiteProcess.RunAsync(Data, "restore", "--from", dir);
         Assert.NotEqual(0, restore.ExitCode);
         Assert.Contains("fichier modifié", restore.Stderr);
+        await File.WriteAllBytesAsync(report, original);
+
+        // The database part (SQLite file or pg_dump archive) altered: refused before anything is touched.
+        var database = new[] { "cimef.db", "cimef.dump" }.Select(n => Path.Combine(dir, n)).Single(File.Exists);
+        Assert.Equal(TestDatabase.IsPostgres ? "cimef.dump" : "cimef.db", Path.GetFileName(database));
+        var bytes = await File.ReadAllBytesAsync(database);
+        bytes[bytes.Length / 2] ^= 0x55;
+        await File.WriteAllBytesAsync(database, bytes);
+        var damaged = await SiteProcess.RunAsync(Data, "restore", "--from", dir);
+        Assert.Equal(1, damaged.ExitCode);
+        Assert.Contains("base de données modifiée", damaged.Stderr);
+        Assert.Equal(counts, Counts());
     }
 
     [Fact, Trait("Provider", "SqliteOnly")] // integrity_check and pragmas (PostgreSQL: Check_on_postgres_reads_every_table…)
