@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Cimef.Site.Cli;
 using Cimef.Site.Data;
+using Cimef.Site.Tests.Data;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
@@ -17,6 +18,8 @@ public class CliTests : IDisposable
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        TestDatabase.Release(Data);
         try { Directory.Delete(_root, true); } catch (IOException) { }
     }
 
@@ -105,7 +108,7 @@ public class CliTests : IDisposable
         Assert.Equal(["api_token.create/ligne de commande", "api_token.revoke/ligne de commande"], actions.Order());
     }
 
-    [Fact, Trait("Provider", "SqliteOnly")] // backup/restore of the SQLite file (pg_dump: issue 12, next step)
+    [Fact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
     public async Task Backup_then_restore_gives_identical_row_counts_and_files()
     {
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
@@ -130,7 +133,7 @@ public class CliTests : IDisposable
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "check")).ExitCode);
     }
 
-    [Fact, Trait("Provider", "SqliteOnly")] // backup/restore of the SQLite file (pg_dump: issue 12, next step)
+    [Fact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
     public async Task Backup_refuses_a_non_empty_target_and_restore_refuses_a_tampered_backup()
     {
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
@@ -138,14 +141,28 @@ public class CliTests : IDisposable
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "backup", "--out", dir)).ExitCode);
         Assert.NotEqual(0, (await SiteProcess.RunAsync(Data, "backup", "--out", dir)).ExitCode);
 
+        var counts = Counts();
         var report = Directory.EnumerateFiles(Path.Combine(dir, "reports"), "*", SearchOption.AllDirectories).First();
+        var original = await File.ReadAllBytesAsync(report);
         await File.AppendAllTextAsync(report, "tampered");
         var restore = await SiteProcess.RunAsync(Data, "restore", "--from", dir);
         Assert.NotEqual(0, restore.ExitCode);
         Assert.Contains("fichier modifié", restore.Stderr);
+        await File.WriteAllBytesAsync(report, original);
+
+        // The database part (SQLite file or pg_dump archive) altered: refused before anything is touched.
+        var database = new[] { "cimef.db", "cimef.dump" }.Select(n => Path.Combine(dir, n)).Single(File.Exists);
+        Assert.Equal(TestDatabase.IsPostgres ? "cimef.dump" : "cimef.db", Path.GetFileName(database));
+        var bytes = await File.ReadAllBytesAsync(database);
+        bytes[bytes.Length / 2] ^= 0x55;
+        await File.WriteAllBytesAsync(database, bytes);
+        var damaged = await SiteProcess.RunAsync(Data, "restore", "--from", dir);
+        Assert.Equal(1, damaged.ExitCode);
+        Assert.Contains("base de données modifiée", damaged.Stderr);
+        Assert.Equal(counts, Counts());
     }
 
-    [Fact, Trait("Provider", "SqliteOnly")] // integrity_check and pragmas (check on PostgreSQL: issue 12, next step)
+    [Fact, Trait("Provider", "SqliteOnly")] // integrity_check and pragmas (PostgreSQL: Check_on_postgres_reads_every_table…)
     public async Task Check_passes_on_a_sound_install_and_fails_on_a_missing_or_altered_report_file()
     {
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
@@ -191,7 +208,7 @@ public class CliTests : IDisposable
         return (new() { ["Backup__RecipientCertificate"] = certPath }, certPath, keyPath);
     }
 
-    [Fact, Trait("Provider", "SqliteOnly")] // backup/restore of the SQLite file (pg_dump: issue 12, next step)
+    [Fact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
     public async Task Encrypted_backup_restores_with_the_right_key_only_and_a_wrong_key_changes_nothing()
     {
         var (env, _, key) = Certificate();
@@ -205,6 +222,7 @@ public class CliTests : IDisposable
         var bytes = await File.ReadAllBytesAsync(archive);
         Assert.Equal(0x30, bytes[0]);
         Assert.Equal(-1, bytes.AsSpan().IndexOf("SQLite format 3"u8));
+        Assert.Equal(-1, bytes.AsSpan().IndexOf("PGDMP"u8)); // pg_dump's custom format header
         Assert.Equal(-1, bytes.AsSpan().IndexOf("<key id="u8));
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Data, "backups"), ".*"));
         var before = (Counts(), ReportFiles(), KeyFiles());
@@ -238,7 +256,7 @@ public class CliTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Data, "backups"), ".*"));
     }
 
-    [Fact, Trait("Provider", "SqliteOnly")] // backup/restore of the SQLite file (pg_dump: issue 12, next step)
+    [Fact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
     public async Task Encrypted_backup_refuses_a_tampered_archive_and_a_bad_certificate()
     {
         var (env, _, key) = Certificate();
@@ -264,7 +282,7 @@ public class CliTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_root, "c.p7m")));
     }
 
-    [Fact, Trait("Provider", "SqliteOnly")] // backup/restore of the SQLite file (pg_dump: issue 12, next step)
+    [Fact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
     public async Task Restore_refuses_an_archive_with_a_link_since_anyone_holding_the_public_certificate_can_make_one()
     {
         var (_, certPath, key) = Certificate();
@@ -289,7 +307,7 @@ public class CliTests : IDisposable
         Assert.False(File.Exists(Path.Combine(Data, "keys", "key-evil.xml")));
     }
 
-    [OpensslFact, Trait("Provider", "SqliteOnly")]
+    [OpensslFact]
     public async Task Openssl_cms_decrypts_an_encrypted_backup_into_a_verified_backup_folder()
     {
         var (env, cert, key) = Certificate();
@@ -315,6 +333,100 @@ public class CliTests : IDisposable
             .ToDictionary(f => Path.GetRelativePath(Path.Combine(folder, "reports"), f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))));
     }
 
+    [PostgresFact]
+    public async Task Check_on_postgres_reads_every_table_and_verifies_the_reports()
+    {
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var ok = await SiteProcess.RunAsync(Data, "check");
+        Assert.True(ok.ExitCode == 0, ok.Stdout + ok.Stderr);
+        Assert.Contains("PostgreSQL joignable, migrations en attente : 0", ok.Stdout);
+        Assert.Matches(@"Tables lues : \d+, lignes : [1-9]\d*, illisibles : 0", ok.Stdout);
+        Assert.Matches(@"Rapports actifs vérifiés : [1-9]\d*, problèmes : 0", ok.Stdout);
+
+        var file = Path.Combine(Data, "reports", ReportFiles().Keys.First());
+        await File.AppendAllTextAsync(file, "x");
+        var altered = await SiteProcess.RunAsync(Data, "check");
+        Assert.Equal(1, altered.ExitCode);
+        Assert.Contains("fichier modifié", altered.Stderr);
+    }
+
+    [PostgresFact]
+    public async Task Postgres_restore_of_a_backup_from_sqlite_is_refused_and_changes_nothing()
+    {
+        // A SQLite backup folder (made by a SQLite site on another data directory) offered to a PostgreSQL site.
+        var sqliteData = Path.Combine(_root, "sqlite");
+        var sqlite = new Dictionary<string, string> { ["Database__Provider"] = "Sqlite" };
+        Assert.Equal(0, (await SiteProcess.RunAsync(sqliteData, sqlite, "seed-demo")).ExitCode);
+        var dir = Path.Combine(_root, "b-sqlite");
+        Assert.Equal(0, (await SiteProcess.RunAsync(sqliteData, sqlite, "backup", "--out", dir)).ExitCode);
+
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var counts = Counts();
+        var restore = await SiteProcess.RunAsync(Data, "restore", "--from", dir);
+        Assert.Equal(1, restore.ExitCode);
+        Assert.Contains("cette sauvegarde vient d'une base SQLite", restore.Stderr);
+        Assert.Equal(counts, Counts());
+    }
+
+    [PostgresClusterFact]
+    public async Task Migrate_to_copies_a_seeded_sqlite_clinic_to_postgres_with_identical_counts_and_checksums()
+    {
+        var sqlite = new Dictionary<string, string> { ["Database__Provider"] = "Sqlite" };
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, sqlite, "seed-demo")).ExitCode);
+        var targetKey = Path.Combine(_root, "pg-target");
+        var target = PostgresCluster.Instance.DatabaseFor(targetKey);
+        try
+        {
+            var moved = await SiteProcess.RunAsync(Data, sqlite, "migrate-to", "--connection", target);
+            Assert.True(moved.ExitCode == 0, moved.Stdout + moved.Stderr);
+            Assert.Contains("Copie vérifiée", moved.Stdout);
+            Assert.Contains("PatientNameIndex", moved.Stdout); // the FTS5 table, named as not copied
+
+            // One line per table: equal counts and checksums on both sides.
+            var lines = moved.Stdout.Split('\n', StringSplitOptions.TrimEntries).Select(l => l.Split('\t')).Where(p => p.Length == 6 && p[0] != "table").ToList();
+            Assert.Contains(lines, p => p[0] == "AspNetUsers" && p[1] != "0");
+            Assert.Contains(lines, p => p[0] == "PatientReports" && p[1] != "0");
+            Assert.All(lines, p => Assert.True(p[1] == p[2] && p[3] == p[4] && p[5] == "identique", string.Join(" ", p)));
+
+            // Independently: every copied table has the same row count on both engines.
+            var tables = lines.Select(p => p[0]).ToList();
+            Assert.Equal(SqliteCounts(Path.Combine(Data, "cimef.db"), tables), PostgresCounts(target, tables));
+
+            // A second copy into the now non-empty database is refused.
+            var again = await SiteProcess.RunAsync(Data, sqlite, "migrate-to", "--connection", target);
+            Assert.Equal(1, again.ExitCode);
+            Assert.Contains("n'est pas vide", again.Stderr);
+
+            // The site on PostgreSQL: nothing pending, every report verified against the same data directory, and new
+            // rows get fresh ids (the identity sequences were moved past the copied ones).
+            var postgres = new Dictionary<string, string> { ["Database__Provider"] = "Postgres", ["Database__ConnectionString"] = target };
+            var check = await SiteProcess.RunAsync(Data, postgres, "check");
+            Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
+            Assert.Contains("migrations en attente : 0", check.Stdout);
+            var staff = await SiteProcess.RunAsync(Data, postgres, "create-staff", "--email", "nouvelle@cimef.test", "--name", "Nouvelle", "--role", "Secretary", "--password", "Secretariat-2026");
+            Assert.True(staff.ExitCode == 0, staff.Stderr);
+            var token = await SiteProcess.RunAsync(Data, postgres, "create-api-token", "--email", DemoSeed.AdminEmail, "--name", "après migration");
+            Assert.True(token.ExitCode == 0, token.Stderr);
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            PostgresCluster.Instance.Drop(targetKey);
+        }
+    }
+
+    [Fact]
+    public async Task Migrate_to_without_a_sqlite_database_or_connection_fails_with_a_message()
+    {
+        var noConnection = await SiteProcess.RunAsync(Data, "migrate-to");
+        Assert.Equal(2, noConnection.ExitCode);
+        Assert.Contains("--connection", noConnection.Stderr);
+        var noDatabase = await SiteProcess.RunAsync(Path.Combine(_root, "vide"), new Dictionary<string, string> { ["Database__Provider"] = "Sqlite" },
+            "migrate-to", "--connection", "Host=127.0.0.1;Database=cimef;Username=cimef");
+        Assert.Equal(1, noDatabase.ExitCode);
+        Assert.Contains("Aucune base SQLite à copier", noDatabase.Stderr);
+    }
+
     private Dictionary<string, string> KeyFiles()
     {
         var root = Path.Combine(Data, "keys");
@@ -322,11 +434,17 @@ public class CliTests : IDisposable
             .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
     }
 
-    private string Counts()
+    private static readonly string[] CountedTables = ["Patients", "Invoices", "Payments", "PatientAccesses", "PatientReports", "AspNetUsers", "OutboxMessages", "AuditEntries"];
+
+    /// <summary>Row counts of the main tables, read from the data directory's database on the test engine.</summary>
+    private string Counts() => TestDatabase.IsPostgres
+        ? PostgresCounts(PostgresCluster.Instance.DatabaseFor(Data), CountedTables)
+        : SqliteCounts(Path.Combine(Data, "cimef.db"), CountedTables);
+
+    private static string SqliteCounts(string path, IEnumerable<string> tables)
     {
-        using var c = new SqliteConnection(Sqlite.ConnectionString(Path.Combine(Data, "cimef.db")));
+        using var c = new SqliteConnection(Sqlite.ConnectionString(path));
         c.Open();
-        var tables = new[] { "Patients", "Invoices", "Payments", "PatientAccesses", "PatientReports", "AspNetUsers", "OutboxMessages", "AuditEntries" };
         var parts = tables.Select(t =>
         {
             using var cmd = c.CreateCommand();
@@ -338,11 +456,37 @@ public class CliTests : IDisposable
         return string.Join(",", parts);
     }
 
+    private static string PostgresCounts(string connectionString, IEnumerable<string> tables)
+    {
+        using var c = new Npgsql.NpgsqlConnection(connectionString);
+        c.Open();
+        return string.Join(",", tables.Select(t =>
+        {
+            using var cmd = new Npgsql.NpgsqlCommand($"SELECT COUNT(*) FROM \"{t}\"", c);
+            return $"{t}={cmd.ExecuteScalar()}";
+        }));
+    }
+
     private Dictionary<string, string> ReportFiles()
     {
         var root = Path.Combine(Data, "reports");
         return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
+    }
+}
+
+/// <summary>
+/// A fact that needs the PostgreSQL server binaries (it starts the throwaway test cluster itself, in either pass);
+/// skipped with the reason when they are absent.
+/// </summary>
+public sealed class PostgresClusterFactAttribute : FactAttribute
+{
+    public PostgresClusterFactAttribute()
+    {
+        var bin = Environment.GetEnvironmentVariable("CIMEF_PG_BIN");
+        var found = bin is not null ? File.Exists(Path.Combine(bin, "initdb"))
+            : Directory.Exists("/usr/lib/postgresql") && Directory.GetDirectories("/usr/lib/postgresql").Any(d => File.Exists(Path.Combine(d, "bin", "initdb")));
+        if (!found) Skip = "PostgreSQL absent (/usr/lib/postgresql/*/bin/initdb, or CIMEF_PG_BIN): apt-get install -y postgresql to test migrate-to.";
     }
 }
 

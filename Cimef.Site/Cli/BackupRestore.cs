@@ -22,6 +22,11 @@ public static class BackupRestore
 {
     private const string ManifestName = "manifest.json";
     private const string DatabaseName = "cimef.db";
+    /// <summary>PostgreSQL: the database as a pg_dump custom-format archive (<c>-Fc</c>) in place of the SQLite file.</summary>
+    private const string DumpName = "cimef.dump";
+
+    /// <summary>A step that cannot be done (a client tool missing or failing), with its French explanation.</summary>
+    private sealed class BackupException(string message) : Exception(message);
 
     private sealed record Manifest(DateTime CreatedAt, string Database, Dictionary<string, string> Files, long Bytes);
 
@@ -57,6 +62,11 @@ public static class BackupRestore
             var seconds = Math.Max(sw.Elapsed.TotalSeconds, 0.001);
             await stdout.WriteLineAsync($"Sauvegarde vérifiée : {target} ({files} fichiers, {bytes / 1048576.0:0.0} Mo, {bytes / 1048576.0 / seconds:0.0} Mo/s)");
             return 0;
+        }
+        catch (BackupException e)
+        {
+            await stderr.WriteLineAsync("Sauvegarde impossible : " + e.Message);
+            return 1;
         }
         finally
         {
@@ -120,6 +130,11 @@ public static class BackupRestore
             await stdout.WriteLineAsync($"Sauvegarde vérifiée et chiffrée pour « {certificate.Subject} » : {target} ({files} fichiers, {bytes / 1048576.0:0.0} Mo, {bytes / 1048576.0 / seconds:0.0} Mo/s)");
             return 0;
         }
+        catch (BackupException e)
+        {
+            await stderr.WriteLineAsync("Sauvegarde impossible : " + e.Message);
+            return 1;
+        }
         finally
         {
             if (File.Exists(partial)) File.Delete(partial);
@@ -127,18 +142,35 @@ public static class BackupRestore
         }
     }
 
-    /// <summary>The database (online backup), the reports and the key ring into a new folder, with the manifest of SHA-256 sums.</summary>
+    /// <summary>
+    /// The database (SQLite: online backup; PostgreSQL: pg_dump -Fc, one consistent snapshot while the site runs), the
+    /// reports and the key ring into a new folder, with the manifest of SHA-256 sums.
+    /// </summary>
     private static async Task<(int Files, long Bytes)> WriteFolderAsync(IServiceProvider sp, string dir)
     {
         var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+        var database = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         var time = sp.GetRequiredService<TimeProvider>();
         PrivateFiles.CreateDirectory(dir);
-        Sqlite.OnlineBackup(storage.DatabasePath, Path.Combine(dir, DatabaseName));
+        string dbFile;
+        if (database.IsPostgres)
+        {
+            dbFile = Path.Combine(dir, DumpName);
+            var pgDump = PostgresTools.Find("pg_dump") ?? throw new BackupException(PostgresTools.Missing("pg_dump"));
+            var dump = await PostgresTools.RunAsync(pgDump, database.ConnectionString!, "--format=custom", "--no-password", "--file", dbFile);
+            if (dump.ExitCode != 0) throw new BackupException($"pg_dump a échoué ({dump.ExitCode}) : {dump.Stderr.Trim()}");
+            PrivateFiles.RestrictFile(dbFile);
+        }
+        else
+        {
+            dbFile = Path.Combine(dir, DatabaseName);
+            Sqlite.OnlineBackup(storage.DatabasePath, dbFile);
+        }
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
-        long bytes = new FileInfo(Path.Combine(dir, DatabaseName)).Length;
+        long bytes = new FileInfo(dbFile).Length;
         foreach (var (source, name) in new[] { (storage.ReportsDirectory, "reports"), (storage.KeysDirectory, "keys") })
             bytes += await CopyTreeAsync(source, Path.Combine(dir, name), name, files, skipTemp: true);
-        var manifest = new Manifest(time.GetUtcNow().UtcDateTime, await Sha256Async(Path.Combine(dir, DatabaseName)), files, bytes);
+        var manifest = new Manifest(time.GetUtcNow().UtcDateTime, await Sha256Async(dbFile), files, bytes);
         await File.WriteAllTextAsync(Path.Combine(dir, ManifestName), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
         return (files.Count, bytes);
     }
@@ -222,16 +254,47 @@ public static class BackupRestore
             await stderr.WriteLineAsync("Restauration refusée, sauvegarde invalide : " + problem);
             return 1;
         }
-        // Database first, through the online backup API (a running site keeps a consistent view).
-        using (var src = new SqliteConnection(Sqlite.ConnectionString(Path.Combine(source, DatabaseName))))
-        using (var dst = new SqliteConnection(Sqlite.ConnectionString(storage.DatabasePath)))
+        var database = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        var isDump = File.Exists(Path.Combine(source, DumpName));
+        if (isDump != database.IsPostgres)
         {
-            src.Open();
-            dst.Open();
-            Sqlite.ApplyPragmas(dst);
-            src.BackupDatabase(dst);
+            await stderr.WriteLineAsync(isDump
+                ? "Restauration refusée, rien n'a été modifié : cette sauvegarde vient d'une base PostgreSQL (pg_dump) et le site est configuré sur SQLite (Database:Provider)."
+                : "Restauration refusée, rien n'a été modifié : cette sauvegarde vient d'une base SQLite et le site est configuré sur PostgreSQL ; pour y copier une clinique SQLite, utilisez migrate-to.");
+            return 1;
         }
-        SqliteConnection.ClearAllPools();
+        if (isDump)
+        {
+            // One transaction: on any error pg_restore rolls everything back and the database is as it was.
+            var pgRestore = PostgresTools.Find("pg_restore");
+            if (pgRestore is null)
+            {
+                await stderr.WriteLineAsync("Restauration refusée, rien n'a été modifié : " + PostgresTools.Missing("pg_restore"));
+                return 1;
+            }
+            var target = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString);
+            var restored = await PostgresTools.RunAsync(pgRestore, database.ConnectionString!, "--clean", "--if-exists", "--no-owner",
+                "--single-transaction", "--exit-on-error", "--no-password", "--dbname", target.Database ?? "", Path.Combine(source, DumpName));
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            if (restored.ExitCode != 0)
+            {
+                await stderr.WriteLineAsync($"Restauration refusée, rien n'a été modifié : pg_restore a échoué ({restored.ExitCode}) : {restored.Stderr.Trim()}");
+                return 1;
+            }
+        }
+        else
+        {
+            // Database first, through the online backup API (a running site keeps a consistent view).
+            using (var src = new SqliteConnection(Sqlite.ConnectionString(Path.Combine(source, DatabaseName))))
+            using (var dst = new SqliteConnection(Sqlite.ConnectionString(storage.DatabasePath)))
+            {
+                src.Open();
+                dst.Open();
+                Sqlite.ApplyPragmas(dst);
+                src.BackupDatabase(dst);
+            }
+            SqliteConnection.ClearAllPools();
+        }
         var files = new Dictionary<string, string>();
         await CopyTreeAsync(Path.Combine(source, "reports"), storage.ReportsDirectory, "reports", files, skipTemp: true);
         await CopyTreeAsync(Path.Combine(source, "keys"), storage.KeysDirectory, "keys", files, skipTemp: true);
@@ -247,12 +310,28 @@ public static class BackupRestore
         if (!File.Exists(manifestPath)) return "manifeste absent";
         var manifest = JsonSerializer.Deserialize<Manifest>(await File.ReadAllTextAsync(manifestPath));
         if (manifest is null) return "manifeste illisible";
+        var dump = Path.Combine(dir, DumpName);
+        if (File.Exists(dump))
+        {
+            if (await Sha256Async(dump) != manifest.Database) return "base de données modifiée";
+            // The archive's table of contents is read in full (no server needed): a truncated or foreign file fails here.
+            var pgRestore = PostgresTools.Find("pg_restore");
+            if (pgRestore is null) return PostgresTools.Missing("pg_restore");
+            var list = await PostgresTools.RunAsync(pgRestore, null, "--list", dump);
+            if (list.ExitCode != 0) return "archive pg_dump illisible : " + list.Stderr.Trim();
+            return await VerifyFilesAsync(dir, manifest);
+        }
         var db = Path.Combine(dir, DatabaseName);
         if (!File.Exists(db)) return "base de données absente";
         if (await Sha256Async(db) != manifest.Database) return "base de données modifiée";
         var check = Sqlite.IntegrityCheck(db);
         SqliteConnection.ClearAllPools();
         if (check != "ok") return "integrity_check : " + check;
+        return await VerifyFilesAsync(dir, manifest);
+    }
+
+    private static async Task<string?> VerifyFilesAsync(string dir, Manifest manifest)
+    {
         foreach (var (relative, sum) in manifest.Files)
         {
             var path = Path.Combine(dir, relative);

@@ -24,6 +24,7 @@ public static class CliRunner
         ["backup"] = "backup --out DOSSIER (sans certificat) | --out FICHIER.p7m ou DOSSIER (avec Backup:RecipientCertificate)",
         ["restore"] = "restore --from DOSSIER | --from FICHIER.p7m --key CLE_PRIVEE.pem",
         ["check"] = "check",
+        ["migrate-to"] = "migrate-to --connection \"Host=…;Database=…;Username=…;Password=…\" (copie la base SQLite dans une base PostgreSQL neuve)",
         ["help"] = "help",
     };
 
@@ -44,15 +45,16 @@ public static class CliRunner
 
         try
         {
+            // migrate-to reads the SQLite file as it is and writes only to the database it is given.
+            if (verb == "migrate-to")
+            {
+                await using var migrateScope = services.CreateAsyncScope();
+                return Require(opts, stderr, verb, "connection")
+                    ?? await MigrateTo.RunAsync(migrateScope.ServiceProvider, opts["connection"], stdout, stderr);
+            }
             await DatabaseStartup.InitializeAsync(services);
             await using var scope = services.CreateAsyncScope();
             var sp = scope.ServiceProvider;
-            if (verb is "backup" or "restore" && DatabaseSetup.IsPostgres(sp))
-            {
-                // pg_dump/pg_restore with the same manifest is the next step of issue 12.
-                await stderr.WriteLineAsync($"{verb} : pas encore disponible avec Database:Provider=Postgres ; utilisez pg_dump / pg_restore, puis copiez le dossier de données.");
-                return 2;
-            }
             return verb switch
             {
                 "create-staff" => await CreateStaffAsync(sp, opts, stdout, stderr),
@@ -195,6 +197,32 @@ public static class CliRunner
             var pending = (await db.Database.GetPendingMigrationsAsync()).Count();
             await stdout.WriteLineAsync($"Base de données : PostgreSQL joignable, migrations en attente : {pending}");
             if (pending > 0) failed = true;
+
+            // Every table read to the end (a damaged page or TOAST entry fails here), rows counted per table.
+            var tables = db.Model.GetEntityTypes().Where(t => t.GetTableName() is not null && t.GetViewName() is null)
+                .Select(t => t.GetTableName()!).Distinct().Order(StringComparer.Ordinal).ToList();
+            var connection = db.Database.GetDbConnection();
+            await db.Database.OpenConnectionAsync();
+            long rows = 0;
+            var unreadable = new List<string>();
+            foreach (var table in tables)
+            {
+                try
+                {
+                    await using var cmd = connection.CreateCommand();
+                    cmd.CommandText = $"SELECT COUNT(*), SUM(length(t::text)) FROM \"{table}\" t";
+                    await using var r = await cmd.ExecuteReaderAsync();
+                    await r.ReadAsync();
+                    rows += r.GetInt64(0);
+                }
+                catch (Npgsql.PostgresException e)
+                {
+                    unreadable.Add($"{table} ({e.MessageText})");
+                }
+            }
+            await stdout.WriteLineAsync($"Tables lues : {tables.Count}, lignes : {rows}, illisibles : {unreadable.Count}");
+            foreach (var u in unreadable) await stderr.WriteLineAsync("  table illisible : " + u);
+            if (unreadable.Count > 0) failed = true;
         }
 
         // Not a failure (a site without a proxy is fine), but behind one every patient would share one address.
