@@ -40,10 +40,9 @@ public static class AccessList
         if (q.Length > 0)
         {
             var key = CredentialGenerator.NormalizeKey(q);
-            args.Add("keyLo", key);
-            args.Add("keyHi", key + "\uFFFF");
+            args.Add("key", key);
             var name = await PatientSearch.NameConditionAsync(connection, q, args, ct);
-            where.Add($"""((a."AccessKey" >= @keyLo AND a."AccessKey" < @keyHi){(name is null ? "" : " OR " + name)})""");
+            where.Add($"""({SqlDialect.Of(connection).StartsWith("a.\"AccessKey\"", "@key")}{(name is null ? "" : " OR " + name)})""");
         }
         switch (status)
         {

@@ -52,7 +52,7 @@ public static class PatientsApi
                 : null;
             return Results.Json(new
             {
-                results = result.Rows.Select(r => new PatientJson((int)r.Id, r.FullName, r.Phone, r.Email, r.DateOfBirth)),
+                results = result.Rows.Select(r => new PatientJson((int)r.Id, r.FullName, r.Phone, r.Email, r.DateOfBirth?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))),
                 next,
             });
         });

@@ -6,7 +6,7 @@ using Dapper;
 namespace Cimef.Site.Data;
 
 /// <summary>
-/// How Dapper reads our rows. Stored times are UTC text ('yyyy-MM-dd HH:mm:ss…', see <see cref="SqlDialect"/>): a DateTime
+/// How Dapper reads our rows. Dates of birth are DateOnly on both engines (text on SQLite, date on PostgreSQL). Stored times are UTC text ('yyyy-MM-dd HH:mm:ss…', see <see cref="SqlDialect"/>): a DateTime
 /// column or computed value (MAX(At)…) is read as a DateTime of kind Utc by one handler, not parsed again by each query.
 /// Dapper maps a row to a positional record only when the constructor's parameter types equal the reader's
 /// column types. SQLite has no type for a computed column (COUNT, COALESCE…) when the result has no row:
@@ -21,6 +21,25 @@ public static class DapperRecords
     {
         SqlMapper.TypeMapProvider = type => new NameMatchingTypeMap(type);
         SqlMapper.AddTypeHandler(new UtcDateTimeHandler());
+        SqlMapper.AddTypeHandler(new DateOnlyHandler());
+    }
+
+    /// <summary>A calendar date: 'yyyy-MM-dd' text on SQLite, a date column (DateOnly) on PostgreSQL.</summary>
+    private sealed class DateOnlyHandler : SqlMapper.TypeHandler<DateOnly>
+    {
+        public override DateOnly Parse(object value) => value switch
+        {
+            DateOnly d => d,
+            DateTime t => DateOnly.FromDateTime(t),
+            string text => DateOnly.Parse(text, CultureInfo.InvariantCulture),
+            _ => DateOnly.FromDateTime(Convert.ToDateTime(value, CultureInfo.InvariantCulture)),
+        };
+
+        public override void SetValue(IDbDataParameter parameter, DateOnly value)
+        {
+            parameter.DbType = DbType.Date;
+            parameter.Value = value;
+        }
     }
 
     private sealed class UtcDateTimeHandler : SqlMapper.TypeHandler<DateTime>

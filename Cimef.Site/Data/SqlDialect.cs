@@ -34,6 +34,14 @@ public abstract class SqlDialect
     public static string ContainsPattern(string text) =>
         "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 
+    /// <summary>
+    /// <paramref name="column"/> begins with the text of <paramref name="prefixParameter"/>, compared character by
+    /// character whatever the column's collation (no '\uFFFF' upper bound, whose place in a linguistic collation is
+    /// undefined). SQLite: a range on the raw value, exact under its BINARY collation and answered by the column's
+    /// index; PostgreSQL: starts_with(), exact under any database collation.
+    /// </summary>
+    public abstract string StartsWith(string column, string prefixParameter);
+
     /// <summary>The larger of two values (SQLite's two-argument max(); GREATEST on PostgreSQL).</summary>
     public abstract string Greatest(string a, string b);
 
@@ -66,6 +74,9 @@ public abstract class SqlDialect
     {
         public override string InList(string column, string listParameter) => $"{column} IN {listParameter}";
         public override string Greatest(string a, string b) => $"max({a}, {b})";
+        // char(1114111) is U+10FFFF, the last code point: every text that begins with the prefix sorts below prefix || it.
+        public override string StartsWith(string column, string prefixParameter) =>
+            $"({column} >= {prefixParameter} AND {column} < {prefixParameter} || char(1114111))";
         public override string PatientIdsWithNameContaining(string parameter) =>
             $"""SELECT rowid FROM "PatientNameIndex" WHERE "PatientNameIndex" MATCH {parameter}""";
         // A search-form term as one FTS5 phrase: a trigram phrase matches the substring exactly.
@@ -77,6 +88,7 @@ public abstract class SqlDialect
     {
         public override string InList(string column, string listParameter) => $"{column} = ANY({listParameter})";
         public override string Greatest(string a, string b) => $"GREATEST({a}, {b})";
+        public override string StartsWith(string column, string prefixParameter) => $"starts_with({column}, {prefixParameter})";
         public override string PatientIdsWithNameContaining(string parameter) =>
             $"""SELECT "Id" FROM "Patients" WHERE "SearchName" LIKE {parameter} ESCAPE '\'""";
         public override string NameIndexPhrase(string searchForm) => ContainsPattern(searchForm);

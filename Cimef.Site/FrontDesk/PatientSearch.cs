@@ -8,7 +8,7 @@ namespace Cimef.Site.FrontDesk;
 /// <summary>
 /// Staff patient search shared by /Patients, GET /api/patients/ and the report upload page: one query string matched against the
 /// name (accent-free, contains), the phone (prefix of the international form), the access key and the
-/// invoice number. Index-friendly: phone, key and invoice number use range predicates on their indexes.
+/// invoice number. Index-friendly: phone, key and invoice number are prefix conditions (SqlDialect.StartsWith: index ranges on SQLite).
 /// A name matched by many patients walks the SearchName index in order and stops after one page; a rare name
 /// (or one nobody has) is looked up in the trigram name index instead, so it never scans every patient.
 /// Search boxes that list something else by patient name (invoices, accesses) use <see cref="NameConditionAsync"/>.
@@ -20,7 +20,8 @@ public static class PatientSearch
     /// <summary>From this many matches on, walking the SearchName index finds a page sooner than sorting every match.</summary>
     private const int DenseNameMatches = 500;
 
-    public sealed record Row(long Id, string FullName, string Phone, string? Email, string? DateOfBirth, long? AccessActive);
+    /// <summary>A patient found; Id and the access flag come back as long/bool or int/boolean depending on the engine (mapped by name).</summary>
+    public sealed record Row(long Id, string FullName, string Phone, string? Email, DateOnly? DateOfBirth, bool? AccessActive);
 
     public sealed record Page(IReadOnlyList<Row> Rows, bool HasNext, int PageNumber);
 
@@ -32,7 +33,7 @@ public static class PatientSearch
         var args = new DynamicParameters();
         args.Add("take", PageSize + 1);
         args.Add("skip", (page - 1) * PageSize);
-        var where = Where(q, args, await NameConditionAsync(connection, q, args, ct), out var byPhone);
+        var where = Where(SqlDialect.Of(connection), q, args, await NameConditionAsync(connection, q, args, ct), out var byPhone);
 
         var sql = $"""
             SELECT p."Id", p."FullName", p."Phone", p."Email", p."DateOfBirth", a."IsActive" AS "AccessActive"
@@ -76,7 +77,7 @@ public static class PatientSearch
     private static bool IsPhoneLike(string q) => q.All(c => char.IsAsciiDigit(c) || c is ' ' or '+' or '-' or '.');
 
     /// <summary>The WHERE clause; <paramref name="byPhone"/> says the rows should come in phone order (the phone index answers it).</summary>
-    private static string Where(string q, DynamicParameters args, string? nameCondition, out bool byPhone)
+    private static string Where(SqlDialect dialect, string q, DynamicParameters args, string? nameCondition, out bool byPhone)
     {
         byPhone = false;
         if (q.Length == 0) return "";
@@ -85,9 +86,8 @@ public static class PatientSearch
         if (q.StartsWith("FAC", StringComparison.OrdinalIgnoreCase))
         {
             var number = q.ToUpperInvariant();
-            args.Add("invLo", number);
-            args.Add("invHi", number + "\uFFFF");
-            conditions.Add("""p."Id" IN (SELECT i."PatientId" FROM "Invoices" i WHERE i."Number" >= @invLo AND i."Number" < @invHi)""");
+            args.Add("invoice", number);
+            conditions.Add($"""p."Id" IN (SELECT i."PatientId" FROM "Invoices" i WHERE {dialect.StartsWith("i.\"Number\"", "@invoice")})""");
         }
 
         var digits = new string(q.Where(char.IsAsciiDigit).ToArray());
@@ -99,17 +99,15 @@ public static class PatientSearch
                 : digits.StartsWith("00") ? "+" + digits[2..]
                 : digits.StartsWith("221") && digits.Length > 3 ? "+" + digits
                 : "+221" + digits;
-            args.Add("telLo", international);
-            args.Add("telHi", international + "\uFFFF");
-            conditions.Add("""(p."Phone" >= @telLo AND p."Phone" < @telHi)""");
+            args.Add("tel", international);
+            conditions.Add(dialect.StartsWith("p.\"Phone\"", "@tel"));
         }
 
         var key = CredentialGenerator.NormalizeKey(q);
         if (key.Length >= 4 && key.All(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9') && !phoneLike)
         {
-            args.Add("keyLo", key);
-            args.Add("keyHi", key + "\uFFFF");
-            conditions.Add("""p."Id" IN (SELECT k."PatientId" FROM "PatientAccesses" k WHERE k."AccessKey" >= @keyLo AND k."AccessKey" < @keyHi)""");
+            args.Add("key", key);
+            conditions.Add($"""p."Id" IN (SELECT k."PatientId" FROM "PatientAccesses" k WHERE {dialect.StartsWith("k.\"AccessKey\"", "@key")})""");
         }
 
         byPhone = phoneLike && digits.Length >= 2 && conditions.Count == 1;

@@ -25,10 +25,10 @@ public class IndexModel(CimefDb db, TimeProvider time) : PageModel
         var today = time.GetUtcNow().UtcDateTime.Date;
         var conn = db.Database.GetDbConnection();
         var row = await conn.QuerySingleAsync<(long Patients, long Invoices, long Paid, long Accesses)>("""
-            SELECT (SELECT COUNT(*) FROM Patients),
-                   (SELECT COUNT(*) FROM Invoices WHERE CreatedAt >= @today),
-                   (SELECT COALESCE(SUM(Amount), 0) FROM Payments WHERE At >= @today AND ReversedAt IS NULL),
-                   (SELECT COUNT(*) FROM PatientAccesses WHERE IsActive = @active)
+            SELECT (SELECT COUNT(*) FROM "Patients"),
+                   (SELECT COUNT(*) FROM "Invoices" WHERE "CreatedAt" >= @today),
+                   (SELECT CAST(COALESCE(SUM("Amount"), 0) AS BIGINT) FROM "Payments" WHERE "At" >= @today AND "ReversedAt" IS NULL),
+                   (SELECT COUNT(*) FROM "PatientAccesses" WHERE "IsActive" = @active)
             """, new { today, active = true });
         (PatientCount, InvoicesToday, PaidToday, ActiveAccesses) = row;
         if (User.IsInRole(Roles.Admin))

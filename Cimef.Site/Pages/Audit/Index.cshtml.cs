@@ -46,17 +46,17 @@ public class IndexModel(CimefDb db) : PageModel
     public async Task<IActionResult> OnGetAsync()
     {
         var conn = db.Database.GetDbConnection();
-        People = (await conn.QueryAsync<string>("SELECT DISTINCT UserName FROM AuditEntries ORDER BY UserName")).ToList();
-        Actions = (await conn.QueryAsync<string>("SELECT DISTINCT Action FROM AuditEntries ORDER BY Action")).ToList();
+        People = (await conn.QueryAsync<string>("""SELECT DISTINCT "UserName" FROM "AuditEntries" ORDER BY "UserName" """)).ToList();
+        Actions = (await conn.QueryAsync<string>("""SELECT DISTINCT "Action" FROM "AuditEntries" ORDER BY "Action" """)).ToList();
         if (PageNumber < 1) PageNumber = 1;
         if (Validate())
         {
             var (where, args) = Filter();
-            Total = await conn.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM AuditEntries {where}", args);
+            Total = await conn.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM \"AuditEntries\" {where}", args);
             args.Add("take", PageSize);
             args.Add("skip", (PageNumber - 1) * PageSize);
             Rows = (await conn.QueryAsync<Row>(
-                $"SELECT Id, At, UserName, Action, EntityType, EntityId, Detail FROM AuditEntries {where} ORDER BY At DESC, Id DESC {SqlDialect.Of(db).Limit("@take", "@skip")}", args))
+                $"""SELECT "Id", "At", "UserName", "Action", "EntityType", "EntityId", "Detail" FROM "AuditEntries" {where} ORDER BY "At" DESC, "Id" DESC {SqlDialect.Of(db).Limit("@take", "@skip")}""", args))
                 .ToList();
         }
         return this.PageOrPartial("_AuditRows");
@@ -68,7 +68,7 @@ public class IndexModel(CimefDb db) : PageModel
         var (where, args) = Filter();
         args.Add("take", CsvMaxRows);
         var rows = await db.Database.GetDbConnection().QueryAsync<Row>(
-            $"SELECT Id, At, UserName, Action, EntityType, EntityId, Detail FROM AuditEntries {where} ORDER BY At DESC, Id DESC {SqlDialect.Of(db).Limit("@take")}", args);
+            $"""SELECT "Id", "At", "UserName", "Action", "EntityType", "EntityId", "Detail" FROM "AuditEntries" {where} ORDER BY "At" DESC, "Id" DESC {SqlDialect.Of(db).Limit("@take")}""", args);
         var csv = Csv.Build(["Date (UTC)", "Personne", "Action", "Objet", "Identifiant", "Détail"],
             rows.Select(r => new object?[] { r.At.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), r.UserName, r.Action, r.EntityType, r.EntityId, r.Detail }));
         return Csv.File(csv, "journal-personnel.csv");
@@ -98,10 +98,10 @@ public class IndexModel(CimefDb db) : PageModel
     {
         var clauses = new List<string>();
         var args = new DynamicParameters();
-        if (!string.IsNullOrEmpty(Person)) { clauses.Add("UserName = @person"); args.Add("person", Person); }
-        if (!string.IsNullOrEmpty(Action)) { clauses.Add("Action = @action"); args.Add("action", Action); }
-        if (From is not null) { clauses.Add("At >= @from"); args.Add("from", From.Value.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc)); }
-        if (To is not null) { clauses.Add("At < @to"); args.Add("to", To.Value.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc)); }
+        if (!string.IsNullOrEmpty(Person)) { clauses.Add("\"UserName\" = @person"); args.Add("person", Person); }
+        if (!string.IsNullOrEmpty(Action)) { clauses.Add("\"Action\" = @action"); args.Add("action", Action); }
+        if (From is not null) { clauses.Add("\"At\" >= @from"); args.Add("from", From.Value.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc)); }
+        if (To is not null) { clauses.Add("\"At\" < @to"); args.Add("to", To.Value.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc)); }
         var where = new StringBuilder();
         if (clauses.Count > 0) where.Append("WHERE ").AppendJoin(" AND ", clauses);
         return (where.ToString(), args);

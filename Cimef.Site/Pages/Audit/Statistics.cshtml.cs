@@ -164,54 +164,54 @@ public class StatisticsModel(CimefDb db, ClinicClock clock) : PageModel
         for (var i = 0; i < days.Count; i++)
         {
             if (i > 0) sql.Append(" UNION ALL ");
-            sql.Append($"SELECT {i} AS I, ")
-               .Append($"(SELECT COUNT(*) FROM AccessEvents WHERE Kind = @login AND At >= @d{i} AND At < @d{i + 1}), ")
-               .Append($"(SELECT COUNT(*) FROM AccessEvents WHERE Kind = @download AND At >= @d{i} AND At < @d{i + 1})");
+            sql.Append($"SELECT CAST({i} AS BIGINT) AS \"I\", ")
+               .Append($"(SELECT COUNT(*) FROM \"AccessEvents\" WHERE \"Kind\" = @login AND \"At\" >= @d{i} AND \"At\" < @d{i + 1}), ")
+               .Append($"(SELECT COUNT(*) FROM \"AccessEvents\" WHERE \"Kind\" = @download AND \"At\" >= @d{i} AND \"At\" < @d{i + 1})");
         }
         var counts = (await conn.QueryAsync<(long I, long Logins, long Downloads)>(sql.ToString(), args)).ToDictionary(x => x.I);
         Daily = days.Select((d, i) => new DayRow { Day = d, Logins = counts[i].Logins, Downloads = counts[i].Downloads }).ToList();
 
         (ActiveAccesses, TotalAccesses) = await conn.QuerySingleAsync<(long, long)>(
-            "SELECT COALESCE(SUM(CASE WHEN IsActive = 1 THEN 1 ELSE 0 END), 0), COUNT(*) FROM PatientAccesses");
+            """SELECT COUNT(CASE WHEN "IsActive" = @active THEN 1 END), COUNT(*) FROM "PatientAccesses" """, new { active = true });
 
         var buckets = (await conn.QueryAsync<(long Bucket, long Patients)>("""
-            SELECT CASE WHEN n = 1 THEN 0 WHEN n <= 5 THEN 1 WHEN n <= 10 THEN 2 ELSE 3 END AS Bucket, COUNT(*) AS Patients
-            FROM (SELECT COUNT(*) AS n FROM AccessEvents
-                  WHERE Kind = @login AND At >= @from AND PatientAccessId IS NOT NULL
-                  GROUP BY PatientAccessId) AS perPatient
-            GROUP BY Bucket
+            SELECT CAST(CASE WHEN n = 1 THEN 0 WHEN n <= 5 THEN 1 WHEN n <= 10 THEN 2 ELSE 3 END AS BIGINT) AS "Bucket", COUNT(*) AS "Patients"
+            FROM (SELECT COUNT(*) AS n FROM "AccessEvents"
+                  WHERE "Kind" = @login AND "At" >= @from AND "PatientAccessId" IS NOT NULL
+                  GROUP BY "PatientAccessId") AS "perPatient"
+            GROUP BY 1
             """, p)).ToDictionary(b => b.Bucket, b => b.Patients);
         Frequency = Enumerable.Range(0, FrequencyBuckets.Length).Select(i => buckets.GetValueOrDefault(i)).ToList();
 
         // One grouped scan of the period's downloads serves the top reports, the top patients and "released vs downloaded".
         var pairs = (await conn.QueryAsync<(long Access, long Report, long N)>("""
-            SELECT COALESCE(PatientAccessId, 0), COALESCE(ReportId, 0), COUNT(*) FROM AccessEvents
-            WHERE Kind = @download AND At >= @from
-            GROUP BY PatientAccessId, ReportId
+            SELECT CAST(COALESCE("PatientAccessId", 0) AS BIGINT), CAST(COALESCE("ReportId", 0) AS BIGINT), COUNT(*) FROM "AccessEvents"
+            WHERE "Kind" = @download AND "At" >= @from
+            GROUP BY "PatientAccessId", "ReportId"
             """, p)).ToList();
         var perReport = Ranked(pairs.Where(x => x.Report != 0).GroupBy(x => x.Report, x => x.N), top);
         var perAccess = Ranked(pairs.Where(x => x.Access != 0).GroupBy(x => x.Access, x => x.N), top);
 
         var reportNames = (await conn.QueryAsync<(long Id, string Title, string? Patient)>($"""
-            SELECT r.Id, r.Title, pt.FullName FROM PatientReports r
-            LEFT JOIN PatientAccesses a ON a.Id = r.PatientAccessId
-            LEFT JOIN Patients pt ON pt.Id = a.PatientId
-            WHERE {SqlDialect.Of(db).InList("r.Id", "@ids")}
-            """, new { ids = perReport.Select(x => x.Id).ToList() })).ToDictionary(x => x.Id);
+            SELECT CAST(r."Id" AS BIGINT), r."Title", pt."FullName" FROM "PatientReports" r
+            LEFT JOIN "PatientAccesses" a ON a."Id" = r."PatientAccessId"
+            LEFT JOIN "Patients" pt ON pt."Id" = a."PatientId"
+            WHERE {SqlDialect.Of(db).InList("r.\"Id\"", "@ids")}
+            """, new { ids = perReport.Select(x => (int)x.Id).ToList() })).ToDictionary(x => x.Id);
         TopReports = perReport.Select(x => reportNames.TryGetValue(x.Id, out var n)
             ? new TopRow { Id = x.Id, Label = n.Title, Patient = n.Patient, Downloads = x.N }
             : new TopRow { Id = x.Id, Label = $"Rapport {x.Id}", Downloads = x.N }).ToList();
 
         var patientNames = (await conn.QueryAsync<(long Id, string Name)>($"""
-            SELECT a.Id, pt.FullName FROM PatientAccesses a JOIN Patients pt ON pt.Id = a.PatientId WHERE {SqlDialect.Of(db).InList("a.Id", "@ids")}
-            """, new { ids = perAccess.Select(x => x.Id).ToList() })).ToDictionary(x => x.Id, x => x.Name);
+            SELECT CAST(a."Id" AS BIGINT), pt."FullName" FROM "PatientAccesses" a JOIN "Patients" pt ON pt."Id" = a."PatientId" WHERE {SqlDialect.Of(db).InList("a.\"Id\"", "@ids")}
+            """, new { ids = perAccess.Select(x => (int)x.Id).ToList() })).ToDictionary(x => x.Id, x => x.Name);
         TopPatients = perAccess.Select(x => new TopRow
         {
             Id = x.Id, Label = patientNames.GetValueOrDefault(x.Id) ?? $"Accès {x.Id}", Patient = patientNames.GetValueOrDefault(x.Id), Downloads = x.N,
         }).ToList();
 
         var downloaded = pairs.Where(x => x.Report != 0).Select(x => x.Report).ToHashSet();
-        var released = (await conn.QueryAsync<long>("SELECT Id FROM PatientReports WHERE CreatedAt >= @from", p)).ToList();
+        var released = (await conn.QueryAsync<long>("""SELECT CAST("Id" AS BIGINT) FROM "PatientReports" WHERE "CreatedAt" >= @from""", p)).ToList();
         Released = released.Count;
         ReleasedDownloaded = released.Count(downloaded.Contains);
 
@@ -232,9 +232,9 @@ public class StatisticsModel(CimefDb db, ClinicClock clock) : PageModel
         Billing = EachDay().Select(d => billing.GetValueOrDefault(d) ?? new BillingRow { Day = d }).ToList();
 
         Methods = (await conn.QueryAsync<MethodRow>("""
-            SELECT Method, COUNT(*) AS Payments, SUM(Amount) AS Amount FROM Payments
-            WHERE ReversedAt IS NULL AND At >= @from
-            GROUP BY Method ORDER BY Amount DESC, Method
+            SELECT "Method", COUNT(*) AS "Payments", CAST(SUM("Amount") AS BIGINT) AS "Amount" FROM "Payments"
+            WHERE "ReversedAt" IS NULL AND "At" >= @from
+            GROUP BY "Method" ORDER BY 3 DESC, "Method"
             """, p)).ToList();
     }
 

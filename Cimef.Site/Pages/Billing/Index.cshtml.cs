@@ -41,10 +41,9 @@ public class IndexModel(CimefDb db) : PageModel
         var q = (Q ?? "").Trim();
         if (q.Length > 0)
         {
-            args.Add("numLo", q.ToUpperInvariant());
-            args.Add("numHi", q.ToUpperInvariant() + "\uFFFF");
+            args.Add("number", q.ToUpperInvariant());
             var name = await PatientSearch.NameConditionAsync(connection, q, args, HttpContext.RequestAborted);
-            where.Add($"""((i."Number" >= @numLo AND i."Number" < @numHi){(name is null ? "" : " OR " + name)})""");
+            where.Add($"""({SqlDialect.Of(connection).StartsWith("i.\"Number\"", "@number")}{(name is null ? "" : " OR " + name)})""");
         }
         var sql = $"""
             SELECT i."Id", i."Number", i."Status", i."CreatedAt", i."Total",

@@ -71,27 +71,27 @@ public class HistoryModel(CimefDb db) : PageModel
 
         // Events are pruned after the retention period; the access row keeps the lifetime count.
         var (logins, last) = await conn.QuerySingleAsync<(long, DateTime?)>(
-            "SELECT COUNT(*), MAX(At) FROM AccessEvents WHERE PatientAccessId = @access AND Kind = @login", args);
+            """SELECT COUNT(*), MAX("At") FROM "AccessEvents" WHERE "PatientAccessId" = @access AND "Kind" = @login""", args);
         AccessCount = Math.Max(access.AccessCount, logins);
-                LastConnection = access.LastAccess is null ? last : last is null || access.LastAccess > last ? access.LastAccess : last;
+        LastConnection = access.LastAccess is null ? last : last is null || access.LastAccess > last ? access.LastAccess : last;
 
         Reports = (await conn.QueryAsync<ReportRow>($"""
-            SELECT r.Id, r.Title, r.CreatedAt,
-                   {SqlDialect.Of(db).Greatest("r.DownloadCount", "COALESCE(d.N, 0)")} AS Downloads,
-                   COALESCE(d.Last, r.LastDownloadAt) AS LastDownload
-            FROM PatientReports r
-            LEFT JOIN (SELECT ReportId, COUNT(*) AS N, MAX(At) AS Last FROM AccessEvents
-                       WHERE PatientAccessId = @access AND Kind = @download GROUP BY ReportId) AS d ON d.ReportId = r.Id
-            WHERE r.PatientAccessId = @access
-            ORDER BY r.CreatedAt DESC, r.Id DESC
+            SELECT r."Id", r."Title", r."CreatedAt",
+                   {SqlDialect.Of(db).Greatest("r.\"DownloadCount\"", "COALESCE(d.\"N\", 0)")} AS "Downloads",
+                   COALESCE(d."Last", r."LastDownloadAt") AS "LastDownload"
+            FROM "PatientReports" r
+            LEFT JOIN (SELECT "ReportId", COUNT(*) AS "N", MAX("At") AS "Last" FROM "AccessEvents"
+                       WHERE "PatientAccessId" = @access AND "Kind" = @download GROUP BY "ReportId") AS d ON d."ReportId" = r."Id"
+            WHERE r."PatientAccessId" = @access
+            ORDER BY r."CreatedAt" DESC, r."Id" DESC
             """, args)).ToList();
 
-        TotalEvents = await conn.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM AccessEvents WHERE PatientAccessId = @access", args);
+        TotalEvents = await conn.ExecuteScalarAsync<long>("""SELECT COUNT(*) FROM "AccessEvents" WHERE "PatientAccessId" = @access""", args);
         Events = (await conn.QueryAsync<EventRow>($"""
-            SELECT e.Id, e.At, e.Kind, e.ReportId, r.Title AS ReportTitle, e.ClientIp, e.UserAgent
-            FROM AccessEvents e LEFT JOIN PatientReports r ON r.Id = e.ReportId
-            WHERE e.PatientAccessId = @access
-            ORDER BY e.At DESC, e.Id DESC {SqlDialect.Of(db).Limit("@take", "@skip")}
+            SELECT e."Id", e."At", e."Kind", e."ReportId", r."Title" AS "ReportTitle", e."ClientIp", e."UserAgent"
+            FROM "AccessEvents" e LEFT JOIN "PatientReports" r ON r."Id" = e."ReportId"
+            WHERE e."PatientAccessId" = @access
+            ORDER BY e."At" DESC, e."Id" DESC {SqlDialect.Of(db).Limit("@take", "@skip")}
             """, args)).ToList();
     }
 }
