@@ -1,7 +1,7 @@
 #!/usr/bin/env pwsh
 # CIMEF Portal build script. Works under Windows PowerShell 5.1 and PowerShell 7 (pwsh, provided by `dotnet tool restore`).
 #   ./run.ps1                 run the site (Development: demo data on an empty database)
-#   ./run.ps1 test            run every test (the same command as README and .ci/run)
+#   ./run.ps1 test [sqlite|postgres]  run every test on both engines (the same commands as README and .ci/run), or one pass
 #   ./run.ps1 test postgres   the PostgreSQL pass: feature tests against a throwaway PostgreSQL cluster the tests start
 #   ./run.ps1 publish         self-contained folders for linux-x64 and win-x64 under publish/
 #   ./run.ps1 bench [load]    benchmark table (Cimef.Site.Tests/Bench/results/benchmark.md); "load" adds the 200-patient load and soak
@@ -29,14 +29,12 @@ switch ($Verb) {
     }
     "test" {
         Restore-Npm
-        if ($Rest -contains "postgres") {
-            # Second provider (issue 12, in progress): feature tests on PostgreSQL; SQLite-only and browser tests skipped.
+        # The whole suite on SQLite, then on a throwaway PostgreSQL cluster the tests start ("sqlite" or "postgres" runs one pass).
+        if (-not ($Rest -contains "postgres")) { Invoke-Checked "dotnet" @("test", "Cimef.sln", "--filter", "Category!=Bench") }
+        if (-not ($Rest -contains "sqlite")) {
             $env:CIMEF_TEST_PROVIDER = "Postgres"
-            try { Invoke-Checked "dotnet" @("test", "Cimef.Site.Tests", "--filter", "Category!=Bench&Provider!=SqliteOnly&FullyQualifiedName!~Browser") }
+            try { Invoke-Checked "dotnet" @("test", "Cimef.sln", "--filter", "Category!=Bench&Provider!=SqliteOnly") }
             finally { Remove-Item Env:CIMEF_TEST_PROVIDER }
-        }
-        else {
-            Invoke-Checked "dotnet" @("test", "Cimef.sln", "--filter", "Category!=Bench")
         }
     }
     "publish" {
@@ -62,7 +60,7 @@ switch ($Verb) {
         Invoke-Checked "dotnet" @("run", "--project", "Cimef.Site", "--", "backup", "--out", $out)
     }
     default {
-        [Console]::Error.WriteLine("Unknown verb '$Verb'. Use: run | test [postgres] | publish | bench [load] | backup [DIR]")
+        [Console]::Error.WriteLine("Unknown verb '$Verb'. Use: run | test [sqlite|postgres] | publish | bench [load] | backup [DIR]")
         exit 2
     }
 }
