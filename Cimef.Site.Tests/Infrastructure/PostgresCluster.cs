@@ -69,7 +69,11 @@ public sealed class PostgresCluster
         Port = Port,
         Username = "postgres",
         Database = database,
-        MaxPoolSize = 50,
+        // One pool per test database and dozens of databases per run: small pools whose idle connections close soon,
+        // so the run stays far below max_connections (a full cluster answers 53300 "too many clients" at random).
+        MaxPoolSize = 20,
+        ConnectionIdleLifetime = 10,
+        ConnectionPruningInterval = 5,
         Timeout = 30,
     }.ToString();
 
@@ -116,7 +120,7 @@ public sealed class PostgresCluster
         cluster.Watch();
         AsPostgres(Path.Combine(bin, "initdb"), "-D", cluster.DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync");
         AsPostgres(Path.Combine(bin, "pg_ctl"), "-D", cluster.DataDirectory, "-l", Path.Combine(dir, "server.log"), "-w", "-t", "60",
-            "-o", $"-c listen_addresses=127.0.0.1 -p {cluster.Port} -k {dir} -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            "-o", $"-c listen_addresses=127.0.0.1 -p {cluster.Port} -k {dir} -c max_connections=1000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             "start");
         return cluster;
     }
