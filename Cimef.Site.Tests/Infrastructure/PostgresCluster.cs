@@ -71,7 +71,7 @@ public sealed class PostgresCluster
         Database = database,
         // One pool per test database and dozens of databases per run: small pools whose idle connections close soon,
         // so the run stays far below max_connections (a full cluster answers 53300 "too many clients" at random).
-        MaxPoolSize = 20,
+        MaxPoolSize = 60, // LoginThrottleTests holds 50 connections at once
         ConnectionIdleLifetime = 10,
         ConnectionPruningInterval = 5,
         Timeout = 30,
