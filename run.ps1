@@ -5,6 +5,7 @@
 #   ./run.ps1 test postgres   the PostgreSQL pass: feature tests against a throwaway PostgreSQL cluster the tests start
 #   ./run.ps1 publish         self-contained folders for linux-x64 and win-x64 under publish/
 #   ./run.ps1 bench [load]    benchmark table (Cimef.Site.Tests/Bench/results/benchmark.md); "load" adds the 200-patient load and soak
+#   ./run.ps1 bench peer      the published site side by side with the seed's Django design (../shared/peers/django-seed), wrk A/B/A/B
 #   ./run.ps1 backup [DIR]    verified backup of the data directory (default: data/backups/<date>)
 param(
     [Parameter(Position = 0)][string]$Verb = "run",
@@ -46,11 +47,13 @@ switch ($Verb) {
     }
     "bench" {
         Restore-Npm
-        $filter = "Category=Bench&Kind!=Load"
-        if ($Rest -contains "load") {
+        # "load" and "peer" run against the published site; "peer" runs only the side-by-side bench (Linux: gunicorn, wrk).
+        $filter = "Category=Bench&Kind!=Load&Kind!=Peer"
+        if ($Rest -contains "load") { $filter = "Category=Bench&Kind!=Peer" }
+        if ($Rest -contains "peer") { $filter = "Category=Bench&Kind=Peer" }
+        if (($Rest -contains "load") -or ($Rest -contains "peer")) {
             $rid = $(if ($IsWindows -or $env:OS -eq "Windows_NT") { "win-x64" } else { "linux-x64" })
             Invoke-Checked "dotnet" @("publish", "Cimef.Site", "-c", "Release", "-r", $rid, "--self-contained", "true", "-o", "publish/$rid")
-            $filter = "Category=Bench"
         }
         Invoke-Checked "dotnet" @("test", "Cimef.Site.Tests", "-c", "Release", "--filter", $filter, "--logger", "console;verbosity=normal")
         Get-Content "Cimef.Site.Tests/Bench/results/benchmark.md"
@@ -60,7 +63,7 @@ switch ($Verb) {
         Invoke-Checked "dotnet" @("run", "--project", "Cimef.Site", "--", "backup", "--out", $out)
     }
     default {
-        [Console]::Error.WriteLine("Unknown verb '$Verb'. Use: run | test [sqlite|postgres] | publish | bench [load] | backup [DIR]")
+        [Console]::Error.WriteLine("Unknown verb '$Verb'. Use: run | test [sqlite|postgres] | publish | bench [load|peer] | backup [DIR]")
         exit 2
     }
 }

@@ -13,13 +13,22 @@ public static class BenchReport
 
     private static readonly object Gate = new();
 
-    public static string ResultsDir
+    /// <summary>The repository root (the folder holding Cimef.sln), found walking up from the test binaries.</summary>
+    public static string RepoRoot
     {
         get
         {
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
             while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Cimef.sln"))) dir = dir.Parent;
-            var path = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "Cimef.Site.Tests", "Bench", "results");
+            return dir?.FullName ?? AppContext.BaseDirectory;
+        }
+    }
+
+    public static string ResultsDir
+    {
+        get
+        {
+            var path = Path.Combine(RepoRoot, "Cimef.Site.Tests", "Bench", "results");
             Directory.CreateDirectory(path);
             return path;
         }

@@ -1,14 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
-using Cimef.Site.Access;
-using Cimef.Site.Cli;
-using Cimef.Site.Data;
-using Cimef.Site.Data.Entities;
-using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Bench;
 
@@ -23,8 +17,6 @@ public class LoadBench : IDisposable
     private const int Patients = 200;
     private readonly string _data = Path.Combine(Path.GetTempPath(), "cimef-load", Guid.NewGuid().ToString("N"));
 
-    private sealed record Credentials(string Key, string Password, int ReportId);
-
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
@@ -34,7 +26,7 @@ public class LoadBench : IDisposable
     [Fact]
     public async Task Two_hundred_patients_for_60_seconds_then_a_10_minute_soak()
     {
-        var credentials = await CreatePatientsAsync();
+        var credentials = await BenchPatients.CreateAsync(_data, Patients, BenchPatients.Pdf(100 * 1024));
         // The per-IP login flood cap is meant for the internet; every simulated patient comes from 127.0.0.1 here.
         await using var site = await SiteServer.StartPublishedAsync(_data, new Dictionary<string, string> { ["Portal__LoginRequestsPerMinutePerIp"] = "100000" });
 
@@ -63,7 +55,7 @@ public class LoadBench : IDisposable
 
     private sealed record LoadResult(long Requests, long Errors, long Throttled, double Seconds, double P50, double P99);
 
-    private static async Task<LoadResult> RunAsync(SiteServer site, IReadOnlyList<Credentials> patients, TimeSpan duration, long maxIterations)
+    private static async Task<LoadResult> RunAsync(SiteServer site, IReadOnlyList<BenchPatients.Credentials> patients, TimeSpan duration, long maxIterations)
     {
         var latencies = new ConcurrentBag<double[]>();
         long errors = 0, throttled = 0, iterations = 0;
@@ -109,35 +101,5 @@ public class LoadBench : IDisposable
         }
         catch (Exception) { return -1; }
         finally { into.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds); }
-    }
-
-    private async Task<List<Credentials>> CreatePatientsAsync()
-    {
-        using var factory = new CimefFactory();
-        factory.Settings["Storage:DataDirectory"] = _data;
-        var list = new List<Credentials>();
-        await factory.WithScopeAsync(async sp =>
-        {
-            var db = sp.GetRequiredService<CimefDb>();
-            var provisioning = sp.GetRequiredService<AccessProvisioning>();
-            var store = sp.GetRequiredService<ReportStore>();
-            var now = DateTime.UtcNow;
-            var pdf = DemoSeed.MinimalPdf("Compte rendu de charge").Concat(new byte[100 * 1024]).ToArray();
-            for (var i = 0; i < Patients; i++)
-            {
-                var patient = new Patient { FullName = $"Patient Charge {i:D3}", SearchName = $"patient charge {i:D3}", Phone = $"+22177{i:D7}", CreatedAt = now, CreatedBy = "bench" };
-                var invoice = new Invoice { Number = await InvoiceNumbers.NextAsync(db, now.Year), Patient = patient, Status = InvoiceStatus.Sent, Total = 15000, CreatedAt = now, CreatedBy = "bench", IssuedAt = now, IssuedBy = "bench" };
-                db.Invoices.Add(invoice);
-                await db.SaveChangesAsync();
-                var access = await provisioning.EnsureForInvoiceAsync(invoice, null);
-                await db.SaveChangesAsync();
-                var stored = await store.SaveAsync(new MemoryStream(pdf), "pdf");
-                var report = new PatientReport { PatientAccessId = access.Id, InvoiceId = invoice.Id, Title = "Radiographie du thorax", StoredFileName = stored.StoredFileName, OriginalName = "cr.pdf", ContentType = "application/pdf", Size = stored.Size, Sha256 = stored.Sha256, CreatedAt = now, CreatedBy = "bench", IsActive = true, Integrity = FileIntegrity.Ok };
-                db.PatientReports.Add(report);
-                await db.SaveChangesAsync();
-                list.Add(new Credentials(access.AccessKey, provisioning.RevealPassword(access), report.Id));
-            }
-        });
-        return list;
     }
 }

@@ -1,0 +1,56 @@
+using Cimef.Site.Access;
+using Cimef.Site.Cli;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.Storage;
+using Cimef.Site.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cimef.Site.Tests.Bench;
+
+/// <summary>
+/// Seeds a data directory for the benches that run the published site: N patients, each with a sent invoice, its
+/// permanent access (AccessProvisioning, the same code the cash desk uses) and one active PDF report (ReportStore).
+/// One database transaction for the whole batch, so seeding costs one commit, not three per patient.
+/// </summary>
+public static class BenchPatients
+{
+    public sealed record Credentials(string Key, string Password, int ReportId);
+
+    /// <summary>A valid one-page PDF padded with zeros to <paramref name="bytes"/> (at least the bare PDF's size).</summary>
+    public static byte[] Pdf(int bytes)
+    {
+        var pdf = DemoSeed.MinimalPdf("Compte rendu de charge");
+        return pdf.Concat(new byte[Math.Max(0, bytes - pdf.Length)]).ToArray();
+    }
+
+    public static async Task<List<Credentials>> CreateAsync(string dataDir, int count, byte[] pdf)
+    {
+        using var factory = new CimefFactory();
+        factory.Settings["Storage:DataDirectory"] = dataDir;
+        return await factory.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<CimefDb>();
+            var provisioning = sp.GetRequiredService<AccessProvisioning>();
+            var store = sp.GetRequiredService<ReportStore>();
+            var now = DateTime.UtcNow;
+            var made = new List<(PatientAccess Access, PatientReport Report)>();
+            await using var tx = await db.Database.BeginTransactionAsync();
+            for (var i = 0; i < count; i++)
+            {
+                var patient = new Patient { FullName = $"Patient Charge {i:D4}", SearchName = $"patient charge {i:D4}", Phone = $"+22177{i:D7}", CreatedAt = now, CreatedBy = "bench" };
+                var invoice = new Invoice { Number = await InvoiceNumbers.NextAsync(db, now.Year), Patient = patient, Status = InvoiceStatus.Sent, Total = 15000, CreatedAt = now, CreatedBy = "bench", IssuedAt = now, IssuedBy = "bench" };
+                db.Invoices.Add(invoice);
+                await db.SaveChangesAsync();
+                var access = await provisioning.EnsureForInvoiceAsync(invoice, null);
+                var stored = await store.SaveAsync(new MemoryStream(pdf), "pdf");
+                var report = new PatientReport { PatientAccess = access, InvoiceId = invoice.Id, Title = "Radiographie du thorax", StoredFileName = stored.StoredFileName, OriginalName = "cr.pdf", ContentType = "application/pdf", Size = stored.Size, Sha256 = stored.Sha256, CreatedAt = now, CreatedBy = "bench", IsActive = true, Integrity = FileIntegrity.Ok };
+                db.PatientReports.Add(report);
+                await db.SaveChangesAsync();
+                made.Add((access, report));
+            }
+            await tx.CommitAsync();
+            return made.Select(m => new Credentials(m.Access.AccessKey, provisioning.RevealPassword(m.Access), m.Report.Id)).ToList();
+        });
+    }
+}
