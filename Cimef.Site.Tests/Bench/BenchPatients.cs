@@ -24,11 +24,19 @@ public static class BenchPatients
         return pdf.Concat(new byte[Math.Max(0, bytes - pdf.Length)]).ToArray();
     }
 
-    public static async Task<List<Credentials>> CreateAsync(string dataDir, int count, byte[] pdf)
+    /// <summary>
+    /// The in-process site that seeds <paramref name="dataDir"/>. Keep it until the site process has stopped: on
+    /// PostgreSQL, disposing it drops the data directory's database.
+    /// </summary>
+    public static CimefFactory Seeder(string dataDir)
     {
-        using var factory = new CimefFactory();
+        var factory = new CimefFactory();
         factory.Settings["Storage:DataDirectory"] = dataDir;
-        return await factory.WithScopeAsync(async sp =>
+        return factory;
+    }
+
+    public static Task<List<Credentials>> CreateAsync(CimefFactory seeder, int count, byte[] pdf) =>
+        seeder.WithScopeAsync(async sp =>
         {
             var db = sp.GetRequiredService<CimefDb>();
             var provisioning = sp.GetRequiredService<AccessProvisioning>();
@@ -56,5 +64,4 @@ public static class BenchPatients
             await tx.CommitAsync();
             return made;
         });
-    }
 }

@@ -26,7 +26,8 @@ public class LoadBench : IDisposable
     [Fact]
     public async Task Two_hundred_patients_for_60_seconds_then_a_10_minute_soak()
     {
-        var credentials = await BenchPatients.CreateAsync(_data, Patients, BenchPatients.Pdf(100 * 1024));
+        using var seeder = BenchPatients.Seeder(_data);
+        var credentials = await BenchPatients.CreateAsync(seeder, Patients, BenchPatients.Pdf(100 * 1024));
         // The per-IP login flood cap is meant for the internet; every simulated patient comes from 127.0.0.1 here.
         await using var site = await SiteServer.StartPublishedAsync(_data, new Dictionary<string, string> { ["Portal__LoginRequestsPerMinutePerIp"] = "100000" });
 

@@ -39,10 +39,11 @@ public class PeerBench : IDisposable
     {
         var duration = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("CIMEF_BENCH_SECONDS"), out var s) && s > 0 ? s : 10);
         var machine = $"{Environment.ProcessorCount} cores (nproc), load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at start, "
-                      + $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {WrkLoad.Generator}, {duration.TotalSeconds:0} s per run, site/peer/site/peer";
+                      + $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; site on {(TestDatabase.IsPostgres ? "PostgreSQL" : "SQLite")}; {WrkLoad.Generator}, {duration.TotalSeconds:0} s per run, site/peer/site/peer";
 
         await using var peer = await DjangoPeer.StartAsync(Patients, ReportKb);
-        var credentials = await BenchPatients.CreateAsync(_data, Patients, BenchPatients.Pdf(ReportKb * 1024));
+        using var seeder = BenchPatients.Seeder(_data);
+        var credentials = await BenchPatients.CreateAsync(seeder, Patients, BenchPatients.Pdf(ReportKb * 1024));
         await using var site = await SiteServer.StartPublishedAsync(_data, new Dictionary<string, string>
         {
             // Every request comes from 127.0.0.1: the per-address login flood cap is raised to its maximum for this run only.
