@@ -78,12 +78,12 @@ public class PeerBench : IDisposable
         var html = await (await http.SendAsync(dashboardRequest)).EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync();
         var twinDir = Path.Combine(Path.GetDirectoryName(SiteServer.PublishedExecutable)!, "wwwroot", "bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(twinDir);
-        (WrkLoad.Result Site, WrkLoad.Result Peer) page;
+        WrkLoad.Result dashboard, staticFile;
         try
         {
             await File.WriteAllBytesAsync(Path.Combine(twinDir, "dashboard.html"), html);
             var twin = $"/{Path.GetFileName(twinDir)}/dashboard.html";
-            page = await AbAbAsync("dashboard / static", side => side == a
+            (dashboard, staticFile) = await AbAbAsync("dashboard / static", side => side == a
                 ? WrkLoad.GetAsync(a.Address, sessions[a].Select(x => ("/patient/dashboard", (string?)x.Cookie)), duration)
                 : WrkLoad.GetAsync(a.Address, [(twin, null)], duration));
         }
@@ -100,9 +100,9 @@ public class PeerBench : IDisposable
         var loginRatio = Ratio(Section, "Successful logins req/s, site vs peer", login, 5);
         var listRatio = Ratio(Section, "Report list req/s, site vs peer", list, 5);
         var downloadRatio = Ratio(Section, "50 KB download req/s, site vs peer", download, 3);
-        var dashboardShare = page.Site.RequestsPerSecond / page.Peer.RequestsPerSecond;
+        var dashboardShare = dashboard.RequestsPerSecond / staticFile.RequestsPerSecond;
         BenchReport.Add(Section, $"Dashboard vs a static file of its size ({html.Length:N0} B), both from the site",
-            $"{page.Site.RequestsPerSecond:N0} (p99 {page.Site.P99Ms:N1} ms) vs {page.Peer.RequestsPerSecond:N0} (p99 {page.Peer.P99Ms:N1} ms): {dashboardShare:P0}",
+            $"{dashboard.RequestsPerSecond:N0} (p99 {dashboard.P99Ms:N1} ms) vs {staticFile.RequestsPerSecond:N0} (p99 {staticFile.P99Ms:N1} ms): {dashboardShare:P0}",
             "≥ 25 %", dashboardShare >= 0.25);
         BenchReport.Add(Section, "Resident memory after the run: site", $"{siteMb:N0} MB ({site.MemoryBreakdown()})", "≤ 200 MB", siteMb <= 200);
         BenchReport.Add(Section, $"Resident memory after the run: peer (gunicorn, {peerProcesses} processes)", $"{peerMb:N0} MB");
