@@ -171,7 +171,10 @@ public sealed class NotificationsOptions
     /// <summary>Runs the background outbox sender (tests turn it off and call OutboxProcessor directly).</summary>
     public bool WorkerEnabled { get; set; } = true;
     [Range(1, 3600)] public int PollSeconds { get; set; } = 15;
-    /// <summary>How long a node's claim on a batch holds; a node that dies mid-send leaves its messages to another after it.</summary>
+    /// <summary>
+    /// How long a node's claim on a batch holds; a node that dies mid-send leaves its messages to another after it.
+    /// A node sends only in the first half of its lease, so make it several times the longest single send.
+    /// </summary>
     [Range(5, 86400)] public int LeaseSeconds { get; set; } = 900;
 }
 

@@ -13,7 +13,9 @@ namespace Cimef.Site.Notifications;
 /// credentials. Several nodes polling at once claim disjoint rows (<see cref="SqlDialect.SkipLocked"/>); a node that
 /// dies mid-send leaves its claim to expire (<c>Notifications:LeaseSeconds</c>), then another node claims it; a mark
 /// only applies while this node's claim is still the current one (ClaimedBy and LeaseUntil are concurrency tokens),
-/// so a node whose lease was taken over never overwrites the new claimer's outcome.
+/// so a node whose lease was taken over never overwrites the new claimer's outcome. A node sends only in the first half
+/// of its lease (the rest of the batch is released), so the lease must outlast one send (the SMS timeout, an SMTP
+/// exchange) by far.
 /// <see cref="OutboxWorker"/> calls it periodically; tests call it directly.
 /// </summary>
 public sealed class OutboxProcessor(
@@ -42,10 +44,19 @@ public sealed class OutboxProcessor(
             .Where(m => ids.Contains(m.Id))
             .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id)
             .ToListAsync(ct);
-        foreach (var message in claimed)
+        var halfLease = TimeSpan.FromSeconds(notifications.Value.LeaseSeconds / 2.0);
+        for (var i = 0; i < claimed.Count; i++)
         {
+            var message = claimed[i];
             // Claimed by this node: only a lease that ran out (this node stalled) lets another node have it meanwhile.
             if (message.ClaimedBy != cluster.Value.NodeName) continue;
+            if (time.GetUtcNow().UtcDateTime > message.LeaseUntil - halfLease)
+            {
+                // Slow sends ate half the lease: stop before one could outlast it (and be sent again by another node);
+                // the rest is released now rather than left to expire.
+                await ReleaseAsync(claimed.Skip(i).Select(m => m.Id).ToList(), message.LeaseUntil, ct);
+                break;
+            }
             await SendOneAsync(message, ct);
             try
             {
@@ -58,6 +69,13 @@ public sealed class OutboxProcessor(
             }
         }
         return ids.Count;
+    }
+
+    private Task ReleaseAsync(List<int> ids, DateTime? until, CancellationToken ct)
+    {
+        var node = cluster.Value.NodeName;
+        return db.OutboxMessages.Where(m => ids.Contains(m.Id) && m.ClaimedBy == node && m.LeaseUntil == until && m.Status == OutboxStatus.Pending)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.LeaseUntil, (DateTime?)null), ct);
     }
 
     /// <summary>
