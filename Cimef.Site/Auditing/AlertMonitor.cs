@@ -16,7 +16,6 @@ public sealed class AlertMonitor(
     Notifications.EmailSender email, Microsoft.Extensions.Options.IOptions<AlertsOptions> options,
     ClusterLeader leader, Microsoft.Extensions.Options.IOptions<ClusterOptions> cluster) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
     public const string JobName = "alert-monitor";
     private readonly SemaphoreSlim _pass = new(1, 1);
 
