@@ -51,6 +51,18 @@ public sealed class DatabaseOptions : IValidatableObject
     }
 }
 
+/// <summary>
+/// This node among several sharing one database: <c>Cluster:NodeName</c> names it in outbox claims and job runs
+/// (default: machine name and process id, unique on one machine); <c>Cluster:JobCheckSeconds</c> is how often the
+/// once-per-cluster jobs (retention, integrity check, alert monitor) check leadership and whether they are due.
+/// </summary>
+public sealed class ClusterOptions
+{
+    public const string Section = "Cluster";
+    [Required, MaxLength(100)] public string NodeName { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+    [Range(1, 3600)] public int JobCheckSeconds { get; set; } = 60;
+}
+
 public sealed class PortalOptions
 {
     public const string Section = "Portal";
@@ -159,6 +171,11 @@ public sealed class NotificationsOptions
     /// <summary>Runs the background outbox sender (tests turn it off and call OutboxProcessor directly).</summary>
     public bool WorkerEnabled { get; set; } = true;
     [Range(1, 3600)] public int PollSeconds { get; set; } = 15;
+    /// <summary>
+    /// How long a node's claim on a batch holds; a node that dies mid-send leaves its messages to another after it.
+    /// A node sends only in the first half of its lease, so make it several times the longest single send.
+    /// </summary>
+    [Range(5, 86400)] public int LeaseSeconds { get; set; } = 900;
 }
 
 public sealed class AlertsOptions

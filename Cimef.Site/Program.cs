@@ -56,6 +56,8 @@ AddOptions<BackupOptions>(BackupOptions.Section);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => new ClinicClock(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ClinicOptions>>().Value));
 AddOptions<DatabaseOptions>(DatabaseOptions.Section);
+AddOptions<ClusterOptions>(ClusterOptions.Section);
+builder.Services.AddSingleton<Cimef.Site.Data.ClusterLeader>();
 builder.Services.AddDatabase();
 
 // Key ring (and the credential HMAC secret beside it) live in the data directory.

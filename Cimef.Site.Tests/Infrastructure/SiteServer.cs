@@ -116,6 +116,16 @@ public sealed class SiteServer : IAsyncDisposable
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
     }
 
+    /// <summary>SIGTERM: the host's graceful shutdown (hosted services stopped, connections closed), as a rolling restart does.</summary>
+    public async Task StopAsync()
+    {
+        if (_process.HasExited) return;
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try { await _process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { await KillAsync(); }
+    }
+
     public async Task KillAsync()
     {
         Kill();

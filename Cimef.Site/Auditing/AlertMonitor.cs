@@ -5,24 +5,27 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Auditing;
 
 /// <summary>
-/// Every minute (on the injected <see cref="TimeProvider"/>): evaluates <see cref="AlertRules"/>, then announces
-/// each alert that appeared since the last pass — whoever raised it (rules, integrity check, …) — exactly once
-/// through <see cref="Announce"/>.
+/// Once per cluster, every <c>Cluster:JobCheckSeconds</c> (a minute by default, on the injected <see cref="TimeProvider"/>),
+/// on the leader node: evaluates <see cref="AlertRules"/>, then announces each alert that appeared since the last pass
+/// — whoever raised it (rules, integrity check, …) — exactly once through <see cref="AnnounceAsync"/>. The last
+/// announced alert is the <see cref="JobState"/> cursor of <see cref="JobName"/>, moved (compare-and-set) before each
+/// announcement: a node that takes over continues there, and two nodes never announce the same alert.
 /// </summary>
 public sealed class AlertMonitor(
     IServiceScopeFactory scopes, TimeProvider time, Web.ClinicClock clock, ILogger<AlertMonitor> log,
-    Notifications.EmailSender email, Microsoft.Extensions.Options.IOptions<AlertsOptions> options) : BackgroundService
+    Notifications.EmailSender email, Microsoft.Extensions.Options.IOptions<AlertsOptions> options,
+    ClusterLeader leader, Microsoft.Extensions.Options.IOptions<ClusterOptions> cluster) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
-    private int _lastAnnouncedId = -1;
+    public const string JobName = "alert-monitor";
     private readonly SemaphoreSlim _pass = new(1, 1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(cluster.Value.JobCheckSeconds), time);
         try
         {
-            await StartFromLatestAsync(stoppingToken);
+            await using var scope = scopes.CreateAsyncScope();
+            await StartCursorAsync(scope.ServiceProvider.GetRequiredService<CimefDb>(), stoppingToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -32,7 +35,7 @@ public sealed class AlertMonitor(
         {
             try
             {
-                await RunOnceAsync(stoppingToken);
+                if (await leader.IsLeaderAsync(stoppingToken)) await RunOnceAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -47,16 +50,21 @@ public sealed class AlertMonitor(
         await _pass.WaitAsync(ct);
         try
         {
-            if (_lastAnnouncedId < 0) await StartFromLatestAsync(ct);
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
-            await scope.ServiceProvider.GetRequiredService<AlertRules>().EvaluateAsync(time.GetUtcNow().UtcDateTime, ct);
-            var fresh = await db.Alerts.AsNoTracking().Where(a => a.Id > _lastAnnouncedId).OrderBy(a => a.Id).ToListAsync(ct);
+            var now = time.GetUtcNow().UtcDateTime;
+            long? cursor = await StartCursorAsync(db, ct);
+            await db.JobStates.Where(j => j.Name == JobName).ExecuteUpdateAsync(
+                u => u.SetProperty(j => j.LastRunAt, now).SetProperty(j => j.RunBy, cluster.Value.NodeName), ct);
+            await scope.ServiceProvider.GetRequiredService<AlertRules>().EvaluateAsync(now, ct);
+            var fresh = await db.Alerts.AsNoTracking().Where(a => a.Id > cursor).OrderBy(a => a.Id).ToListAsync(ct);
             foreach (var alert in fresh)
             {
+                // Claimed before it is announced: another node that moved the cursor first owns the rest of this pass.
+                if (!await JobRuns.TryAdvanceAsync(db, JobName, cursor, alert.Id, ct)) return;
+                cursor = alert.Id;
                 // Handled before its announcement (folded into the hour's digest by the per-rule cap): not e-mailed.
                 if (alert.AcknowledgedAt is null) await AnnounceAsync(alert, ct);
-                _lastAnnouncedId = alert.Id;
             }
         }
         finally
@@ -65,18 +73,22 @@ public sealed class AlertMonitor(
         }
     }
 
+    /// <summary>
+    /// The cursor; when the cluster has none yet, the latest alert: alerts that exist when the monitor first starts
+    /// predate it (or were announced by a version that kept the cursor in memory).
+    /// </summary>
+    private static async Task<long> StartCursorAsync(CimefDb db, CancellationToken ct)
+    {
+        if (await JobRuns.CursorAsync(db, JobName, ct) is { } cursor) return cursor;
+        var latest = await db.Alerts.MaxAsync(a => (int?)a.Id, ct) ?? 0;
+        await JobRuns.TryAdvanceAsync(db, JobName, null, latest, ct);
+        return await JobRuns.CursorAsync(db, JobName, ct) ?? latest;
+    }
+
     public override void Dispose()
     {
         _pass.Dispose();
         base.Dispose();
-    }
-
-    /// <summary>Alerts that exist when the site starts were announced by the previous run (or predate the monitor).</summary>
-    private async Task StartFromLatestAsync(CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
-        _lastAnnouncedId = await db.Alerts.MaxAsync(a => (int?)a.Id, ct) ?? 0;
     }
 
     /// <summary>

@@ -57,23 +57,33 @@ public static class Retention
     }
 }
 
-/// <summary>Runs <see cref="Retention.PruneAsync"/> and <see cref="Retention.PruneLoginFailuresAsync"/> every hour on the injected <see cref="TimeProvider"/>.</summary>
-public sealed class RetentionJob(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuditOptions> options, IOptions<PortalOptions> portal, ILogger<RetentionJob> log) : BackgroundService
+/// <summary>
+/// Runs <see cref="Retention.PruneAsync"/> and <see cref="Retention.PruneLoginFailuresAsync"/> once an hour per cluster
+/// (on the injected <see cref="TimeProvider"/>): every <c>Cluster:JobCheckSeconds</c> the leader node runs it when its
+/// <see cref="JobState"/> row says the last run is an hour old.
+/// </summary>
+public sealed class RetentionJob(
+    IServiceScopeFactory scopes, TimeProvider time, ClusterLeader leader, IOptions<ClusterOptions> cluster,
+    IOptions<AuditOptions> options, IOptions<PortalOptions> portal, ILogger<RetentionJob> log) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+    public const string JobName = "retention";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(cluster.Value.JobCheckSeconds), time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
+                if (!await leader.IsLeaderAsync(stoppingToken)) continue;
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
-                var (events, audits) = await Retention.PruneAsync(db, time.GetUtcNow().UtcDateTime, options.Value.RetentionDays, stoppingToken);
+                var now = time.GetUtcNow().UtcDateTime;
+                if (!await JobRuns.TryStartAsync(db, JobName, Interval, now, cluster.Value.NodeName, stoppingToken)) continue;
+                var (events, audits) = await Retention.PruneAsync(db, now, options.Value.RetentionDays, stoppingToken);
                 if (events + audits > 0) log.LogInformation("Retention pruned {Events} access events and {Audits} audit entries.", events, audits);
-                await Retention.PruneLoginFailuresAsync(db, time.GetUtcNow().UtcDateTime, portal.Value.LoginAttemptDelaySeconds, stoppingToken);
+                await Retention.PruneLoginFailuresAsync(db, now, portal.Value.LoginAttemptDelaySeconds, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -37,6 +37,7 @@ public class CimefDb : IdentityDbContext<StaffUser>
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<Alert> Alerts => Set<Alert>();
+    public DbSet<JobState> JobStates => Set<JobState>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {
@@ -172,6 +173,9 @@ public class CimefDb : IdentityDbContext<StaffUser>
             e.Property(x => x.Status).HasConversion<string>().HasMaxLength(10);
             e.Property(x => x.Recipient).HasMaxLength(254);
             e.Property(x => x.LastError).HasMaxLength(500);
+            // A node marks a message only while its claim is still the current one (see OutboxProcessor).
+            e.Property(x => x.ClaimedBy).HasMaxLength(100).IsConcurrencyToken();
+            e.Property(x => x.LeaseUntil).IsConcurrencyToken();
             e.HasIndex(x => new { x.Status, x.NextAttemptAt });
             e.HasIndex(x => x.PatientId);
             e.HasOne(x => x.Patient).WithMany().OnDelete(DeleteBehavior.Restrict);
@@ -197,6 +201,13 @@ public class CimefDb : IdentityDbContext<StaffUser>
             e.Property(x => x.DedupKey).HasMaxLength(200);
             e.HasIndex(x => new { x.AcknowledgedAt, x.At });
             e.HasIndex(x => x.DedupKey);
+        });
+
+        b.Entity<JobState>(e =>
+        {
+            e.HasKey(x => x.Name);
+            e.Property(x => x.Name).HasMaxLength(40);
+            e.Property(x => x.RunBy).HasMaxLength(100);
         });
     }
 

@@ -70,8 +70,24 @@ public abstract class SqlDialect
     /// </summary>
     public abstract string? TransactionLock(LockSpace space, string textParameter);
 
+    /// <summary>
+    /// Appended to a SELECT whose rows a statement claims, so two nodes claiming at once take disjoint rows without
+    /// waiting for each other: PostgreSQL's FOR UPDATE SKIP LOCKED; empty on SQLite, where the claiming UPDATE is one
+    /// write transaction (one writer at a time) and the second claimer sees the first one's claim.
+    /// </summary>
+    public abstract string SkipLocked { get; }
+
+    /// <summary>
+    /// A query answering true when this session holds (or has just taken) the cluster leader lock, without waiting:
+    /// PostgreSQL's session-level advisory lock, released when the session ends (the node died or its connection
+    /// broke); null on SQLite, where the single node is always the leader.
+    /// </summary>
+    public abstract string? TryLeaderLock { get; }
+
     private sealed class SqliteDialect : SqlDialect
     {
+        public override string SkipLocked => "";
+        public override string? TryLeaderLock => null;
         public override string InList(string column, string listParameter) => $"{column} IN {listParameter}";
         public override string Greatest(string a, string b) => $"max({a}, {b})";
         // char(1114111) is U+10FFFF, the last code point: every text that begins with the prefix sorts below prefix || it.
@@ -86,6 +102,8 @@ public abstract class SqlDialect
 
     private sealed class PostgresDialect : SqlDialect
     {
+        public override string SkipLocked => "FOR UPDATE SKIP LOCKED";
+        public override string? TryLeaderLock => $"SELECT pg_try_advisory_lock({(int)LockSpace.ClusterLeader}, 0)";
         public override string InList(string column, string listParameter) => $"{column} = ANY({listParameter})";
         public override string Greatest(string a, string b) => $"GREATEST({a}, {b})";
         public override string StartsWith(string column, string prefixParameter) => $"starts_with({column}, {prefixParameter})";
@@ -110,4 +128,6 @@ public enum LockSpace
     LoginAddress = 2,
     /// <summary>An alert's de-duplication key (kind:subject) and its kind's hourly cap.</summary>
     AlertKind = 3,
+    /// <summary>The cluster leader's session lock (<see cref="SqlDialect.TryLeaderLock"/>), never a transaction lock.</summary>
+    ClusterLeader = 4,
 }

@@ -7,14 +7,21 @@ using Microsoft.Extensions.Options;
 namespace Cimef.Site.Notifications;
 
 /// <summary>
-/// One pass over the outbox: every due Pending row is rendered (password decrypted only now, body never
-/// stored), sent, then marked Sent, rescheduled with back-off, or marked Failed with a reason free of
-/// credentials. <see cref="OutboxWorker"/> calls it periodically; tests call it directly.
+/// One pass over the outbox: a batch of due Pending rows is claimed for this node (<c>Cluster:NodeName</c>) with a
+/// lease, in one statement that commits before anything is sent; then each row is rendered (password decrypted only
+/// now, body never stored), sent, and marked Sent, rescheduled with back-off, or marked Failed with a reason free of
+/// credentials. Several nodes polling at once claim disjoint rows (<see cref="SqlDialect.SkipLocked"/>); a node that
+/// dies mid-send leaves its claim to expire (<c>Notifications:LeaseSeconds</c>), then another node claims it; a mark
+/// only applies while this node's claim is still the current one (ClaimedBy and LeaseUntil are concurrency tokens),
+/// so a node whose lease was taken over never overwrites the new claimer's outcome. A node sends only in the first half
+/// of its lease (the rest of the batch is released), so the lease must outlast one send (the SMS timeout, an SMTP
+/// exchange) by far.
+/// <see cref="OutboxWorker"/> calls it periodically; tests call it directly.
 /// </summary>
 public sealed class OutboxProcessor(
     CimefDb db, EmailSender email, SmsSender sms, CredentialProtector protector, TimeProvider time,
     IOptions<PortalOptions> portal, IOptions<ClinicOptions> clinic, IOptions<EmailOptions> emailOptions, IOptions<SmsOptions> smsOptions,
-    ILogger<OutboxProcessor> log)
+    IOptions<NotificationsOptions> notifications, IOptions<ClusterOptions> cluster, ILogger<OutboxProcessor> log)
 {
     /// <summary>Delay before each retry: 7 attempts in all, spread over about 24 h.</summary>
     public static readonly TimeSpan[] Backoff =
@@ -27,22 +34,70 @@ public sealed class OutboxProcessor(
 
     public const int BatchSize = 50;
 
-    /// <summary>Sends what is due now; returns how many messages were attempted.</summary>
+    /// <summary>Sends what is due now; returns how many messages this node claimed (and attempted).</summary>
     public async Task<int> ProcessDueAsync(CancellationToken ct = default)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var due = await db.OutboxMessages
+        var ids = await ClaimAsync(ct);
+        if (ids.Count == 0) return 0;
+        var claimed = await db.OutboxMessages
             .Include(m => m.Patient).Include(m => m.PatientAccess).Include(m => m.Report)
-            .Where(m => m.Status == OutboxStatus.Pending && m.NextAttemptAt <= now)
+            .Where(m => ids.Contains(m.Id))
             .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id)
-            .Take(BatchSize)
             .ToListAsync(ct);
-        foreach (var message in due)
+        var halfLease = TimeSpan.FromSeconds(notifications.Value.LeaseSeconds / 2.0);
+        for (var i = 0; i < claimed.Count; i++)
         {
+            var message = claimed[i];
+            // Claimed by this node: only a lease that ran out (this node stalled) lets another node have it meanwhile.
+            if (message.ClaimedBy != cluster.Value.NodeName) continue;
+            if (time.GetUtcNow().UtcDateTime > message.LeaseUntil - halfLease)
+            {
+                // Slow sends ate half the lease: stop before one could outlast it (and be sent again by another node);
+                // the rest is released now rather than left to expire.
+                await ReleaseAsync(claimed.Skip(i).Select(m => m.Id).ToList(), message.LeaseUntil, ct);
+                break;
+            }
             await SendOneAsync(message, ct);
-            await db.SaveChangesAsync(ct);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                log.LogWarning("Notification {Id}: the lease ran out and another node claimed it; its outcome is that node's to record.", message.Id);
+                db.ChangeTracker.Clear();
+            }
         }
-        return due.Count;
+        return ids.Count;
+    }
+
+    private Task ReleaseAsync(List<int> ids, DateTime? until, CancellationToken ct)
+    {
+        var node = cluster.Value.NodeName;
+        return db.OutboxMessages.Where(m => ids.Contains(m.Id) && m.ClaimedBy == node && m.LeaseUntil == until && m.Status == OutboxStatus.Pending)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.LeaseUntil, (DateTime?)null), ct);
+    }
+
+    /// <summary>
+    /// Claims up to <see cref="BatchSize"/> due messages for this node until now + the lease: Pending, due, and not
+    /// under another node's live lease. One UPDATE (committed on return), its row choice skipping rows another node is
+    /// claiming at the same instant.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> ClaimAsync(CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var until = now.AddSeconds(notifications.Value.LeaseSeconds);
+        var sql = $"""
+            UPDATE "OutboxMessages" SET "ClaimedBy" = {"{0}"}, "LeaseUntil" = {"{1}"}
+            WHERE "Id" IN (
+                SELECT "Id" FROM "OutboxMessages"
+                WHERE "Status" = {"{2}"} AND "NextAttemptAt" <= {"{3}"} AND ("LeaseUntil" IS NULL OR "LeaseUntil" <= {"{3}"})
+                ORDER BY "NextAttemptAt", "Id"
+                {SqlDialect.Of(db).Limit(BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture))}
+                {SqlDialect.Of(db).SkipLocked})
+            RETURNING "Id" AS "Value"
+            """;
+        return await db.Database.SqlQueryRaw<int>(sql, cluster.Value.NodeName, until, nameof(OutboxStatus.Pending), now).ToListAsync(ct);
     }
 
     private async Task SendOneAsync(OutboxMessage m, CancellationToken ct)
@@ -59,6 +114,7 @@ public sealed class OutboxProcessor(
                 await sms.SendAsync(m.Recipient, SmsText.Build(content, smsOptions.Value.IncludePassword), ct);
             m.Status = OutboxStatus.Sent;
             m.SentAt = now;
+            m.LeaseUntil = null;
             m.LastError = null;
             log.LogInformation("Notification {Id} ({Kind}, {Channel}) sent on attempt {Attempt}.", m.Id, m.Kind, m.Channel, m.Attempts);
         }
@@ -67,6 +123,7 @@ public sealed class OutboxProcessor(
             var permanent = e is DeliveryException { Permanent: true } or not DeliveryException;
             var reason = Scrub(e is DeliveryException ? e.Message : "Impossible de préparer le message : " + e.GetType().Name, content);
             m.LastError = reason.Length > 500 ? reason[..500] : reason;
+            m.LeaseUntil = null;
             if (permanent || m.Attempts >= MaxAttempts)
             {
                 m.Status = OutboxStatus.Failed;

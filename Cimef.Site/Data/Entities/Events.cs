@@ -98,6 +98,10 @@ public class OutboxMessage
     public DateTime NextAttemptAt { get; set; }
     public DateTime? SentAt { get; set; }
     public string? LastError { get; set; }
+    /// <summary>The node (<c>Cluster:NodeName</c>) that claimed the message last; kept after sending (who sent it).</summary>
+    public string? ClaimedBy { get; set; }
+    /// <summary>Until when the claim holds: past it (the node died mid-send), another node claims the message again.</summary>
+    public DateTime? LeaseUntil { get; set; }
 }
 
 /// <summary>Bearer token for integrations; only its SHA-256 is stored.</summary>
@@ -144,4 +148,16 @@ public class Alert
     public string DedupKey { get; set; } = "";
     public DateTime? AcknowledgedAt { get; set; }
     public string? AcknowledgedBy { get; set; }
+}
+
+/// <summary>
+/// Where a background job that runs once per cluster stands: when it last ran, on which node, and its cursor (for the
+/// alert monitor, the last alert announced). In the database so another node continues where a dead one stopped.
+/// </summary>
+public class JobState
+{
+    public string Name { get; set; } = "";
+    public DateTime? LastRunAt { get; set; }
+    public string? RunBy { get; set; }
+    public long? Cursor { get; set; }
 }

@@ -363,6 +363,27 @@ namespace Cimef.Site.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.JobState", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("Cursor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastRunAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RunBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("JobStates");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.LoginFailure", b =>
                 {
                     b.Property<long>("Id")
@@ -410,6 +431,11 @@ namespace Cimef.Site.Data.Migrations
                         .HasMaxLength(8)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ClaimedBy")
+                        .IsConcurrencyToken()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -420,6 +446,10 @@ namespace Cimef.Site.Data.Migrations
 
                     b.Property<string>("LastError")
                         .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LeaseUntil")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("NextAttemptAt")

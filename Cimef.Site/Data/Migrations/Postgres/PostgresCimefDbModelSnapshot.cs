@@ -385,6 +385,27 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         });
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.JobState", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(40)
+                        .HasColumnType("text");
+
+                    b.Property<long?>("Cursor")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("LastRunAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RunBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("text");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("JobStates");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.LoginFailure", b =>
                 {
                     b.Property<long>("Id")
@@ -436,6 +457,11 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .HasMaxLength(8)
                         .HasColumnType("character varying(8)");
 
+                    b.Property<string>("ClaimedBy")
+                        .IsConcurrencyToken()
+                        .HasMaxLength(100)
+                        .HasColumnType("text");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -447,6 +473,10 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Property<string>("LastError")
                         .HasMaxLength(500)
                         .HasColumnType("text");
+
+                    b.Property<DateTime?>("LeaseUntil")
+                        .IsConcurrencyToken()
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone");
