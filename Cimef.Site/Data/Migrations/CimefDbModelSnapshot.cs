@@ -591,6 +591,14 @@ namespace Cimef.Site.Data.Migrations
                     b.Property<DateTime?>("ExpiresAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("IdentifierSystem")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdentifierValue")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Integrity")
                         .IsRequired()
                         .HasMaxLength(12)
@@ -615,6 +623,10 @@ namespace Cimef.Site.Data.Migrations
 
                     b.Property<int>("PatientAccessId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Sha1")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Sha256")
                         .IsRequired()
@@ -646,6 +658,9 @@ namespace Cimef.Site.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("InvoiceId");
+
+                    b.HasIndex("IdentifierSystem", "IdentifierValue")
+                        .IsUnique();
 
                     b.HasIndex("PatientAccessId", "IsActive", "CreatedAt");
 
