@@ -91,7 +91,7 @@ public static class FhirResources
     private static Attachment Attachment(PatientReport r, string baseUrl) => new()
     {
         ContentType = r.ContentType,
-        Size = r.Size,
+        SizeUnsignedInt = r.Size <= int.MaxValue ? (int)r.Size : null,
         Hash = r.Sha1 is null ? null : Convert.FromHexString(r.Sha1),
         Title = r.Title,
         Url = $"{baseUrl}/Binary/{Id(r.Id)}",
