@@ -61,6 +61,8 @@ public class FhirAccessTests(CimefFactory factory) : IClassFixture<CimefFactory>
         Assert.Equal(HttpStatusCode.Forbidden, (await token.GetAsync("/api/patients/?q=a")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await token.PostJsonAsync("/api/invoices/", new { patient_id = 1 })).StatusCode);
 
+        Assert.Equal(HttpStatusCode.Forbidden, (await token.GetAsync("/Patients")).StatusCode);
+
         var cookie = await factory.StaffClientAsync(Roles.Integration);
         foreach (var page in new[] { "/", "/Patients", "/Reports" })
         {

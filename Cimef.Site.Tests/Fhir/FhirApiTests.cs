@@ -177,6 +177,10 @@ public class FhirApiTests : IClassFixture<CimefFactory>
         Assert.Equal(created.Id, again!.Id);
         Assert.Equal("200", fhir.LastResult!.Status!.Split(' ')[0]);
         Assert.Equal(1, await _factory.WithDbAsync(db => db.PatientReports.CountAsync(r => r.IdentifierValue == "ACC-1")));
+        var duplicate = await Assert.ThrowsAsync<FhirOperationException>(() => fhir.CreateAsync(Push(p.PatientId, bytes, "ACC-1")));
+        Assert.Equal(HttpStatusCode.Conflict, duplicate.Status);
+        Assert.Contains("If-None-Exist", duplicate.Outcome!.Issue.Single().Diagnostics);
+        Assert.Equal(1, await _factory.WithDbAsync(db => db.PatientReports.CountAsync(r => r.IdentifierValue == "ACC-1")));
 
         var patient = await _factory.PatientClientAsync(p);
         var list = await (await patient.GetAsync("/api/reports/patient/")).JsonAsync();
