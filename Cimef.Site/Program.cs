@@ -7,6 +7,7 @@ using Cimef.Site.Auditing;
 using Cimef.Site.Cli;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.Fhir;
 using Cimef.Site.Invoicing;
 using Cimef.Site.Storage;
 using Cimef.Site.Web;
@@ -76,6 +77,7 @@ builder.Services.AddScoped<InvoiceWorkflow>(); // front desk and billing (issue 
 
 // Reports and notifications (issue 5): release workflow, outbox sending (email/SMS), integrity check.
 builder.Services.AddScoped<ReportPublisher>();
+builder.Services.AddScoped<FhirPush>(); // FHIR R4 API (issue 16)
 builder.Services.AddSingleton<Cimef.Site.Notifications.EmailSender>();
 builder.Services.AddSingleton<Cimef.Site.Notifications.SmsSender>();
 builder.Services.AddHttpClient(Cimef.Site.Notifications.SmsSender.HttpClientName);
@@ -274,6 +276,7 @@ api.MapInvoicesApi();
 api.MapAccessApi();
 api.MapReportsApi();
 api.MapPortalApi(); // Patient portal JSON API (issue 4)
+app.MapFhirApi(); // FHIR R4: Bearer tokens only, outside the cookie API's CSRF filter (issue 16)
 
 try
 {

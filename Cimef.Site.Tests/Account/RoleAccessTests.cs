@@ -11,6 +11,7 @@ public class RoleAccessTests(CimefFactory factory) : IClassFixture<CimefFactory>
     [InlineData(Roles.Secretary)]
     [InlineData(Roles.Doctor)]
     [InlineData(Roles.Accountant)]
+    [InlineData(Roles.Integration)]
     public async Task Only_admins_open_the_staff_admin_page_and_refusals_are_audited(string role)
     {
         var client = await factory.StaffClientAsync(role);

@@ -28,6 +28,7 @@ public class MigrationSetsTests : IDisposable
         "20261125033336_PatientSearchIndex",
         "20261128185950_TrustAtTheEdges",
         "20261128190754_LoginFailureAccess",
+        "20261128214115_FhirReportIdentifier",
         "20261128214501_ClusterJobs",
     ];
 

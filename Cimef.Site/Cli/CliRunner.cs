@@ -16,7 +16,7 @@ public static class CliRunner
 {
     private static readonly Dictionary<string, string> Usage = new()
     {
-        ["create-staff"] = "create-staff --email EMAIL --name \"NOM\" --role Admin|Secretary|Doctor|Accountant --password MOTDEPASSE",
+        ["create-staff"] = "create-staff --email EMAIL --name \"NOM\" --role Admin|Secretary|Doctor|Accountant|Integration --password MOTDEPASSE",
         ["create-api-token"] = "create-api-token --email EMAIL --name NOM_DU_JETON [--days N (défaut 365)]",
         ["list-api-tokens"] = "list-api-tokens",
         ["revoke-api-token"] = "revoke-api-token --id N",

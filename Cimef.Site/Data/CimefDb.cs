@@ -120,6 +120,10 @@ public class CimefDb : IdentityDbContext<StaffUser>
             e.Property(x => x.Integrity).HasConversion<string>().HasMaxLength(12);
             e.HasIndex(x => new { x.PatientAccessId, x.IsActive, x.CreatedAt });
             e.HasIndex(x => x.InvoiceId);
+            e.Property(x => x.IdentifierSystem).HasMaxLength(200);
+            e.Property(x => x.IdentifierValue).HasMaxLength(200);
+            e.Property(x => x.Sha1).HasMaxLength(40);
+            e.HasIndex(x => new { x.IdentifierSystem, x.IdentifierValue }).IsUnique();
             e.HasOne(x => x.PatientAccess).WithMany(a => a.Reports).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.Invoice).WithMany().OnDelete(DeleteBehavior.Restrict);
         });

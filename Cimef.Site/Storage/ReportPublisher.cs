@@ -44,7 +44,8 @@ public sealed class ReportPublisher(CimefDb db, ReportStore store, TimeProvider 
             : new(true, access, invoice, $"Clés validées avec facture {invoice.Number}");
     }
 
-    public async Task<Result> UploadAsync(int patientId, int? invoiceId, string? title, string? originalName, Stream content, ClaimsPrincipal by, CancellationToken ct = default)
+    public async Task<Result> UploadAsync(int patientId, int? invoiceId, string? title, string? originalName, Stream content, ClaimsPrincipal by, CancellationToken ct = default,
+        (string System, string Value)? identifier = null)
     {
         title = (title ?? "").Trim();
         if (title.Length == 0) return new(Outcome.Invalid, "Le titre est obligatoire.");
@@ -95,6 +96,8 @@ public sealed class ReportPublisher(CimefDb db, ReportStore store, TimeProvider 
             CreatedAt = now,
             CreatedBy = by.Identity?.Name ?? "système",
             IsActive = validation.Ok,
+            IdentifierSystem = identifier?.System,
+            IdentifierValue = identifier?.Value,
         };
         try
         {

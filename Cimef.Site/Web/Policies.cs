@@ -25,7 +25,7 @@ public static class Policies
             p.RequireAuthenticatedUser();
             if (roles.Length > 0) p.RequireRole(roles);
         });
-        Policy(Staff);
+        Policy(Staff, Roles.Staff); // an Integration account reaches no staff page
         Policy(Admin, Roles.Admin);
         Policy(FrontDesk, Roles.Admin, Roles.Secretary);
         Policy(Billing, Roles.Admin, Roles.Secretary, Roles.Accountant);

@@ -28,4 +28,9 @@ public class PatientReport
     public DateTime? LastDownloadAt { get; set; }
     public FileIntegrity Integrity { get; set; } = FileIntegrity.Unchecked;
     public DateTime? IntegrityCheckedAt { get; set; }
+    /// <summary>Business identifier given by the system that pushed the report over FHIR (unique per system), for If-None-Exist.</summary>
+    public string? IdentifierSystem { get; set; }
+    public string? IdentifierValue { get; set; }
+    /// <summary>Lower-case hex SHA-1 of the stored bytes (FHIR's Attachment.hash), computed on first FHIR use.</summary>
+    public string? Sha1 { get; set; }
 }

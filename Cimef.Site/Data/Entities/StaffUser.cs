@@ -16,8 +16,13 @@ public static class Roles
     public const string Secretary = "Secretary";
     public const string Doctor = "Doctor";
     public const string Accountant = "Accountant";
+    /// <summary>A machine account (RIS, health record): reads and pushes results over /fhir, reaches nothing else.</summary>
+    public const string Integration = "Integration";
 
-    public static readonly string[] All = [Admin, Secretary, Doctor, Accountant];
+    public static readonly string[] All = [Admin, Secretary, Doctor, Accountant, Integration];
+
+    /// <summary>The roles that may use the staff pages.</summary>
+    public static readonly string[] Staff = [Admin, Secretary, Doctor, Accountant];
 
     public static string French(string role) => role switch
     {
@@ -25,6 +30,7 @@ public static class Roles
         Secretary => "Secrétaire",
         Doctor => "Médecin",
         Accountant => "Comptable",
+        Integration => "Intégration (FHIR)",
         _ => role,
     };
 }

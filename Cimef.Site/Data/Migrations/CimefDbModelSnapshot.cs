@@ -621,6 +621,14 @@ namespace Cimef.Site.Data.Migrations
                     b.Property<DateTime?>("ExpiresAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("IdentifierSystem")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdentifierValue")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Integrity")
                         .IsRequired()
                         .HasMaxLength(12)
@@ -645,6 +653,10 @@ namespace Cimef.Site.Data.Migrations
 
                     b.Property<int>("PatientAccessId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Sha1")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Sha256")
                         .IsRequired()
@@ -676,6 +688,9 @@ namespace Cimef.Site.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("InvoiceId");
+
+                    b.HasIndex("IdentifierSystem", "IdentifierValue")
+                        .IsUnique();
 
                     b.HasIndex("PatientAccessId", "IsActive", "CreatedAt");
 

@@ -658,6 +658,14 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Property<DateTime?>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("IdentifierSystem")
+                        .HasMaxLength(200)
+                        .HasColumnType("text");
+
+                    b.Property<string>("IdentifierValue")
+                        .HasMaxLength(200)
+                        .HasColumnType("text");
+
                     b.Property<string>("Integrity")
                         .IsRequired()
                         .HasMaxLength(12)
@@ -682,6 +690,10 @@ namespace Cimef.Site.Data.Migrations.Postgres
 
                     b.Property<int>("PatientAccessId")
                         .HasColumnType("integer");
+
+                    b.Property<string>("Sha1")
+                        .HasMaxLength(40)
+                        .HasColumnType("text");
 
                     b.Property<string>("Sha256")
                         .IsRequired()
@@ -713,6 +725,9 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("InvoiceId");
+
+                    b.HasIndex("IdentifierSystem", "IdentifierValue")
+                        .IsUnique();
 
                     b.HasIndex("PatientAccessId", "IsActive", "CreatedAt");
 

@@ -1,0 +1,299 @@
+using System.Globalization;
+using Cimef.Site.Access;
+using Cimef.Site.Auditing;
+using Cimef.Site.Data;
+using Cimef.Site.Data.Entities;
+using Cimef.Site.FrontDesk;
+using Cimef.Site.Storage;
+using Cimef.Site.Web;
+using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Task = System.Threading.Tasks.Task;
+using Patient = Cimef.Site.Data.Entities.Patient;
+
+namespace Cimef.Site.Fhir;
+
+/// <summary>
+/// FHIR R4 API under /fhir (issue 16): Bearer API tokens of Integration or Admin accounts only (a staff or patient
+/// cookie is ignored, so there is no CSRF surface); the CapabilityStatement is public, as FHIR clients read it first.
+/// Searches answer a searchset Bundle with _count (default 20, max 100) and an _offset next link; unknown
+/// parameters are ignored, malformed ones are a 400 OperationOutcome.
+/// </summary>
+public static class FhirApi
+{
+    public const int DefaultCount = 20;
+    public const int MaxCount = 100;
+
+    public static void MapFhirApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/fhir/metadata", Capability);
+        var fhir = app.MapGroup("/fhir").AddEndpointFilter(BearerOnly);
+        fhir.MapGet("/Patient/{id}", ReadPatientAsync);
+        fhir.MapGet("/Patient", SearchPatientsAsync);
+        fhir.MapGet("/DiagnosticReport/{id}", (HttpContext http, string id, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
+            ReadReportAsync(http, id, asDocument: false, db, store, clinic.Value, ct));
+        fhir.MapGet("/DocumentReference/{id}", (HttpContext http, string id, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
+            ReadReportAsync(http, id, asDocument: true, db, store, clinic.Value, ct));
+        fhir.MapGet("/DiagnosticReport", (HttpContext http, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
+            SearchReportsAsync(http, asDocument: false, db, store, clinic.Value, ct));
+        fhir.MapGet("/DocumentReference", (HttpContext http, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
+            SearchReportsAsync(http, asDocument: true, db, store, clinic.Value, ct));
+        fhir.MapMethods("/Binary/{id}", [HttpMethods.Get, HttpMethods.Head], ReadBinaryAsync);
+        fhir.MapPost("/DiagnosticReport", (HttpContext http, FhirPush push) => push.CreateAsync(http, asDocument: false));
+        fhir.MapPost("/DocumentReference", (HttpContext http, FhirPush push) => push.CreateAsync(http, asDocument: true));
+    }
+
+    public static string BaseUrl(HttpRequest r) => $"{r.Scheme}://{r.Host}{r.PathBase}/fhir";
+
+    /// <summary>Only a Bearer token counts here (never a cookie); Integration or Admin, else 401/403 (the refusal is audited).</summary>
+    private static async ValueTask<object?> BearerOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var auth = await http.AuthenticateAsync(AuthSchemes.ApiToken);
+        if (!auth.Succeeded)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return FhirJson.Outcome(StatusCodes.Status401Unauthorized,
+                "Authentification requise : envoyez un jeton d'API valide (Authorization: Bearer …).", OperationOutcome.IssueType.Login);
+        }
+        var user = auth.Principal;
+        if (!user.IsInRole(Roles.Integration) && !user.IsInRole(Roles.Admin))
+        {
+            var db = http.RequestServices.GetRequiredService<CimefDb>();
+            Audit.Staff(db, user, http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime,
+                "authz.forbidden", "Path", null, $"{http.Request.Method} {http.Request.Path}");
+            await db.SaveChangesAsync(http.RequestAborted);
+            return FhirJson.Outcome(StatusCodes.Status403Forbidden,
+                "Accès refusé : l'API FHIR est réservée aux comptes Intégration et Administrateur.", OperationOutcome.IssueType.Forbidden);
+        }
+        http.User = user;
+        return await next(context);
+    }
+
+    private static IResult Capability(HttpContext http, TimeProvider time, IOptions<ClinicOptions> clinic)
+    {
+        static CapabilityStatement.SearchParamComponent Param(string name, SearchParamType type) => new() { Name = name, Type = type };
+        static CapabilityStatement.ResourceInteractionComponent Do(CapabilityStatement.TypeRestfulInteraction i) => new() { Code = i };
+        var read = Do(CapabilityStatement.TypeRestfulInteraction.Read);
+        var search = Do(CapabilityStatement.TypeRestfulInteraction.SearchType);
+        var create = Do(CapabilityStatement.TypeRestfulInteraction.Create);
+        List<CapabilityStatement.SearchParamComponent> ReportSearch() =>
+            [Param("_id", SearchParamType.Token), Param("patient", SearchParamType.Reference), Param("subject", SearchParamType.Reference),
+             Param("date", SearchParamType.Date), Param("identifier", SearchParamType.Token)];
+        var statement = new CapabilityStatement
+        {
+            Status = PublicationStatus.Active,
+            Date = time.GetUtcNow().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            Publisher = clinic.Value.Name,
+            Kind = CapabilityStatementKind.Instance,
+            Software = new CapabilityStatement.SoftwareComponent { Name = "CIMEF Portal" },
+            Implementation = new CapabilityStatement.ImplementationComponent { Description = "Résultats d'imagerie de " + clinic.Value.Name, Url = BaseUrl(http.Request) },
+            FhirVersion = FHIRVersion.N4_0_1,
+            Format = ["application/fhir+json"],
+            Rest =
+            [
+                new CapabilityStatement.RestComponent
+                {
+                    Mode = CapabilityStatement.RestfulCapabilityMode.Server,
+                    Security = new CapabilityStatement.SecurityComponent { Description = "Jeton d'API (Authorization: Bearer) d'un compte Intégration ou Administrateur." },
+                    Resource =
+                    [
+                        new() { Type = "Patient", Interaction = [read, search],
+                            SearchParam = [Param("_id", SearchParamType.Token), Param("identifier", SearchParamType.Token), Param("phone", SearchParamType.Token), Param("name", SearchParamType.String)] },
+                        new() { Type = "DiagnosticReport", Interaction = [read, search, create], ConditionalCreate = true, SearchParam = ReportSearch() },
+                        new() { Type = "DocumentReference", Interaction = [read, search, create], ConditionalCreate = true, SearchParam = ReportSearch() },
+                        new() { Type = "Binary", Interaction = [read] },
+                    ],
+                },
+            ],
+        };
+        return FhirJson.Resource(statement);
+    }
+
+    private static async Task<IResult> ReadPatientAsync(string id, CimefDb db, CancellationToken ct)
+    {
+        var patient = ParseId(id) is int pid ? await db.Patients.AsNoTracking().SingleOrDefaultAsync(p => p.Id == pid, ct) : null;
+        return patient is null ? FhirJson.NotFound($"Patient/{Truncate(id)} introuvable.") : FhirJson.Resource(FhirResources.Patient(patient));
+    }
+
+    private static async Task<IResult> SearchPatientsAsync(HttpContext http, CimefDb db, CancellationToken ct)
+    {
+        var query = http.Request.Query;
+        if (Paging(query) is not { } paging) return FhirJson.BadRequest(PagingError);
+        IQueryable<Patient> patients = db.Patients.AsNoTracking();
+        foreach (var value in query["_id"])
+        {
+            if (ParseId(value) is not int pid) return FhirJson.BadRequest($"Paramètre _id invalide : « {Truncate(value)} ».");
+            patients = patients.Where(p => p.Id == pid);
+        }
+        foreach (var value in query["identifier"])
+        {
+            var (system, code) = Token(value);
+            if ((system is not null && system != FhirResources.PatientIdSystem) || ParseId(code) is not int pid)
+                return FhirJson.BadRequest($"Paramètre identifier invalide : « {Truncate(value)} » (attendu : {FhirResources.PatientIdSystem}|numéro du patient).");
+            patients = patients.Where(p => p.Id == pid);
+        }
+        foreach (var value in query["phone"])
+        {
+            if (Phones.Normalize(value) is not string phone) return FhirJson.BadRequest($"Paramètre phone invalide : « {Truncate(value)} ».");
+            patients = patients.Where(p => p.Phone == phone);
+        }
+        foreach (var value in query["name"])
+        {
+            var name = Text.SearchForm(value ?? "");
+            if (name.Length == 0) return FhirJson.BadRequest("Paramètre name vide.");
+            patients = patients.Where(p => p.SearchName.Contains(name));
+        }
+        var total = await patients.CountAsync(ct);
+        var page = await patients.OrderBy(p => p.Id).Skip(paging.Offset).Take(paging.Count).ToListAsync(ct);
+        var baseUrl = BaseUrl(http.Request);
+        return FhirJson.Resource(Searchset(http.Request, paging, total, page.Select(p => ((Resource)FhirResources.Patient(p), $"{baseUrl}/Patient/{p.Id}"))));
+    }
+
+    private static async Task<IResult> ReadReportAsync(HttpContext http, string id, bool asDocument, CimefDb db, ReportStore store, ClinicOptions clinic, CancellationToken ct)
+    {
+        var kind = asDocument ? "DocumentReference" : "DiagnosticReport";
+        var report = ParseId(id) is int rid ? await FhirResources.Reports(db).SingleOrDefaultAsync(r => r.Id == rid, ct) : null;
+        if (report is null) return FhirJson.NotFound($"{kind}/{Truncate(id)} introuvable.");
+        await FhirResources.FillSha1Async(db, store, [report], ct);
+        var baseUrl = BaseUrl(http.Request);
+        return FhirJson.Resource(asDocument ? FhirResources.DocumentReference(report, baseUrl, clinic.Name) : FhirResources.DiagnosticReport(report, baseUrl, clinic.Name));
+    }
+
+    private static async Task<IResult> SearchReportsAsync(HttpContext http, bool asDocument, CimefDb db, ReportStore store, ClinicOptions clinic, CancellationToken ct)
+    {
+        var query = http.Request.Query;
+        if (Paging(query) is not { } paging) return FhirJson.BadRequest(PagingError);
+        var reports = FhirResources.Reports(db);
+        foreach (var value in query["_id"])
+        {
+            if (ParseId(value) is not int rid) return FhirJson.BadRequest($"Paramètre _id invalide : « {Truncate(value)} ».");
+            reports = reports.Where(r => r.Id == rid);
+        }
+        foreach (var name in new[] { "patient", "subject" })
+            foreach (var value in query[name])
+            {
+                var text = value ?? "";
+                if (text.StartsWith("Patient/", StringComparison.Ordinal)) text = text["Patient/".Length..];
+                if (ParseId(text) is not int pid) return FhirJson.BadRequest($"Paramètre {name} invalide : « {Truncate(value)} » (attendu : un numéro de patient).");
+                reports = reports.Where(r => r.PatientAccess.PatientId == pid);
+            }
+        foreach (var value in query["identifier"])
+        {
+            var (system, code) = Token(value);
+            if (code.Length == 0) return FhirJson.BadRequest($"Paramètre identifier invalide : « {Truncate(value)} ».");
+            reports = system is null
+                ? reports.Where(r => r.IdentifierValue == code)
+                : reports.Where(r => r.IdentifierSystem == system && r.IdentifierValue == code);
+        }
+        foreach (var value in query["date"])
+        {
+            if (FhirDates.Parse(value) is not { } range) return FhirJson.BadRequest($"Paramètre date invalide : « {Truncate(value)} » (exemple : ge2026-11-01).");
+            if (range.From is DateTime from) reports = reports.Where(r => r.CreatedAt >= from);
+            if (range.Before is DateTime before) reports = reports.Where(r => r.CreatedAt < before);
+        }
+        var total = await reports.CountAsync(ct);
+        var page = await reports.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip(paging.Offset).Take(paging.Count).ToListAsync(ct);
+        await FhirResources.FillSha1Async(db, store, page, ct);
+        var baseUrl = BaseUrl(http.Request);
+        var kind = asDocument ? "DocumentReference" : "DiagnosticReport";
+        return FhirJson.Resource(Searchset(http.Request, paging, total, page.Select(r => (
+            asDocument ? (Resource)FhirResources.DocumentReference(r, baseUrl, clinic.Name) : FhirResources.DiagnosticReport(r, baseUrl, clinic.Name),
+            $"{baseUrl}/{kind}/{r.Id}"))));
+    }
+
+    /// <summary>
+    /// The report's file, range supported, with the same headers as the patient download. A GET that starts at byte 0
+    /// counts as a download; every GET that delivers bytes is audited under the token's account. Withdrawn or expired = 410.
+    /// </summary>
+    private static async Task<IResult> ReadBinaryAsync(HttpContext http, string id, CimefDb db, ReportStore store, PatientReportFiles files, TimeProvider time, CancellationToken ct)
+    {
+        var report = ParseId(id) is int rid ? await db.PatientReports.AsNoTracking().SingleOrDefaultAsync(r => r.Id == rid, ct) : null;
+        if (report is null) return FhirJson.NotFound($"Binary/{Truncate(id)} introuvable.");
+        var now = time.GetUtcNow().UtcDateTime;
+        if (report.WithdrawnAt is not null || report.ExpiresAt <= now)
+            return FhirJson.Outcome(StatusCodes.Status410Gone, "Ce rapport a été retiré ou a expiré : son fichier n'est plus disponible.", OperationOutcome.IssueType.Deleted);
+        var path = store.FullPath(report.StoredFileName);
+        if (report.Integrity is FileIntegrity.Missing or FileIntegrity.Altered || !File.Exists(path))
+            return FhirJson.Outcome(StatusCodes.Status503ServiceUnavailable, "Le fichier de ce rapport est momentanément indisponible.", OperationOutcome.IssueType.Transient);
+
+        var file = new FileInfo(path);
+        var delivery = PatientReportFiles.DeliveryOf(http.Request, file.Length, file.LastWriteTimeUtc);
+        if (delivery == PatientReportFiles.Delivery.FromStart)
+            await db.PatientReports.Where(r => r.Id == report.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(r => r.DownloadCount, r => r.DownloadCount + 1)
+                .SetProperty(r => r.LastDownloadAt, now), ct);
+        if (delivery != PatientReportFiles.Delivery.Nothing)
+        {
+            var range = http.Request.Headers.Range.ToString();
+            Audit.Staff(db, http.User, now, "report.download", "PatientReport", report.Id,
+                "FHIR Binary" + (range.Length == 0 ? "" : ", plage " + Truncate(range)));
+            await db.SaveChangesAsync(ct);
+        }
+        http.Response.Headers.CacheControl = "no-store";
+        http.Response.Headers.ContentDisposition = files.ContentDisposition(report, inline: false);
+        return Results.File(path, report.ContentType, enableRangeProcessing: true);
+    }
+
+    public sealed record PageRequest(int Count, int Offset);
+
+    private const string PagingError = "Paramètres de pagination invalides : _count entre 1 et 100, _offset positif ou nul.";
+
+    private static PageRequest? Paging(IQueryCollection query)
+    {
+        var count = DefaultCount;
+        var offset = 0;
+        if (query.ContainsKey("_count"))
+        {
+            if (!int.TryParse(query["_count"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1) return null;
+            count = Math.Min(count, MaxCount);
+        }
+        if (query.ContainsKey("_offset")
+            && (!int.TryParse(query["_offset"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out offset) || offset > 1_000_000))
+            return null;
+        return new PageRequest(count, offset);
+    }
+
+    private static Bundle Searchset(HttpRequest request, PageRequest paging, int total, IEnumerable<(Resource Resource, string FullUrl)> entries)
+    {
+        var bundle = new Bundle
+        {
+            Type = Bundle.BundleType.Searchset,
+            Total = total,
+            Link = [new Bundle.LinkComponent { Relation = "self", Url = PageUrl(request, paging.Count, paging.Offset) }],
+            Entry = entries.Select(e => new Bundle.EntryComponent
+            {
+                FullUrl = e.FullUrl,
+                Resource = e.Resource,
+                Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match },
+            }).ToList(),
+        };
+        if (paging.Offset + paging.Count < total)
+            bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = PageUrl(request, paging.Count, paging.Offset + paging.Count) });
+        return bundle;
+    }
+
+    /// <summary>The same search with this page's _count and _offset (the other parameters kept as sent).</summary>
+    private static string PageUrl(HttpRequest request, int count, int offset)
+    {
+        var kept = request.Query.Where(q => q.Key is not ("_count" or "_offset"))
+            .SelectMany(q => q.Value.Select(v => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(v ?? "")}"));
+        var query = string.Join("&", kept.Append($"_count={count}").Append($"_offset={offset}"));
+        return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?{query}";
+    }
+
+    /// <summary>A FHIR token "system|code" or "code".</summary>
+    public static (string? System, string Code) Token(string? value)
+    {
+        var text = value ?? "";
+        var bar = text.IndexOf('|');
+        return bar < 0 ? (null, text) : (bar == 0 ? null : text[..bar], text[(bar + 1)..]);
+    }
+
+    public static int? ParseId(string? text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0 ? id : null;
+
+    public static string Truncate(string? s) => string.IsNullOrEmpty(s) ? "" : s.Length <= 40 ? s : s[..40];
+}
