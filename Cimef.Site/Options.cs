@@ -67,11 +67,65 @@ public sealed class PortalOptions
     [Range(1, 3650)] public int DeviceCookieDays { get; set; } = 365;
 }
 
-public sealed class AccessOptions
+public sealed class AccessOptions : IValidatableObject
 {
     public const string Section = "Access";
     /// <summary>Staff roles allowed to hand over patient credentials (reveal, invoice PDF with the password, API).</summary>
     public string[] CredentialRoles { get; set; } = ["Admin", "Secretary", "Accountant"];
+
+    /// <summary>
+    /// The credential HMAC secret (base64, at least 32 bytes), the same on every node. When absent it is kept with
+    /// the key ring: a file beside it (FileSystem key store) or a Data Protection-encrypted row (Database key store).
+    /// </summary>
+    public string? CredentialSecret { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext context)
+    {
+        if (CredentialSecret is null) yield break;
+        var bytes = new byte[CredentialSecret.Length];
+        if (!Convert.TryFromBase64String(CredentialSecret.Trim(), bytes, out var n) || n < 32)
+            yield return new ValidationResult(
+                "Access:CredentialSecret doit être une valeur base64 d'au moins 32 octets (par exemple « openssl rand -base64 32 »).",
+                [nameof(CredentialSecret)]);
+    }
+}
+
+/// <summary>
+/// Where the Data Protection key ring lives (<c>DataProtection:KeyStore</c> = <c>FileSystem</c> | <c>Database</c>) and
+/// the certificate (PFX) that encrypts its keys at rest. Default: Database on PostgreSQL (several nodes share it),
+/// FileSystem on SQLite — there the keys stay out of the database file, so a leaked copy of cimef.db alone reveals no
+/// password (DESIGN §5).
+/// </summary>
+public sealed class KeyRingOptions : IValidatableObject
+{
+    public const string Section = "DataProtection";
+    public const string FileSystem = "FileSystem";
+    public const string Database = "Database";
+
+    /// <summary>FileSystem or Database; null: Database on PostgreSQL, FileSystem on SQLite.</summary>
+    public string? KeyStore { get; set; }
+    public string? CertificatePath { get; set; }
+    public string? CertificatePassword { get; set; }
+
+    public bool InDatabase(DatabaseOptions database) => KeyStore is null
+        ? database.IsPostgres
+        : string.Equals(KeyStore, Database, StringComparison.OrdinalIgnoreCase);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext context)
+    {
+        if (KeyStore is not null && !string.Equals(KeyStore, FileSystem, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(KeyStore, Database, StringComparison.OrdinalIgnoreCase))
+            yield return new ValidationResult(
+                $"DataProtection:KeyStore « {KeyStore} » inconnu : choisissez FileSystem ou Database.", [nameof(KeyStore)]);
+    }
+}
+
+/// <summary>This process within a cluster of web nodes.</summary>
+public sealed class ClusterOptions
+{
+    public const string Section = "Cluster";
+    /// <summary>Names this node in shared rows (portal timings); default machine name + process id.</summary>
+    [MaxLength(100)] public string NodeName { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 }
 
 public sealed class StaffOptions
