@@ -10,6 +10,7 @@ using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Portal;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Cluster;
 
@@ -24,6 +25,10 @@ public class SharedKeysTests
     {
         using var cluster = new TwoHosts();
         Assert.NotEqual(cluster.A.DataDir, cluster.B.DataDir);
+        // Both nodes create the secret at the same moment (neither has needed it yet): both end with the same one.
+        var hashes = await Task.WhenAll(new[] { cluster.A, cluster.B }.Select(node => Task.Run(() =>
+            Convert.ToHexString(node.Services.GetRequiredService<CredentialProtector>().Hash("meme-mot")))));
+        Assert.Equal(hashes[0], hashes[1]);
         var p = await cluster.A.Data.PatientAsync("Fatou Diop");
 
         // A password set on A verifies on B.
