@@ -61,6 +61,10 @@ public static class KeyRing
         if (files.Length == 0) return;
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
+        // Nodes upgraded together from a shared keys folder would each see the table empty: one imports, the others wait and skip.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (SqlDialect.Of(db).TransactionLock(LockSpace.KeyRingImport, "{0}") is { } keyLock)
+            await db.Database.ExecuteSqlRawAsync(keyLock, ["keys"], ct);
         if (await db.DataProtectionKeys.AnyAsync(ct)) return;
         foreach (var file in files.Order(StringComparer.Ordinal))
             db.DataProtectionKeys.Add(new DataProtectionKey
@@ -69,6 +73,7 @@ public static class KeyRing
                 Xml = await File.ReadAllTextAsync(file, ct),
             });
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         log.LogInformation("Imported {Count} Data Protection key(s) from the keys directory into the database.", files.Length);
     }
 }
