@@ -37,13 +37,15 @@ public static class SharedRateLimits
 /// (INSERT … ON CONFLICT DO UPDATE … RETURNING) gives this request's rank in its window on every node at once.
 /// Windows that have ended are deleted by the first request of each new minute on each node (an indexed range delete).
 /// The middleware first tries <see cref="AttemptAcquireCore"/> (synchronous, so it cannot ask the database and
-/// answers "not yet"), then awaits <see cref="AcquireAsyncCore"/>, which decides. Stateless apart from the last use.
+/// answers "not yet"), then awaits <see cref="AcquireAsyncCore"/>, which decides. The only state kept in the process:
+/// the last use (idle clean-up) and the window in which this bucket was already refused (no query for the rest of a flood).
 /// </summary>
 public sealed class DatabaseWindowLimiter(string policy, string bucket, int permitLimit, IServiceScopeFactory scopes, TimeProvider time) : RateLimiter
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private static long _purgedWindow;
     private long _lastUse = time.GetTimestamp();
+    private long _refusedWindow;
 
     public override TimeSpan? IdleDuration => time.GetElapsedTime(Interlocked.Read(ref _lastUse));
 
@@ -56,6 +58,8 @@ public sealed class DatabaseWindowLimiter(string policy, string bucket, int perm
         Interlocked.Exchange(ref _lastUse, time.GetTimestamp());
         var now = time.GetUtcNow().UtcDateTime;
         var window = new DateTime(now.Ticks - now.Ticks % Window.Ticks, DateTimeKind.Utc);
+        // A window's count only grows: once this bucket is refused, the rest of the flood is refused without a query.
+        if (Interlocked.Read(ref _refusedWindow) == window.Ticks) return new Lease(false, window + Window - now);
         await using var scope = scopes.CreateAsyncScope();
         var conn = scope.ServiceProvider.GetRequiredService<CimefDb>().Database.GetDbConnection();
         if (Interlocked.Exchange(ref _purgedWindow, window.Ticks) != window.Ticks)
@@ -66,7 +70,9 @@ public sealed class DatabaseWindowLimiter(string policy, string bucket, int perm
             ON CONFLICT ("Policy", "Bucket", "WindowStart") DO UPDATE SET "Count" = "RateLimitCounters"."Count" + excluded."Count"
             RETURNING "Count"
             """, new { policy, bucket, window, permitCount }, cancellationToken: cancellationToken));
-        return count <= permitLimit ? Lease.Granted : new Lease(false, window + Window - now);
+        if (count <= permitLimit) return Lease.Granted;
+        Interlocked.Exchange(ref _refusedWindow, window.Ticks);
+        return new Lease(false, window + Window - now);
     }
 
     private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
