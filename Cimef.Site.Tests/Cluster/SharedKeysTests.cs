@@ -8,9 +8,11 @@ using Cimef.Site.Tests.Billing;
 using Cimef.Site.Tests.Data;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Portal;
+using Cimef.Site.Tests.Web;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Cimef.Site.Tests.Cluster;
 
@@ -74,9 +76,13 @@ public class SharedKeysTests
 
         // The same clinic (data directory, database) restarted with DataProtection:KeyStore=Database.
         using var after = new CimefFactory();
+        var logs = new LogCapture();
         after.Settings["Storage:DataDirectory"] = before.DataDir;
         after.Settings["DataProtection:KeyStore"] = "Database";
+        after.ConfigureTestServices = s => s.AddSingleton<ILoggerProvider>(logs);
         _ = after.Server;
+        // No certificate: a warning, which names no secret.
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("without DataProtection:CertificatePath"));
         Assert.Equal(keyFiles.Length, await after.WithDbAsync(db => db.DataProtectionKeys.CountAsync()));
         // The stored copy decrypts with the imported key, the stored hash verifies with the migrated secret,
         // and the session issued before the switch is still valid.
@@ -91,6 +97,7 @@ public class SharedKeysTests
         // The secret row is encrypted: the file's value does not appear in it.
         var row = await after.WithDbAsync(db => db.ClusterSecrets.SingleAsync());
         Assert.DoesNotContain(fileSecret, row.ProtectedValue);
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains(fileSecret) || e.Message.Contains(p.Password));
 
         // Once: a second start with the same files imports nothing more.
         using var again = new CimefFactory();
@@ -121,8 +128,11 @@ public class SharedKeysTests
         try
         {
             using var first = new CimefFactory();
+            var logs = new LogCapture();
             Configure(first);
+            first.ConfigureTestServices = s => s.AddSingleton<ILoggerProvider>(logs);
             var p = await first.Data.PatientAsync();
+            Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("without DataProtection:CertificatePath"));
             var xml = await first.WithDbAsync(db => db.DataProtectionKeys.Select(k => k.Xml).ToListAsync());
             Assert.NotEmpty(xml);
             Assert.All(xml, x =>
