@@ -52,7 +52,7 @@ public sealed class DatabaseOptions : IValidatableObject
 }
 
 /// <summary>
-/// This node among several sharing one database: <c>Cluster:NodeName</c> names it in outbox claims and job runs
+/// This node among several sharing one database: <c>Cluster:NodeName</c> names it in outbox claims, job runs and portal timings
 /// (default: machine name and process id, unique on one machine); <c>Cluster:JobCheckSeconds</c> is how often the
 /// once-per-cluster jobs (retention, integrity check, alert monitor) check leadership and whether they are due.
 /// </summary>
@@ -79,11 +79,57 @@ public sealed class PortalOptions
     [Range(1, 3650)] public int DeviceCookieDays { get; set; } = 365;
 }
 
-public sealed class AccessOptions
+public sealed class AccessOptions : IValidatableObject
 {
     public const string Section = "Access";
     /// <summary>Staff roles allowed to hand over patient credentials (reveal, invoice PDF with the password, API).</summary>
     public string[] CredentialRoles { get; set; } = ["Admin", "Secretary", "Accountant"];
+
+    /// <summary>
+    /// The credential HMAC secret (base64, at least 32 bytes), the same on every node. When absent it is kept with
+    /// the key ring: a file beside it (FileSystem key store) or a Data Protection-encrypted row (Database key store).
+    /// </summary>
+    public string? CredentialSecret { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext context)
+    {
+        if (CredentialSecret is null) yield break;
+        var bytes = new byte[CredentialSecret.Length];
+        if (!Convert.TryFromBase64String(CredentialSecret.Trim(), bytes, out var n) || n < 32)
+            yield return new ValidationResult(
+                "Access:CredentialSecret doit être une valeur base64 d'au moins 32 octets (par exemple « openssl rand -base64 32 »).",
+                [nameof(CredentialSecret)]);
+    }
+}
+
+/// <summary>
+/// Where the Data Protection key ring lives (<c>DataProtection:KeyStore</c> = <c>FileSystem</c> | <c>Database</c>) and
+/// the certificate (PFX) that encrypts its keys at rest. Default: Database on PostgreSQL (several nodes share it),
+/// FileSystem on SQLite — there the keys stay out of the database file, so a leaked copy of cimef.db alone reveals no
+/// password (DESIGN §5).
+/// </summary>
+public sealed class KeyRingOptions : IValidatableObject
+{
+    public const string Section = "DataProtection";
+    public const string FileSystem = "FileSystem";
+    public const string Database = "Database";
+
+    /// <summary>FileSystem or Database; null: Database on PostgreSQL, FileSystem on SQLite.</summary>
+    public string? KeyStore { get; set; }
+    public string? CertificatePath { get; set; }
+    public string? CertificatePassword { get; set; }
+
+    public bool InDatabase(DatabaseOptions database) => KeyStore is null
+        ? database.IsPostgres
+        : string.Equals(KeyStore, Database, StringComparison.OrdinalIgnoreCase);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext context)
+    {
+        if (KeyStore is not null && !string.Equals(KeyStore, FileSystem, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(KeyStore, Database, StringComparison.OrdinalIgnoreCase))
+            yield return new ValidationResult(
+                $"DataProtection:KeyStore « {KeyStore} » inconnu : choisissez FileSystem ou Database.", [nameof(KeyStore)]);
+    }
 }
 
 public sealed class StaffOptions

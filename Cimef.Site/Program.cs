@@ -61,12 +61,9 @@ AddOptions<ClusterOptions>(ClusterOptions.Section);
 builder.Services.AddSingleton<Cimef.Site.Data.ClusterLeader>();
 builder.Services.AddDatabase();
 
-// Key ring (and the credential HMAC secret beside it) live in the data directory.
-builder.Services.AddDataProtection().SetApplicationName("CimefPortal");
-builder.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
-    .Configure<IOptions<StorageOptions>, ILoggerFactory>((o, storage, logs) =>
-        o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
-            new DirectoryInfo(storage.Value.KeysDirectory), logs));
+// Key ring (and the credential HMAC secret with it): keys directory or database (issue 17), optionally certificate-encrypted.
+AddOptions<KeyRingOptions>(KeyRingOptions.Section);
+builder.Services.AddKeyRing();
 
 builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
@@ -201,12 +198,7 @@ builder.Services.AddRateLimiter(o =>
         // Only login submissions are capped; displaying the login page is not (issue 4).
         if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
             return RateLimitPartition.GetNoLimiter("read");
-        return RateLimitPartition.GetFixedWindowLimiter(ClientIp.Bucket(http), _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = portal.LoginRequestsPerMinutePerIp,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        });
+        return SharedRateLimits.PerMinute(http, RateLimits.PatientLogin, portal.LoginRequestsPerMinutePerIp);
     });
     o.AddPolicy(RateLimits.Health, http => RateLimitPartition.GetFixedWindowLimiter(ClientIp.Bucket(http), _ => new FixedWindowRateLimiterOptions
     {
@@ -218,12 +210,7 @@ builder.Services.AddRateLimiter(o =>
     {
         if (!HttpMethods.IsPost(http.Request.Method)) return RateLimitPartition.GetNoLimiter("read");
         var staff = http.RequestServices.GetRequiredService<IOptions<StaffOptions>>().Value;
-        return RateLimitPartition.GetFixedWindowLimiter(ClientIp.Bucket(http), _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = staff.SignInRequestsPerMinutePerIp,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        });
+        return SharedRateLimits.PerMinute(http, RateLimits.StaffSignIn, staff.SignInRequestsPerMinutePerIp);
     });
 });
 // Cookies set on a request that arrived over HTTPS (directly or per a trusted proxy's X-Forwarded-Proto) are Secure,

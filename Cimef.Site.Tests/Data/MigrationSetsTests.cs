@@ -30,6 +30,7 @@ public class MigrationSetsTests : IDisposable
         "20261128190754_LoginFailureAccess",
         "20261128214115_FhirReportIdentifier",
         "20261128214501_ClusterJobs",
+        "20261128214619_SharedKeysAndLimits",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cimef-migrations", Guid.NewGuid().ToString("N"));

@@ -1,24 +1,34 @@
 using System.Security.Cryptography;
 using System.Text;
+using Cimef.Site.Data;
+using Dapper;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Cimef.Site.Access;
 
 /// <summary>
-/// Password storage per DESIGN §5: a keyed hash (HMAC-SHA256, secret kept beside the Data Protection key ring,
-/// never in the database) for verification, and a Data Protection-encrypted copy for re-printing.
+/// Password storage per DESIGN §5: a keyed hash (HMAC-SHA256) for verification, and a Data Protection-encrypted copy
+/// for re-printing. The HMAC secret is the same on every node: <c>Access:CredentialSecret</c> when configured;
+/// otherwise it lives with the key ring — a file beside it (FileSystem key store, never in the database), or with the
+/// Database key store a row encrypted by the key ring itself (so the database alone still tests nothing). Never logged.
 /// </summary>
 public sealed class CredentialProtector
 {
     private const string SecretFileName = "credential-hmac.secret";
+    private const string SecretRowName = "credential-hmac";
     private readonly byte[] _secret;
     private readonly byte[] _keySecret;
     private readonly IDataProtector _protector;
 
-    public CredentialProtector(IOptions<StorageOptions> storage, IDataProtectionProvider dataProtection)
+    public CredentialProtector(IOptions<StorageOptions> storage, IOptions<AccessOptions> access, IOptions<KeyRingOptions> keyRing,
+        IOptions<DatabaseOptions> database, IDataProtectionProvider dataProtection, IServiceScopeFactory scopes)
     {
-        _secret = LoadOrCreateSecret(storage.Value.KeysDirectory);
+        _secret = access.Value.CredentialSecret is { } configured ? Convert.FromBase64String(configured.Trim())
+            : keyRing.Value.InDatabase(database.Value)
+                ? LoadOrCreateSharedSecret(storage.Value.KeysDirectory, dataProtection.CreateProtector("Cimef.ClusterSecret.v1"), scopes)
+                : LoadOrCreateSecret(storage.Value.KeysDirectory);
         // A derived key, so a key hash can never be confused with (or tested against) a password hash.
         _keySecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.LoginFailure.Key.v1"));
         _protector = dataProtection.CreateProtector("Cimef.PatientAccess.Password.v1");
@@ -46,6 +56,29 @@ public sealed class CredentialProtector
     public string Protect(string password) => _protector.Protect(password);
 
     public string Unprotect(string protectedPassword) => _protector.Unprotect(protectedPassword);
+
+    /// <summary>
+    /// Database key store: the row every node reads. Created by insert-if-absent then read back, so nodes starting
+    /// together all end with the first row written; a clinic moving from FileSystem brings its file's secret along
+    /// (otherwise no stored password would verify any more).
+    /// </summary>
+    private static byte[] LoadOrCreateSharedSecret(string keysDirectory, IDataProtector protector, IServiceScopeFactory scopes)
+    {
+        using var scope = scopes.CreateScope();
+        var conn = scope.ServiceProvider.GetRequiredService<CimefDb>().Database.GetDbConnection();
+        const string read = """SELECT "ProtectedValue" FROM "ClusterSecrets" WHERE "Name" = @name""";
+        var stored = conn.QuerySingleOrDefault<string>(read, new { name = SecretRowName });
+        if (stored is null)
+        {
+            var file = Path.Combine(keysDirectory, SecretFileName);
+            var secret = File.Exists(file) ? Convert.FromBase64String(File.ReadAllText(file).Trim()) : RandomNumberGenerator.GetBytes(32);
+            conn.Execute("""
+                INSERT INTO "ClusterSecrets" ("Name", "ProtectedValue") VALUES (@name, @value) ON CONFLICT ("Name") DO NOTHING
+                """, new { name = SecretRowName, value = protector.Protect(Convert.ToBase64String(secret)) });
+            stored = conn.QuerySingle<string>(read, new { name = SecretRowName });
+        }
+        return Convert.FromBase64String(protector.Unprotect(stored));
+    }
 
     private static byte[] LoadOrCreateSecret(string keysDirectory)
     {

@@ -147,7 +147,9 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
     private async Task SlowResponsesAsync(DateTime now, CancellationToken ct)
     {
         var slowMs = alerts.Value.SlowMilliseconds;
-        var (count, p95, lastSlow) = timings.Since(now - SlowWindow, slowMs);
+        // This node's latest requests first, then every node's rows (issue 17: one alert for the whole cluster).
+        await timings.FlushAsync(db, ct);
+        var (count, p95, lastSlow) = await PortalTimings.SinceAsync(db, now - SlowWindow, slowMs, ct);
         if (count < SlowMinimumSamples || p95 <= slowMs || lastSlow is null) return;
         await RaiseAsync(AlertLevel.Warning, AlertKinds.SlowResponses, "portail patient",
             $"p95 des requêtes du portail sur {Minutes(SlowWindow)} : {p95:0} ms ({count} requêtes), seuil {slowMs} ms.", lastSlow.Value, now, ct);

@@ -8,6 +8,7 @@ public static class AuditingSetup
     public static IServiceCollection AddAuditing(this IServiceCollection services)
     {
         services.AddSingleton<PortalTimings>();
+        services.AddHostedService<PortalTimingsFlusher>();
         services.AddScoped<AlertRules>();
         services.AddHostedService<AlertMonitor>();
         services.AddHostedService<RetentionJob>();

@@ -15,8 +15,9 @@ namespace Cimef.Site.Cli;
 /// then every table is copied with its ids (COPY … FORMAT BINARY, parents before children), the identity sequences
 /// are moved past the largest id, and each table's row count and checksum (SHA-256 over its rows ordered by primary
 /// key, values normalised) are computed on both sides and printed, all in one transaction: on any difference nothing
-/// is committed. The FTS5 trigram table is not copied (the pg_trgm index takes its place); reports and keys stay in
-/// the data directory, which the site keeps using on PostgreSQL.
+/// is committed. The FTS5 trigram table is not copied (the pg_trgm index takes its place); reports stay in the data
+/// directory, and the key ring with the credential secret is imported from it by the site's first start on PostgreSQL
+/// (DataProtection:KeyStore defaults to Database there; see KeyRing.PrepareAsync).
 /// </summary>
 public static class MigrateTo
 {

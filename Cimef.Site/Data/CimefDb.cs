@@ -1,4 +1,5 @@
 using Cimef.Site.Data.Entities;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -9,7 +10,7 @@ namespace Cimef.Site.Data;
 /// The model, on SQLite (this class, migrations in Data/Migrations) or PostgreSQL (<see cref="PostgresCimefDb"/>,
 /// migrations in Data/Migrations/Postgres).
 /// </summary>
-public class CimefDb : IdentityDbContext<StaffUser>
+public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
 {
     public CimefDb(DbContextOptions<CimefDb> options) : base(options) { }
 
@@ -38,6 +39,11 @@ public class CimefDb : IdentityDbContext<StaffUser>
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<Alert> Alerts => Set<Alert>();
     public DbSet<JobState> JobStates => Set<JobState>();
+    /// <summary>The Data Protection key ring when <c>DataProtection:KeyStore=Database</c> (several nodes).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<ClusterSecret> ClusterSecrets => Set<ClusterSecret>();
+    public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
+    public DbSet<PortalTiming> PortalTimings => Set<PortalTiming>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {
@@ -212,6 +218,27 @@ public class CimefDb : IdentityDbContext<StaffUser>
             e.HasKey(x => x.Name);
             e.Property(x => x.Name).HasMaxLength(40);
             e.Property(x => x.RunBy).HasMaxLength(100);
+        });
+
+        b.Entity<ClusterSecret>(e =>
+        {
+            e.HasKey(x => x.Name);
+            e.Property(x => x.Name).HasMaxLength(60);
+        });
+
+        b.Entity<RateLimitCounter>(e =>
+        {
+            e.HasKey(x => new { x.Policy, x.Bucket, x.WindowStart });
+            e.Property(x => x.Policy).HasMaxLength(40);
+            e.Property(x => x.Bucket).HasMaxLength(50);
+            e.HasIndex(x => x.WindowStart);
+        });
+
+        b.Entity<PortalTiming>(e =>
+        {
+            e.HasKey(x => new { x.Node, x.Minute, x.UpperMs });
+            e.Property(x => x.Node).HasMaxLength(100);
+            e.HasIndex(x => x.Minute);
         });
     }
 

@@ -46,6 +46,9 @@ public static class DatabaseStartup
                 throw new InvalidOperationException($"SQLite pragmas not as required (journal_mode={journal}, synchronous={sync}, foreign_keys={fk}).");
         }
 
+        // Key ring in the database: the keys directory's keys imported once, a warning without a certificate (issue 17).
+        await Access.KeyRing.PrepareAsync(services, log, ct);
+
         // Files left readable by an older version (or copied in) are made private; SQLite's WAL/SHM copy the database's mode.
         PrivateFiles.Restrict(storage.Root);
 

@@ -130,4 +130,6 @@ public enum LockSpace
     AlertKind = 3,
     /// <summary>The cluster leader's session lock (<see cref="SqlDialect.TryLeaderLock"/>), never a transaction lock.</summary>
     ClusterLeader = 4,
+    /// <summary>The one-time import of the keys directory into the database key ring (nodes starting together).</summary>
+    KeyRingImport = 5,
 }

@@ -203,6 +203,21 @@ namespace Cimef.Site.Data.Migrations
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.ClusterSecret", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(60)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedValue")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("ClusterSecrets");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.Exam", b =>
                 {
                     b.Property<int>("Id")
@@ -784,6 +799,51 @@ namespace Cimef.Site.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.PortalTiming", b =>
+                {
+                    b.Property<string>("Node")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("Minute")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("UpperMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Node", "Minute", "UpperMs");
+
+                    b.HasIndex("Minute");
+
+                    b.ToTable("PortalTimings");
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.RateLimitCounter", b =>
+                {
+                    b.Property<string>("Policy")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Bucket")
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Policy", "Bucket", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("RateLimitCounters");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.StaffUser", b =>
                 {
                     b.Property<string>("Id")
@@ -856,6 +916,23 @@ namespace Cimef.Site.Data.Migrations
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>

@@ -217,6 +217,21 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.ClusterSecret", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(60)
+                        .HasColumnType("text");
+
+                    b.Property<string>("ProtectedValue")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("ClusterSecrets");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.Exam", b =>
                 {
                     b.Property<int>("Id")
@@ -825,6 +840,51 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         });
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.PortalTiming", b =>
+                {
+                    b.Property<string>("Node")
+                        .HasMaxLength(100)
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("Minute")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("UpperMs")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Node", "Minute", "UpperMs");
+
+                    b.HasIndex("Minute");
+
+                    b.ToTable("PortalTimings");
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.RateLimitCounter", b =>
+                {
+                    b.Property<string>("Policy")
+                        .HasMaxLength(40)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Bucket")
+                        .HasMaxLength(50)
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Policy", "Bucket", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("RateLimitCounters");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.StaffUser", b =>
                 {
                     b.Property<string>("Id")
@@ -897,6 +957,25 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
