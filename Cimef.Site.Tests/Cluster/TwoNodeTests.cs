@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
@@ -125,33 +126,105 @@ public class TwoNodeTests(ClusterFixture cluster) : IClassFixture<ClusterFixture
         Assert.Equal(3, cluster.Smtp.Received.Count(m => m.To.Mailboxes.Single().Address.StartsWith("lease", StringComparison.Ordinal)));
     }
 
-    [Fact(Skip = "needs the shared key ring (wt-keys)")]
+    /// <summary>A client of one node that carries cookies by hand: the patient cookie is <c>__Host-</c> and Secure, which
+    /// HttpClient does not send over http. <paramref name="from"/> is the client address the proxy (127.0.0.1) forwards.</summary>
+    private sealed class NodeClient(string address, string from, List<string> cookies) : IDisposable
+    {
+        private readonly HttpClient _http = new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(address) };
+        public List<string> Cookies { get; } = cookies;
+
+        public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request)
+        {
+            request.Headers.Add("X-Forwarded-For", from);
+            if (Cookies.Count > 0) request.Headers.Add("Cookie", string.Join("; ", Cookies));
+            var response = await _http.SendAsync(request);
+            if (response.Headers.TryGetValues("Set-Cookie", out var set)) Cookies.AddRange(set.Select(c => c.Split(';')[0]));
+            return response;
+        }
+
+        public Task<HttpResponseMessage> GetAsync(string url) => SendAsync(new HttpRequestMessage(HttpMethod.Get, url));
+
+        public Task<HttpResponseMessage> LoginJsonAsync(string key, string password) => SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/patients/portal/login/")
+        {
+            Content = JsonContent.Create(new { access_key = key, password }),
+        });
+
+        public void Dispose() => _http.Dispose();
+    }
+
+    private NodeClient On(int node, string from, List<string>? cookies = null) => new(cluster.Node(node).Address, from, cookies ?? []);
+
+    [PostgresFact]
     public async Task A_patient_who_logs_in_on_one_node_is_served_by_the_other()
     {
         var p = await cluster.Seeder.Data.PatientAsync(status: InvoiceStatus.Paid);
-        await cluster.Seeder.Data.ReportAsync(p);
-        // The __Host- cookie is Secure, which an HttpClient does not send over http: carried by hand from A to B.
-        using var a = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(cluster.Node(0).Address) };
+        var report = await cluster.Seeder.Data.ReportAsync(p, content: Reports.ReportTestData.PdfBytes);
+        // The login form on A (antiforgery token and cookie issued by A)...
+        using var a = On(0, "198.51.100.21");
         using var page = await a.GetAsync("/patient");
-        var cookies = page.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).ToList();
         var token = System.Text.RegularExpressions.Regex.Match(await page.Content.ReadAsStringAsync(), "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
-        using var login = new HttpRequestMessage(HttpMethod.Post, "/patient")
+        using var loggedIn = await a.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/patient")
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
             {
                 ["Input.AccessKey"] = p.Key, ["Input.Password"] = p.Password, ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
             }),
-        };
-        login.Headers.Add("Cookie", string.Join("; ", cookies));
-        using var loggedIn = await a.SendAsync(login);
+        });
         Assert.Equal(HttpStatusCode.Redirect, loggedIn.StatusCode);
-        cookies.AddRange(loggedIn.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
 
-        using var b = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(cluster.Node(1).Address) };
-        using var dashboard = new HttpRequestMessage(HttpMethod.Get, "/patient/dashboard");
-        dashboard.Headers.Add("Cookie", string.Join("; ", cookies));
-        using var served = await b.SendAsync(dashboard);
+        // ... then the dashboard, the report list and the download on B, with the cookies A issued.
+        using var b = On(1, "198.51.100.21", a.Cookies);
+        using var served = await b.GetAsync("/patient/dashboard");
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Contains("Compte rendu IRM du genou", await served.Content.ReadAsStringAsync());
+        using var download = await b.GetAsync($"/api/reports/download/{report}/");
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(Reports.ReportTestData.PdfBytes, await download.Content.ReadAsByteArrayAsync());
+        // One session row, counted once, whichever node served it.
+        Assert.Equal(1, await DbAsync(db => db.PatientAccesses.Where(x => x.Id == p.AccessId).Select(x => x.AccessCount).SingleAsync()));
+    }
+
+    [PostgresFact]
+    public async Task Ten_concurrent_wrong_logins_on_one_key_spread_over_both_nodes_check_at_most_five()
+    {
+        var p = await cluster.Seeder.Data.PatientAsync(status: InvoiceStatus.Paid);
+        var attempts = Enumerable.Range(0, 10).Select(async i =>
+        {
+            using var client = On(i % 2, $"198.51.100.{40 + i}");
+            using var response = await client.LoginJsonAsync(p.Key, "zzzz2222");
+            return response.StatusCode;
+        });
+        var statuses = await Task.WhenAll(attempts);
+        Assert.True(statuses.Count(s => s == HttpStatusCode.Unauthorized) <= 5, string.Join(", ", statuses));
+        Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }));
+        Assert.True(await DbAsync(db => db.LoginFailures.CountAsync(f => f.PatientAccessId == p.AccessId)) <= 5);
+        // The right password from a sixth address is refused while the key is locked, on either node.
+        using var right = On(1, "198.51.100.60");
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await right.LoginJsonAsync(p.Key, p.Password)).StatusCode);
+    }
+
+    [PostgresFact]
+    public async Task The_login_flood_limit_holds_across_both_nodes()
+    {
+        // 70 login requests from one address, alternating nodes, inside one minute: the limit (60 per minute per
+        // address) is counted once for the cluster, so 10 are refused — per-node counters would refuse none.
+        // Malformed keys cost no database write, so only the flood limiter can refuse them.
+        for (var attempt = 0; ; attempt++)
+        {
+            var from = $"203.0.113.{100 + attempt}";
+            var minute = DateTime.UtcNow.Minute;
+            var statuses = new List<HttpStatusCode>();
+            for (var i = 0; i < 70; i++)
+            {
+                using var client = On(i % 2, from);
+                using var response = await client.LoginJsonAsync("bad", "zzzz2222");
+                statuses.Add(response.StatusCode);
+            }
+            // A run that straddles a minute boundary sees two windows: measure again from a fresh address.
+            if (DateTime.UtcNow.Minute != minute && attempt < 3) continue;
+            Assert.Equal(10, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+            Assert.All(statuses.Take(60), s => Assert.NotEqual(HttpStatusCode.TooManyRequests, s));
+            return;
+        }
     }
 }

@@ -7,8 +7,8 @@ namespace Cimef.Site.Tests.Infrastructure;
 /// <summary>
 /// Two real site processes (the built Cimef.Site.dll, <see cref="SiteServer"/>) on one PostgreSQL database of the test
 /// cluster (<see cref="PostgresCluster"/>), each on its own loopback port and data directory, with the same
-/// configuration: the same connection string, the same loopback SMTP server (<see cref="LoopbackSmtp"/>), a copy of
-/// one key ring (until the key ring lives in the database), and job intervals of a second or so. An in-process
+/// configuration: the same connection string, the same loopback SMTP server (<see cref="LoopbackSmtp"/>), the key ring
+/// and credential secret in that database (the PostgreSQL default), and job intervals of a second or so. An in-process
 /// <see cref="Seeder"/> on the same database creates test data (its background jobs never tick: its clock is fake).
 /// Started only on the PostgreSQL pass (<c>CIMEF_TEST_PROVIDER=Postgres</c>): on SQLite a site has one node.
 /// </summary>
@@ -39,21 +39,19 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["Notifications__LeaseSeconds"] = LeaseSeconds,
         ["Cluster__JobCheckSeconds"] = "1",
         ["Cluster__NodeName"] = NodeNames[i],
+        // The tests stand in for a proxy on loopback: each test's client address comes in X-Forwarded-For.
+        ["Network__KnownProxies__0"] = "127.0.0.1",
         ["Logging__LogLevel__Default"] = "Warning",
     };
 
     public async Task InitializeAsync()
     {
         if (!TestDatabase.IsPostgres) return;
-        // The seeder migrates the database, then makes the key ring and the credential secret that both nodes copy.
+        // The seeder migrates the database and creates the key ring and the credential secret in it, for both nodes.
         Seeder.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("cluster").Protect("start"u8.ToArray());
         ConnectionString = TestDatabase.SettingsFor(Seeder.DataDir)["Database:ConnectionString"];
         Smtp = await LoopbackSmtp.StartAsync(SmtpPort);
-        for (var i = 0; i < _nodes.Length; i++)
-        {
-            CopyDirectory(Path.Combine(Seeder.DataDir, "keys"), Path.Combine(NodeDir(i), "keys"));
-            await StartAsync(i);
-        }
+        for (var i = 0; i < _nodes.Length; i++) await StartAsync(i);
     }
 
     /// <summary>Starts node <paramref name="i"/> (again) on its data directory.</summary>
@@ -78,11 +76,5 @@ public sealed class ClusterFixture : IAsyncLifetime
         for (var i = 0; i < _nodes.Length; i++) TestDatabase.Release(NodeDir(i));
         Seeder.Dispose();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
     }
 }
