@@ -62,6 +62,10 @@ public sealed class S3ReportStore : ReportStore, IDisposable
     public override async Task PutAsync(string storedFileName, Stream content, CancellationToken ct = default) =>
         await WriteAsync(CheckName(storedFileName), content, ct);
 
+    /// <summary>
+    /// Parts are sent whole from memory with a signed payload hash (UseChunkEncoding = false): servers that do not
+    /// decode aws-chunked bodies (s3rver) would otherwise store the chunk framing as content.
+    /// </summary>
     private async Task<(long Size, string Sha256)> WriteAsync(string key, Stream content, CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(_partSize);
@@ -71,7 +75,7 @@ public sealed class S3ReportStore : ReportStore, IDisposable
             var filled = await FillAsync(content, buffer, sha, ct);
             long size = filled;
             if (filled < _partSize)
-                await Call(() => _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = key, InputStream = new MemoryStream(buffer, 0, filled, writable: false), AutoCloseStream = false }, ct));
+                await Call(() => _s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = key, InputStream = new MemoryStream(buffer, 0, filled, writable: false), AutoCloseStream = false, UseChunkEncoding = false }, ct));
             else
                 size = await MultipartAsync(key, content, buffer, filled, sha, ct);
             var hash = Convert.ToHexStringLower(sha.GetHashAndReset());
@@ -114,7 +118,7 @@ public sealed class S3ReportStore : ReportStore, IDisposable
                 var part = await Call(() => _s3.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = _bucket, Key = key, UploadId = upload.UploadId, PartNumber = number,
-                    InputStream = new MemoryStream(buffer, 0, filled, writable: false), PartSize = filled,
+                    InputStream = new MemoryStream(buffer, 0, filled, writable: false), PartSize = filled, UseChunkEncoding = false,
                 }, ct));
                 parts.Add(new PartETag(number, part.ETag));
                 size += filled;
