@@ -55,7 +55,16 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
             await db.SaveChangesAsync(ct);
             return new Result(Outcome.Gone);
         }
-        var file = report.Integrity is FileIntegrity.Missing or FileIntegrity.Altered ? null : await store.OpenReadAsync(report.StoredFileName, ct);
+        ReportStore.OpenedFile? file;
+        try
+        {
+            file = report.Integrity is FileIntegrity.Missing or FileIntegrity.Altered ? null : await store.OpenReadAsync(report.StoredFileName, ct);
+        }
+        catch (ReportStore.UnavailableException)
+        {
+            // The object store is down, not the file gone: the same French 503 (« réessayez »), no file alert.
+            return new Result(Outcome.Unavailable);
+        }
         if (file is null)
         {
             Audit.Patient(db, http, now, AccessEventKinds.FileMissing, accessId, report.Id);
