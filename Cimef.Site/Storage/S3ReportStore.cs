@@ -37,6 +37,9 @@ public sealed class S3ReportStore : ReportStore, IDisposable
             // Self-hosted servers do not all know the SDK's default CRC trailers; SHA-256 is verified by the store itself.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            // An unreachable store fails the request quickly (one retry) rather than holding the upload for minutes.
+            MaxErrorRetry = 1,
+            Timeout = TimeSpan.FromSeconds(100),
         };
         if (!string.IsNullOrWhiteSpace(o.ServiceUrl))
         {
@@ -216,6 +219,12 @@ public sealed class S3ReportStore : ReportStore, IDisposable
         catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed || e.ErrorCode == "NotImplemented")
         {
             _log.LogInformation("The object store cannot list unfinished multipart uploads; rely on its lifecycle rule (AbortIncompleteMultipartUpload).");
+            return 0;
+        }
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException)
+        {
+            // The site still starts (pages without report files work; downloads answer 503) and logs why.
+            _log.LogError(e, "Object store unreachable at start: unfinished uploads were not cleaned up.");
             return 0;
         }
         var now = _time.GetUtcNow();
