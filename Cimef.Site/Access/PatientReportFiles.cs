@@ -63,6 +63,8 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
         catch (ReportStore.UnavailableException)
         {
             // The object store is down, not the file gone: the same French 503 (« réessayez »), no file alert.
+            Audit.Patient(db, http, now, AccessEventKinds.FileMissing, accessId, report.Id, detail: "stockage des rapports injoignable");
+            await db.SaveChangesAsync(ct);
             return new Result(Outcome.Unavailable);
         }
         if (file is null)
