@@ -5,10 +5,12 @@ namespace Cimef.Site;
 // Typed configuration, bound from appsettings.json / environment (e.g. Portal__MaxLoginAttempts)
 // and validated at start (ValidateDataAnnotations + ValidateOnStart).
 
-public sealed class StorageOptions
+public sealed class StorageOptions : IValidatableObject
 {
     public const string Section = "Storage";
     [Required] public string DataDirectory { get; set; } = "data/";
+    /// <summary>Where report files live: the data directory (default) or an S3-compatible object store.</summary>
+    public ReportStorageOptions Reports { get; set; } = new();
 
     /// <summary>Absolute data directory, resolved against the content root at start.</summary>
     public string Root { get; set; } = "";
@@ -18,6 +20,64 @@ public sealed class StorageOptions
     public string BackupsDirectory => Path.Combine(Root, "backups");
     public string MailPickupDirectory => Path.Combine(Root, "mail-pickup");
     public string SmsPickupDirectory => Path.Combine(Root, "sms-pickup");
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext context) => Reports.Validate();
+}
+
+/// <summary>
+/// <c>Storage:Reports:Provider</c> = <c>FileSystem</c> (data/reports) | <c>S3</c> (several web nodes share one bucket).
+/// </summary>
+public sealed class ReportStorageOptions
+{
+    public const string FileSystem = "FileSystem";
+    public const string S3Provider = "S3";
+
+    public string Provider { get; set; } = FileSystem;
+    /// <summary>
+    /// A temporary upload (file or unfinished multipart upload) is removed at start only when it is older than this
+    /// (or, on the file system, when this node started it): another node may be writing it right now.
+    /// </summary>
+    public int TempMaxAgeMinutes { get; set; } = 60;
+    /// <summary>Names this node's temp files; default the machine name. Give each node on one host its own.</summary>
+    public string? NodeId { get; set; }
+    public S3StorageOptions S3 { get; set; } = new();
+
+    public bool IsS3 => string.Equals(Provider, S3Provider, StringComparison.OrdinalIgnoreCase);
+
+    public IEnumerable<ValidationResult> Validate()
+    {
+        if (!IsS3 && !string.Equals(Provider, FileSystem, StringComparison.OrdinalIgnoreCase))
+            yield return new ValidationResult($"Storage:Reports:Provider « {Provider} » inconnu : choisissez FileSystem (par défaut) ou S3.");
+        if (TempMaxAgeMinutes is < 5 or > 10080)
+            yield return new ValidationResult("Storage:Reports:TempMaxAgeMinutes doit être compris entre 5 et 10080 minutes.");
+        if (NodeId is { } node && (node.Length is 0 or > 64 || !node.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+            yield return new ValidationResult("Storage:Reports:NodeId : 1 à 64 caractères parmi lettres, chiffres, « - » et « _ ».");
+        if (!IsS3) yield break;
+        if (string.IsNullOrWhiteSpace(S3.Bucket))
+            yield return new ValidationResult("Storage:Reports:Provider=S3 demande Storage:Reports:S3:Bucket (le compartiment des rapports).");
+        if (string.IsNullOrWhiteSpace(S3.AccessKey) || string.IsNullOrWhiteSpace(S3.SecretKey))
+            yield return new ValidationResult("Storage:Reports:Provider=S3 demande Storage:Reports:S3:AccessKey et Storage:Reports:S3:SecretKey (identifiants du stockage objet).");
+        if (string.IsNullOrWhiteSpace(S3.ServiceUrl) && string.IsNullOrWhiteSpace(S3.Region))
+            yield return new ValidationResult("Storage:Reports:Provider=S3 demande Storage:Reports:S3:ServiceUrl (serveur compatible S3) ou Storage:Reports:S3:Region (AWS).");
+        if (!string.IsNullOrWhiteSpace(S3.ServiceUrl) && !Uri.TryCreate(S3.ServiceUrl, UriKind.Absolute, out _))
+            yield return new ValidationResult($"Storage:Reports:S3:ServiceUrl « {S3.ServiceUrl} » n'est pas une adresse valide (par exemple http://127.0.0.1:9000).");
+        if (S3.PartSizeMegabytes is < 5 or > 512)
+            yield return new ValidationResult("Storage:Reports:S3:PartSizeMegabytes doit être compris entre 5 et 512 (minimum imposé par S3 : 5 Mo).");
+    }
+}
+
+public sealed class S3StorageOptions
+{
+    /// <summary>Endpoint of an S3-compatible server (MinIO, Garage, s3rver); empty for AWS, which then needs Region.</summary>
+    public string? ServiceUrl { get; set; }
+    public string? Bucket { get; set; }
+    public string? Region { get; set; }
+    public string? AccessKey { get; set; }
+    public string? SecretKey { get; set; }
+    /// <summary>Path-style URLs (http://host/bucket/key): true for self-hosted S3-compatible servers.</summary>
+    public bool ForcePathStyle { get; set; }
+    /// <summary>Uploads larger than one part go up as a multipart upload of parts this size (memory held per upload).</summary>
+    public int PartSizeMegabytes { get; set; } = 8;
 }
 
 /// <summary>

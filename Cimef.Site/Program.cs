@@ -69,7 +69,10 @@ builder.Services.AddSingleton<CredentialProtector>();
 builder.Services.AddScoped<AccessProvisioning>();
 builder.Services.AddScoped<CredentialHandover>();
 builder.Services.AddScoped<Cimef.Site.FrontDesk.PatientRegistration>();
-builder.Services.AddSingleton<ReportStore>();
+// Report files: the data directory, or an S3 bucket shared by several web nodes (Storage:Reports:Provider).
+builder.Services.AddSingleton<ReportStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Reports.IsS3
+    ? ActivatorUtilities.CreateInstance<S3ReportStore>(sp)
+    : ActivatorUtilities.CreateInstance<FileSystemReportStore>(sp));
 builder.Services.AddScoped<InvoiceWorkflow>(); // front desk and billing (issue 3)
 
 // Reports and notifications (issue 5): release workflow, outbox sending (email/SMS), integrity check.

@@ -196,7 +196,7 @@ public class DownloadTests : IClassFixture<CimefFactory>
         {
             var db = sp.GetRequiredService<Cimef.Site.Data.CimefDb>();
             var report = await db.PatientReports.SingleAsync(r => r.Id == id);
-            sp.GetRequiredService<ReportStore>().Delete(report.StoredFileName);
+            await sp.GetRequiredService<ReportStore>().DeleteAsync(report.StoredFileName);
         });
         var client = await _factory.PatientClientAsync(p);
         var response = await client.GetAsync($"/patient/reports/{id}");

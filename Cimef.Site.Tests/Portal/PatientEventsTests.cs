@@ -79,7 +79,7 @@ public class PatientEventsTests : IClassFixture<CimefFactory>
         await _factory.WithScopeAsync(async sp =>
         {
             var report = await sp.GetRequiredService<CimefDb>().PatientReports.SingleAsync(r => r.Id == missing);
-            sp.GetRequiredService<ReportStore>().Delete(report.StoredFileName);
+            await sp.GetRequiredService<ReportStore>().DeleteAsync(report.StoredFileName);
         });
         var client = await _factory.PatientClientAsync(p);
 

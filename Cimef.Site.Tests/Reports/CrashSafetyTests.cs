@@ -48,16 +48,4 @@ public class CrashSafetyTests(FailingCommitFactory factory) : IClassFixture<Fail
         Assert.False(await factory.WithDbAsync(db => db.OutboxMessages.AnyAsync(m => m.Kind == OutboxKind.ReportAvailable)));
         Assert.Empty(VisibleReportFiles(factory));
     }
-
-    [Fact]
-    public async Task Temp_files_left_by_an_interrupted_upload_are_cleaned_at_start()
-    {
-        _ = factory.Services;
-        var dir = Path.Combine(factory.DataDir, "reports", "2026", "11");
-        Directory.CreateDirectory(dir);
-        var leftover = Path.Combine(dir, ReportStore.TempPrefix + "interrupted");
-        await File.WriteAllBytesAsync(leftover, PdfBytes);
-        Assert.Equal(1, factory.Services.GetRequiredService<ReportStore>().CleanupTempFiles());
-        Assert.False(File.Exists(leftover));
-    }
 }

@@ -20,7 +20,8 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
 {
     public enum Outcome { Ok, NotFound, Gone, Unavailable }
 
-    public sealed record Result(Outcome Outcome, string? Path = null, PatientReport? Report = null);
+    /// <summary>On Ok, the opened file (disposed with the response).</summary>
+    public sealed record Result(Outcome Outcome, ReportStore.OpenedFile? File = null, PatientReport? Report = null);
 
     public sealed record Row(int Id, string Title, DateTime CreatedAt, string ContentType, long Size, int DownloadCount, FileIntegrity Integrity)
     {
@@ -54,8 +55,19 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
             await db.SaveChangesAsync(ct);
             return new Result(Outcome.Gone);
         }
-        var path = store.FullPath(report.StoredFileName);
-        if (report.Integrity is FileIntegrity.Missing or FileIntegrity.Altered || !File.Exists(path))
+        ReportStore.OpenedFile? file;
+        try
+        {
+            file = report.Integrity is FileIntegrity.Missing or FileIntegrity.Altered ? null : await store.OpenReadAsync(report.StoredFileName, ct);
+        }
+        catch (ReportStore.UnavailableException)
+        {
+            // The object store is down, not the file gone: the same French 503 (« réessayez »), no file alert.
+            Audit.Patient(db, http, now, AccessEventKinds.FileMissing, accessId, report.Id, detail: "stockage des rapports injoignable");
+            await db.SaveChangesAsync(ct);
+            return new Result(Outcome.Unavailable);
+        }
+        if (file is null)
         {
             Audit.Patient(db, http, now, AccessEventKinds.FileMissing, accessId, report.Id);
             await using var tx = await Alerts.BeginAsync(db, ct);
@@ -66,8 +78,8 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
             return new Result(Outcome.Unavailable);
         }
 
-        var file = new FileInfo(path);
-        switch (DeliveryOf(http.Request, file.Length, file.LastWriteTimeUtc))
+        http.Response.RegisterForDisposeAsync(file.Content);
+        switch (DeliveryOf(http.Request, file.Length, file.LastModified.UtcDateTime))
         {
             case Delivery.FromStart:
                 await db.PatientReports.Where(r => r.Id == report.Id).ExecuteUpdateAsync(u => u
@@ -81,7 +93,7 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
                 await db.SaveChangesAsync(ct);
                 break;
         }
-        return new Result(Outcome.Ok, path, report);
+        return new Result(Outcome.Ok, file, report);
     }
 
     public enum Delivery { Nothing, FromStart, Continuation }

@@ -168,8 +168,8 @@ public static class BackupRestore
         }
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         long bytes = new FileInfo(dbFile).Length;
-        foreach (var (source, name) in new[] { (storage.ReportsDirectory, "reports"), (storage.KeysDirectory, "keys") })
-            bytes += await CopyTreeAsync(source, Path.Combine(dir, name), name, files, skipTemp: true);
+        bytes += await CopyReportsOutAsync(sp.GetRequiredService<ReportStore>(), Path.Combine(dir, "reports"), files);
+        bytes += await CopyTreeAsync(storage.KeysDirectory, Path.Combine(dir, "keys"), "keys", files, skipTemp: true);
         var manifest = new Manifest(time.GetUtcNow().UtcDateTime, await Sha256Async(dbFile), files, bytes);
         await File.WriteAllTextAsync(Path.Combine(dir, ManifestName), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
         return (files.Count, bytes);
@@ -296,7 +296,7 @@ public static class BackupRestore
             SqliteConnection.ClearAllPools();
         }
         var files = new Dictionary<string, string>();
-        await CopyTreeAsync(Path.Combine(source, "reports"), storage.ReportsDirectory, "reports", files, skipTemp: true);
+        await CopyReportsInAsync(Path.Combine(source, "reports"), sp.GetRequiredService<ReportStore>(), files);
         await CopyTreeAsync(Path.Combine(source, "keys"), storage.KeysDirectory, "keys", files, skipTemp: true);
         PrivateFiles.Restrict(storage.Root);
         await stdout.WriteLineAsync($"Restauration terminée depuis {shownAs} ({files.Count} fichiers).");
@@ -339,6 +339,43 @@ public static class BackupRestore
             if (await Sha256Async(path) != sum) return $"fichier modifié : {relative}";
         }
         return null;
+    }
+
+    /// <summary>
+    /// Every stored report (file system or S3, through the same <see cref="ReportStore"/>) streamed into the backup
+    /// folder under its stored name, hashed for the manifest. Temp uploads are not listed, so never copied.
+    /// </summary>
+    private static async Task<long> CopyReportsOutAsync(ReportStore store, string destination, Dictionary<string, string> files)
+    {
+        long bytes = 0;
+        Directory.CreateDirectory(destination);
+        await foreach (var name in store.ListAsync())
+        {
+            var opened = await store.OpenReadAsync(name);
+            if (opened is null) continue; // deleted since it was listed (a failed upload's row never committed)
+            var target = Path.Combine(destination, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            await using (var content = opened.Content)
+            await using (var file = PrivateFiles.CreateNew(target, 1 << 16))
+                await content.CopyToAsync(file, 1 << 16);
+            files["reports/" + name] = await Sha256Async(target);
+            bytes += opened.Length;
+        }
+        return bytes;
+    }
+
+    /// <summary>The backup's (already verified) report files written back through the store: to the folder or the bucket.</summary>
+    private static async Task CopyReportsInAsync(string source, ReportStore store, Dictionary<string, string> files)
+    {
+        if (!Directory.Exists(source)) return;
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetRelativePath(source, file).Replace('\\', '/');
+            if (name.Split('/').Any(s => s.StartsWith('.')) || name.EndsWith(".tmp", StringComparison.Ordinal)) continue;
+            await using (var content = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+                await store.PutAsync(name, content);
+            files["reports/" + name] = "";
+        }
     }
 
     private static async Task<long> CopyTreeAsync(string source, string destination, string prefix, Dictionary<string, string> files, bool skipTemp)

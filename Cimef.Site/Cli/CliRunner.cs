@@ -241,13 +241,12 @@ public static class CliRunner
         // A process killed between a file's rename and its row's commit leaves a complete file no row points to:
         // harmless (unreachable) and never deleted here, since a running site may be about to commit it.
         var store = sp.GetRequiredService<ReportStore>();
-        var known = (await db.PatientReports.Select(r => r.StoredFileName).ToListAsync()).Select(store.FullPath).ToHashSet();
-        var orphans = Directory.Exists(storage.ReportsDirectory)
-            ? Directory.EnumerateFiles(storage.ReportsDirectory, "*", SearchOption.AllDirectories)
-                .Where(f => !Path.GetFileName(f).StartsWith('.') && !known.Contains(Path.GetFullPath(f))).ToList()
-            : [];
+        var known = (await db.PatientReports.Select(r => r.StoredFileName).ToListAsync()).ToHashSet(StringComparer.Ordinal);
+        var orphans = new List<string>();
+        await foreach (var name in store.ListAsync())
+            if (!known.Contains(name)) orphans.Add(name);
         await stdout.WriteLineAsync($"Fichiers sans rapport associé (sans danger, à examiner) : {orphans.Count}");
-        foreach (var f in orphans.Take(20)) await stdout.WriteLineAsync("  " + Path.GetRelativePath(storage.ReportsDirectory, f));
+        foreach (var f in orphans.Take(20)) await stdout.WriteLineAsync("  " + f);
 
         await stdout.WriteLineAsync(failed ? "ÉCHEC" : "OK");
         return failed ? 1 : 0;

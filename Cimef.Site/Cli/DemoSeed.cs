@@ -151,7 +151,7 @@ public static class DemoSeed
         }
         catch
         {
-            store.Delete(stored.StoredFileName);
+            await store.DeleteAsync(stored.StoredFileName);
             throw;
         }
 

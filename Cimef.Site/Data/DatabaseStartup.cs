@@ -52,7 +52,7 @@ public static class DatabaseStartup
         // Files left readable by an older version (or copied in) are made private; SQLite's WAL/SHM copy the database's mode.
         PrivateFiles.Restrict(storage.Root);
 
-        var removed = services.GetRequiredService<ReportStore>().CleanupTempFiles();
+        var removed = await services.GetRequiredService<ReportStore>().CleanupTempFilesAsync(ct);
         if (removed > 0) log.LogWarning("Removed {Count} temporary file(s) left by interrupted uploads.", removed);
 
         await using (var scope = services.CreateAsyncScope())

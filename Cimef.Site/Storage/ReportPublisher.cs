@@ -19,6 +19,7 @@ public sealed class ReportPublisher(CimefDb db, ReportStore store, TimeProvider 
     public enum Outcome { Published, StoredInactive, Invalid, Conflict, StorageFailed }
 
     public const string DiskFull = "Espace disque insuffisant sur le serveur : le rapport n'a pas été enregistré. Prévenez l'administrateur puis réessayez.";
+    public const string StoreUnavailable = "Le stockage des rapports (S3) ne répond pas ou refuse l'envoi : le rapport n'a pas été enregistré. Prévenez l'administrateur puis réessayez.";
     public const string FolderUnwritable = "Le dossier des rapports n'est pas accessible en écriture : le rapport n'a pas été enregistré. Prévenez l'administrateur puis réessayez.";
 
     public sealed record Validation(bool Ok, PatientAccess? Access, Invoice? Invoice, string Message);
@@ -77,7 +78,12 @@ public sealed class ReportPublisher(CimefDb db, ReportStore store, TimeProvider 
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // ReportStore has already removed its temp file; nothing else was written.
+            // ReportStore has already removed its temp file (or aborted its upload); nothing else was written.
+            if (e is ReportStore.UnavailableException)
+            {
+                log.LogError(e, "Report file could not be stored (object store unavailable).");
+                return new(Outcome.StorageFailed, StoreUnavailable);
+            }
             var full = IsDiskFull(e);
             log.LogError(e, "Report file could not be stored ({Reason}).", full ? "disk full" : "reports folder not writable");
             return new(Outcome.StorageFailed, full ? DiskFull : FolderUnwritable);
@@ -114,7 +120,7 @@ public sealed class ReportPublisher(CimefDb db, ReportStore store, TimeProvider 
         catch
         {
             db.ChangeTracker.Clear();
-            store.Delete(stored.StoredFileName);
+            await store.DeleteAsync(stored.StoredFileName, CancellationToken.None);
             throw;
         }
         return new(validation.Ok ? Outcome.Published : Outcome.StoredInactive,

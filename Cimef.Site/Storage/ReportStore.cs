@@ -1,98 +1,72 @@
 using System.Security.Cryptography;
-using Microsoft.Extensions.Options;
 
 namespace Cimef.Site.Storage;
 
 /// <summary>
-/// Report files under data/reports/yyyy/MM/random.ext, outside the web root, never under the client's name.
-/// Save = temp file in the same folder, flushed to disk, renamed; the caller then commits the database row
-/// (and calls <see cref="Delete"/> if that commit fails). Leftover temp files are removed at start.
+/// Where report files live: <see cref="FileSystemReportStore"/> (data/reports, the default) or
+/// <see cref="S3ReportStore"/> (one bucket shared by several web nodes), chosen by Storage:Reports:Provider.
+/// Both keep the same contract: <see cref="SaveAsync"/> returns only once the file is complete, durable and its
+/// SHA-256 known (computed while streaming); the caller then commits the database row and calls
+/// <see cref="DeleteAsync"/> if that commit fails, so no file a patient can reach is ever partial or orphaned.
+/// Names are server-generated (yyyy/MM/random.ext), never the client's.
 /// </summary>
-public class ReportStore(IOptions<StorageOptions> storage, TimeProvider time)
+public abstract class ReportStore
 {
     public const string TempPrefix = ".upload-";
-    private string Root => storage.Value.ReportsDirectory;
 
     public sealed record StoredFile(string StoredFileName, long Size, string Sha256);
 
-    public async Task<StoredFile> SaveAsync(Stream content, string extension, CancellationToken ct = default)
-    {
-        var now = time.GetUtcNow().UtcDateTime;
-        var relativeDir = Path.Combine(now.ToString("yyyy"), now.ToString("MM"));
-        var dir = Path.Combine(Root, relativeDir);
-        PrivateFiles.CreateDirectory(dir);
-        var name = RandomName() + "." + extension.TrimStart('.').ToLowerInvariant();
-        var temp = Path.Combine(dir, TempPrefix + RandomName());
-        try
-        {
-            long size;
-            byte[] hash;
-            await using (var file = CreateTempFile(temp))
-            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-            {
-                var buffer = new byte[81920];
-                int read;
-                while ((read = await content.ReadAsync(buffer, ct)) > 0)
-                {
-                    sha.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
-                }
-                await file.FlushAsync(ct);
-                file.Flush(flushToDisk: true);
-                size = file.Length;
-                hash = sha.GetHashAndReset();
-            }
-            File.Move(temp, Path.Combine(dir, name));
-            return new StoredFile(Path.Combine(relativeDir, name).Replace('\\', '/'), size, Convert.ToHexStringLower(hash));
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-    }
+    /// <summary>
+    /// A stored file opened for reading: a seekable stream that reads only what is asked of it (a range request
+    /// seeks then reads its slice; nothing is buffered whole), its length and last write time.
+    /// </summary>
+    public sealed record OpenedFile(Stream Content, long Length, DateTimeOffset LastModified);
 
-    /// <summary>Opens a new temp file for writing (overridden by the fault tests to simulate a full disk where no tmpfs can be mounted).</summary>
-    protected virtual FileStream CreateTempFile(string path) => PrivateFiles.CreateNew(path, 81920, FileOptions.Asynchronous);
+    /// <summary>Thrown when the store itself cannot be reached or refuses the request (object store down, bad credentials).</summary>
+    public sealed class UnavailableException(string message, Exception inner) : IOException(message, inner);
 
-    /// <summary>Absolute path of a stored file; refuses anything that would leave the reports folder.</summary>
-    public string FullPath(string storedFileName)
-    {
-        var root = Path.GetFullPath(Root) + Path.DirectorySeparatorChar;
-        var full = Path.GetFullPath(Path.Combine(root, storedFileName));
-        if (!full.StartsWith(root, StringComparison.Ordinal)) throw new InvalidOperationException("Stored file name escapes the reports folder.");
-        return full;
-    }
+    public abstract Task<StoredFile> SaveAsync(Stream content, string extension, CancellationToken ct = default);
 
-    public bool Exists(string storedFileName) => File.Exists(FullPath(storedFileName));
+    /// <summary>Null when the file does not exist.</summary>
+    public abstract Task<OpenedFile?> OpenReadAsync(string storedFileName, CancellationToken ct = default);
 
-    public void Delete(string storedFileName) => TryDelete(FullPath(storedFileName));
+    public abstract Task DeleteAsync(string storedFileName, CancellationToken ct = default);
+
+    /// <summary>Every stored file's name (temp files excluded), for the orphan report and backups.</summary>
+    public abstract IAsyncEnumerable<string> ListAsync(CancellationToken ct = default);
+
+    /// <summary>Writes a file under a given name (restore from a backup); complete or absent, as for <see cref="SaveAsync"/>.</summary>
+    public abstract Task PutAsync(string storedFileName, Stream content, CancellationToken ct = default);
+
+    /// <summary>
+    /// Removes temporary uploads that no node can still be writing: older than Storage:Reports:TempMaxAgeMinutes,
+    /// or (file system) left by an earlier run of this very node. Returns how many were removed.
+    /// </summary>
+    public abstract Task<int> CleanupTempFilesAsync(CancellationToken ct = default);
 
     public async Task<string?> ComputeSha256Async(string storedFileName, CancellationToken ct = default)
     {
-        var path = FullPath(storedFileName);
-        if (!File.Exists(path)) return null;
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, ct));
+        var file = await OpenReadAsync(storedFileName, ct);
+        if (file is null) return null;
+        await using var content = file.Content;
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(content, ct));
     }
 
-    /// <summary>Removes temp files left by an interrupted upload. Returns how many were removed.</summary>
-    public int CleanupTempFiles()
-    {
-        if (!Directory.Exists(Root)) return 0;
-        var removed = 0;
-        foreach (var f in Directory.EnumerateFiles(Root, TempPrefix + "*", SearchOption.AllDirectories))
-        {
-            TryDelete(f);
-            removed++;
-        }
-        return removed;
-    }
+    /// <summary>The safe-age rule shared by both stores: a temp upload started before now - maxAge is abandoned.</summary>
+    public static bool IsAbandoned(DateTimeOffset started, DateTimeOffset now, TimeSpan maxAge) => now - started > maxAge;
 
-    private static string RandomName() => RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 24);
+    protected static string NewName(DateTime now, string extension) =>
+        $"{now:yyyy}/{now:MM}/{RandomName()}.{extension.TrimStart('.').ToLowerInvariant()}";
 
-    private static void TryDelete(string path)
+    protected static string RandomName() => RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 24);
+
+    /// <summary>Refuses a name that could leave the reports folder or bucket prefix, or that looks like a temp file.</summary>
+    protected static string CheckName(string storedFileName)
     {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        var segments = storedFileName.Split('/');
+        if (storedFileName.Length == 0 || storedFileName.Contains('\\') || storedFileName.Contains(':')
+            || segments.Any(s => s.Length == 0 || s.StartsWith('.')))
+            throw new InvalidOperationException("Stored file name escapes the reports folder.");
+        return storedFileName;
     }
 }

@@ -17,7 +17,8 @@ public class ReportModel(PatientReportFiles files) : PageModel
         {
             case PatientReportFiles.Outcome.Ok:
                 Response.Headers.ContentDisposition = files.ContentDisposition(result.Report!, inline: view is "1" or "true");
-                var file = PhysicalFile(result.Path!, result.Report!.ContentType);
+                var file = File(result.File!.Content, result.Report!.ContentType);
+                file.LastModified = result.File.LastModified;
                 file.EnableRangeProcessing = true;
                 return file;
             case PatientReportFiles.Outcome.Gone:

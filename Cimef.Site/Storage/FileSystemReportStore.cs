@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Storage;
+
+/// <summary>
+/// Report files under data/reports/yyyy/MM/random.ext, outside the web root. Save = temp file in the same folder
+/// (named .upload-NODE.random), flushed to disk, renamed. The reports folder may be shared by several nodes (NFS):
+/// the start-up clean-up removes this node's leftovers and other nodes' only once they are older than the safe age.
+/// </summary>
+public class FileSystemReportStore(IOptions<StorageOptions> storage, TimeProvider time) : ReportStore
+{
+    private string Root => storage.Value.ReportsDirectory;
+    private string OwnTempPrefix => TempPrefix + (storage.Value.Reports.NodeId ?? NodeName(Environment.MachineName)) + ".";
+
+    public override async Task<StoredFile> SaveAsync(Stream content, string extension, CancellationToken ct = default)
+    {
+        var name = NewName(time.GetUtcNow().UtcDateTime, extension);
+        var (size, hash) = await WriteAsync(name, content, ct);
+        return new StoredFile(name, size, hash);
+    }
+
+    public override async Task PutAsync(string storedFileName, Stream content, CancellationToken ct = default) =>
+        await WriteAsync(CheckName(storedFileName), content, ct);
+
+    private async Task<(long Size, string Sha256)> WriteAsync(string name, Stream content, CancellationToken ct)
+    {
+        var target = FullPath(name);
+        var dir = Path.GetDirectoryName(target)!;
+        PrivateFiles.CreateDirectory(dir);
+        var temp = Path.Combine(dir, OwnTempPrefix + RandomName());
+        try
+        {
+            long size;
+            byte[] hash;
+            await using (var file = CreateTempFile(temp))
+            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            {
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await content.ReadAsync(buffer, ct)) > 0)
+                {
+                    sha.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                }
+                await file.FlushAsync(ct);
+                file.Flush(flushToDisk: true);
+                size = file.Length;
+                hash = sha.GetHashAndReset();
+            }
+            File.Move(temp, target, overwrite: true);
+            return (size, Convert.ToHexStringLower(hash));
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Opens a new temp file for writing (overridden by the fault tests to simulate a full disk where no tmpfs can be mounted).</summary>
+    protected virtual FileStream CreateTempFile(string path) => PrivateFiles.CreateNew(path, 81920, FileOptions.Asynchronous);
+
+    /// <summary>Absolute path of a stored file; refuses anything that would leave the reports folder.</summary>
+    public string FullPath(string storedFileName)
+    {
+        var root = Path.GetFullPath(Root) + Path.DirectorySeparatorChar;
+        var full = Path.GetFullPath(Path.Combine(root, storedFileName));
+        if (!full.StartsWith(root, StringComparison.Ordinal)) throw new InvalidOperationException("Stored file name escapes the reports folder.");
+        return full;
+    }
+
+    public override Task<OpenedFile?> OpenReadAsync(string storedFileName, CancellationToken ct = default)
+    {
+        try
+        {
+            var stream = new FileStream(FullPath(storedFileName), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return Task.FromResult<OpenedFile?>(new OpenedFile(stream, stream.Length, File.GetLastWriteTimeUtc(stream.SafeFileHandle)));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<OpenedFile?>(null);
+        }
+    }
+
+    public override Task DeleteAsync(string storedFileName, CancellationToken ct = default)
+    {
+        TryDelete(FullPath(storedFileName));
+        return Task.CompletedTask;
+    }
+
+    public override async IAsyncEnumerable<string> ListAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        if (!Directory.Exists(Root)) yield break;
+        foreach (var f in Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories))
+        {
+            ct.ThrowIfCancellationRequested();
+            var relative = Path.GetRelativePath(Root, f).Replace('\\', '/');
+            if (relative.Split('/').Any(s => s.StartsWith('.'))) continue;
+            yield return relative;
+        }
+        await Task.CompletedTask;
+    }
+
+    public override Task<int> CleanupTempFilesAsync(CancellationToken ct = default)
+    {
+        if (!Directory.Exists(Root)) return Task.FromResult(0);
+        var now = time.GetUtcNow();
+        var maxAge = TimeSpan.FromMinutes(storage.Value.Reports.TempMaxAgeMinutes);
+        var removed = 0;
+        foreach (var f in Directory.EnumerateFiles(Root, TempPrefix + "*", SearchOption.AllDirectories))
+        {
+            var own = Path.GetFileName(f).StartsWith(OwnTempPrefix, StringComparison.Ordinal);
+            if (!own && !IsAbandoned(File.GetLastWriteTimeUtc(f), now, maxAge)) continue;
+            TryDelete(f);
+            removed++;
+        }
+        return Task.FromResult(removed);
+    }
+
+    /// <summary>The machine name reduced to the characters a NodeId allows.</summary>
+    private static string NodeName(string machine)
+    {
+        var name = new string(machine.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').ToArray());
+        return name.Length == 0 ? "node" : name.Length > 64 ? name[..64] : name;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
