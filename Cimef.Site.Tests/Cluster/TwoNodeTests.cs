@@ -185,6 +185,37 @@ public class TwoNodeTests(ClusterFixture cluster) : IClassFixture<ClusterFixture
     }
 
     [PostgresFact]
+    public async Task A_report_uploaded_on_one_node_is_downloaded_from_the_other()
+    {
+        var p = await cluster.Seeder.Data.PatientAsync(status: InvoiceStatus.Paid);
+        var token = await cluster.Seeder.Data.ApiTokenAsync(Roles.Doctor);
+        var pdf = Reports.ReportTestData.PdfBytes.Concat(System.Text.Encoding.ASCII.GetBytes(Guid.NewGuid().ToString())).ToArray();
+        using var b = On(1, "198.51.100.31");
+        var upload = new HttpRequestMessage(HttpMethod.Post, "/api/reports/")
+        {
+            Content = new MultipartFormDataContent
+            {
+                { new StringContent(p.InvoiceNumber), "invoice_number" },
+                { new StringContent("Échographie abdominale"), "title" },
+                { new ByteArrayContent(pdf) { Headers = { ContentType = new("application/pdf") } }, "file", "cr.pdf" },
+            },
+        };
+        upload.Headers.Authorization = new("Bearer", token);
+        using var uploaded = await b.SendAsync(upload);
+        Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
+        var id = (await uploaded.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetInt32();
+
+        using var a = On(0, "198.51.100.31");
+        Assert.Equal(HttpStatusCode.OK, (await a.LoginJsonAsync(p.Key, p.Password)).StatusCode);
+        using var download = await a.GetAsync($"/api/reports/download/{id}/");
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(pdf, await download.Content.ReadAsByteArrayAsync());
+        // Neither node kept the file on its own disk: the bucket holds it.
+        Assert.Empty(Directory.EnumerateFiles(cluster.NodeDir(0), "*.pdf", SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(cluster.NodeDir(1), "*.pdf", SearchOption.AllDirectories));
+    }
+
+    [PostgresFact]
     public async Task Ten_concurrent_wrong_logins_on_one_key_spread_over_both_nodes_check_at_most_five()
     {
         var p = await cluster.Seeder.Data.PatientAsync(status: InvoiceStatus.Paid);

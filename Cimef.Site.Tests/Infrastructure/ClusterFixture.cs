@@ -7,7 +7,7 @@ namespace Cimef.Site.Tests.Infrastructure;
 /// <summary>
 /// Two real site processes (the built Cimef.Site.dll, <see cref="SiteServer"/>) on one PostgreSQL database of the test
 /// cluster (<see cref="PostgresCluster"/>), each on its own loopback port and data directory, with the same
-/// configuration: the same connection string, the same loopback SMTP server (<see cref="LoopbackSmtp"/>), the key ring
+/// configuration: the same connection string, the same S3 bucket (<see cref="S3Server"/>), the same loopback SMTP server (<see cref="LoopbackSmtp"/>), the key ring
 /// and credential secret in that database (the PostgreSQL default), and job intervals of a second or so. An in-process
 /// <see cref="Seeder"/> on the same database creates test data (its background jobs never tick: its clock is fake).
 /// Started only on the PostgreSQL pass (<c>CIMEF_TEST_PROVIDER=Postgres</c>): on SQLite a site has one node.
@@ -19,7 +19,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     private readonly SiteServer?[] _nodes = new SiteServer?[2];
 
     public static readonly string[] NodeNames = ["node-a", "node-b"];
-    public CimefFactory Seeder { get; } = new();
+    public S3CimefFactory Seeder { get; } = new();
     public int SmtpPort { get; } = FreePort.Next();
     public LoopbackSmtp Smtp { get; private set; } = null!;
     public string ConnectionString { get; private set; } = "";
@@ -28,21 +28,27 @@ public sealed class ClusterFixture : IAsyncLifetime
     public string NodeDir(int i) => Path.Combine(_root, NodeNames[i]);
 
     /// <summary>The configuration both nodes share (and one setting of their own: the node name).</summary>
-    public IDictionary<string, string> SettingsFor(int i) => new Dictionary<string, string>
+    public IDictionary<string, string> SettingsFor(int i)
     {
-        ["Database__Provider"] = "Postgres",
-        ["Database__ConnectionString"] = ConnectionString,
-        ["Email__Smtp__Host"] = "127.0.0.1",
-        ["Email__Smtp__Port"] = SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Email__Smtp__Security"] = "None",
-        ["Notifications__PollSeconds"] = "1",
-        ["Notifications__LeaseSeconds"] = LeaseSeconds,
-        ["Cluster__JobCheckSeconds"] = "1",
-        ["Cluster__NodeName"] = NodeNames[i],
-        // The tests stand in for a proxy on loopback: each test's client address comes in X-Forwarded-For.
-        ["Network__KnownProxies__0"] = "127.0.0.1",
-        ["Logging__LogLevel__Default"] = "Warning",
-    };
+        var settings = new Dictionary<string, string>
+        {
+            ["Database__Provider"] = "Postgres",
+            ["Database__ConnectionString"] = ConnectionString,
+            ["Email__Smtp__Host"] = "127.0.0.1",
+            ["Email__Smtp__Port"] = SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Email__Smtp__Security"] = "None",
+            ["Notifications__PollSeconds"] = "1",
+            ["Notifications__LeaseSeconds"] = LeaseSeconds,
+            ["Cluster__JobCheckSeconds"] = "1",
+            ["Cluster__NodeName"] = NodeNames[i],
+            // The tests stand in for a proxy on loopback: each test's client address comes in X-Forwarded-For.
+            ["Network__KnownProxies__0"] = "127.0.0.1",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        // One bucket for both nodes and the seeder: a report stored by one is read by the others.
+        foreach (var (key, value) in Seeder.S3.Settings()) settings[key.Replace(":", "__", StringComparison.Ordinal)] = value!;
+        return settings;
+    }
 
     public async Task InitializeAsync()
     {

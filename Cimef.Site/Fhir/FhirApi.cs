@@ -215,12 +215,20 @@ public static class FhirApi
         var now = time.GetUtcNow().UtcDateTime;
         if (report.WithdrawnAt is not null || report.ExpiresAt <= now)
             return FhirJson.Outcome(StatusCodes.Status410Gone, "Ce rapport a été retiré ou a expiré : son fichier n'est plus disponible.", OperationOutcome.IssueType.Deleted);
-        var path = store.FullPath(report.StoredFileName);
-        if (report.Integrity is FileIntegrity.Missing or FileIntegrity.Altered || !File.Exists(path))
-            return FhirJson.Outcome(StatusCodes.Status503ServiceUnavailable, "Le fichier de ce rapport est momentanément indisponible.", OperationOutcome.IssueType.Transient);
+        const string unavailable = "Le fichier de ce rapport est momentanément indisponible.";
+        ReportStore.OpenedFile? file;
+        try
+        {
+            file = report.Integrity is FileIntegrity.Missing or FileIntegrity.Altered ? null : await store.OpenReadAsync(report.StoredFileName, ct);
+        }
+        catch (ReportStore.UnavailableException)
+        {
+            return FhirJson.Outcome(StatusCodes.Status503ServiceUnavailable, unavailable, OperationOutcome.IssueType.Transient);
+        }
+        if (file is null) return FhirJson.Outcome(StatusCodes.Status503ServiceUnavailable, unavailable, OperationOutcome.IssueType.Transient);
+        http.Response.RegisterForDisposeAsync(file.Content);
 
-        var file = new FileInfo(path);
-        var delivery = PatientReportFiles.DeliveryOf(http.Request, file.Length, file.LastWriteTimeUtc);
+        var delivery = PatientReportFiles.DeliveryOf(http.Request, file.Length, file.LastModified.UtcDateTime);
         if (delivery == PatientReportFiles.Delivery.FromStart)
             await db.PatientReports.Where(r => r.Id == report.Id).ExecuteUpdateAsync(u => u
                 .SetProperty(r => r.DownloadCount, r => r.DownloadCount + 1)
@@ -234,7 +242,7 @@ public static class FhirApi
         }
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.ContentDisposition = files.ContentDisposition(report, inline: false);
-        return Results.File(path, report.ContentType, enableRangeProcessing: true);
+        return Results.File(file.Content, report.ContentType, lastModified: file.LastModified, enableRangeProcessing: true);
     }
 
     public sealed record PageRequest(int Count, int Offset);

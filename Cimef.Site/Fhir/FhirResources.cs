@@ -80,10 +80,12 @@ public static class FhirResources
     {
         foreach (var r in reports.Where(r => r.Sha1 is null))
         {
-            var path = store.FullPath(r.StoredFileName);
-            if (!File.Exists(path)) continue;
-            await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan))
-                r.Sha1 = Convert.ToHexStringLower(await SHA1.HashDataAsync(file, ct));
+            ReportStore.OpenedFile? file;
+            try { file = await store.OpenReadAsync(r.StoredFileName, ct); }
+            catch (ReportStore.UnavailableException) { return; } // the store is down: no hash this time, the next read fills it
+            if (file is null) continue;
+            await using (file.Content)
+                r.Sha1 = Convert.ToHexStringLower(await SHA1.HashDataAsync(file.Content, ct));
             await db.PatientReports.Where(x => x.Id == r.Id).ExecuteUpdateAsync(u => u.SetProperty(x => x.Sha1, r.Sha1), ct);
         }
     }
