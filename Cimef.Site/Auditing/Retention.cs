@@ -57,8 +57,8 @@ public static class Retention
     }
 }
 
-/// <summary>Runs <see cref="Retention.PruneAsync"/> and <see cref="Retention.PruneLoginFailuresAsync"/> every hour on the injected <see cref="TimeProvider"/>.</summary>
-public sealed class RetentionJob(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuditOptions> options, IOptions<PortalOptions> portal, ILogger<RetentionJob> log) : BackgroundService
+/// <summary>Runs <see cref="Retention.PruneAsync"/>, <see cref="Retention.PruneLoginFailuresAsync"/> and the statistics rollups every hour on the injected <see cref="TimeProvider"/>.</summary>
+public sealed class RetentionJob(IServiceScopeFactory scopes, TimeProvider time, Web.ClinicClock clock, IOptions<AuditOptions> options, IOptions<PortalOptions> portal, ILogger<RetentionJob> log) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
 
@@ -74,6 +74,10 @@ public sealed class RetentionJob(IServiceScopeFactory scopes, TimeProvider time,
                 var (events, audits) = await Retention.PruneAsync(db, time.GetUtcNow().UtcDateTime, options.Value.RetentionDays, stoppingToken);
                 if (events + audits > 0) log.LogInformation("Retention pruned {Events} access events and {Audits} audit entries.", events, audits);
                 await Retention.PruneLoginFailuresAsync(db, time.GetUtcNow().UtcDateTime, portal.Value.LoginAttemptDelaySeconds, stoppingToken);
+                // Statistics rollups: none older than the kept events; yesterday's counted here rather than by the first page view.
+                var now = time.GetUtcNow().UtcDateTime;
+                await AccessEventRollups.PruneAsync(db, clock, now.AddDays(-options.Value.RetentionDays), stoppingToken);
+                await AccessEventRollups.EnsureAsync(db, clock, clock.Today.AddDays(-(Pages.AuditPages.StatisticsModel.Periods.Max() - 1)), now, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -110,4 +110,6 @@ public enum LockSpace
     LoginAddress = 2,
     /// <summary>An alert's de-duplication key (kind:subject) and its kind's hourly cap.</summary>
     AlertKind = 3,
+    /// <summary>The statistics rollups (one filler at a time).</summary>
+    StatisticsRollup = 4,
 }
