@@ -28,6 +28,7 @@ public class MigrationSetsTests : IDisposable
         "20261125033336_PatientSearchIndex",
         "20261128185950_TrustAtTheEdges",
         "20261128190754_LoginFailureAccess",
+        "20261128214636_StatisticsRollups",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cimef-migrations", Guid.NewGuid().ToString("N"));
