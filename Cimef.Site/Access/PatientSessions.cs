@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -79,32 +80,82 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         http.Response.Headers.CacheControl = "no-store";
     }
 
-    /// <summary>The session behind a raw cookie value, if it is still valid; slides LastSeenAt at most once a minute.</summary>
-    public async Task<(int SessionId, int AccessId, int PatientId)?> ValidateAsync(string token, CancellationToken ct = default)
+    /// <summary>A valid session, with the profile the dashboard shows (read with it at no extra cost).</summary>
+    public sealed record Session(int SessionId, int AccessId, int PatientId, Profile Profile);
+
+    public sealed record Profile(string FullName, string Phone, int AccessCount, DateTime? LastAccess);
+
+    private sealed record SessionRow(long Id, long AccessId, long PatientId, long Slide, string FullName, string Phone, long AccessCount, DateTime? LastAccess);
+
+    private sealed record ReportRow(long Id, string Title, DateTime CreatedAt, string ContentType, long Size, long DownloadCount, string Integrity);
+
+    /// <summary>The conditions of a valid session (s = the session, a = its access), shared by both statements below.</summary>
+    private const string Valid = """
+        s."TokenHash" = @hash AND s."EndedAt" IS NULL AND a."IsActive" = @active AND s."ExpiresAt" > @now AND s."LastSeenAt" >= @idleSince
+        """;
+
+    private const string SessionSql = $"""
+        SELECT s."Id", s."PatientAccessId" AS "AccessId", a."PatientId", CASE WHEN s."LastSeenAt" <= @slideBefore THEN 1 ELSE 0 END AS "Slide",
+               p."FullName", p."Phone", a."AccessCount", a."LastAccess"
+        FROM "PatientSessions" s JOIN "PatientAccesses" a ON a."Id" = s."PatientAccessId" JOIN "Patients" p ON p."Id" = a."PatientId"
+        WHERE {Valid};
+        """;
+
+    /// <summary><see cref="PatientReportFiles.AvailableAsync"/>'s list, for the session's patient.</summary>
+    private const string ReportsSql = $"""
+        SELECT r."Id", r."Title", r."CreatedAt", r."ContentType", r."Size", r."DownloadCount", r."Integrity"
+        FROM "PatientReports" r JOIN "PatientSessions" s ON s."PatientAccessId" = r."PatientAccessId" JOIN "PatientAccesses" a ON a."Id" = s."PatientAccessId"
+        WHERE {Valid} AND r."IsActive" = @active AND (r."ExpiresAt" IS NULL OR r."ExpiresAt" > @now)
+        ORDER BY r."CreatedAt" DESC, r."Id" DESC;
+        """;
+
+    /// <summary>
+    /// The session behind a raw cookie value, if it is still valid; slides LastSeenAt at most once a minute (the idle
+    /// rule stays exact to the minute: a session seen within the last minute has at least 29 of its 30 minutes left).
+    /// With <paramref name="withReports"/>, the same command also reads the patient's available reports (the
+    /// dashboard's data in one round trip); they are null when the session is not valid.
+    /// </summary>
+    public async Task<(Session Session, IReadOnlyList<PatientReportFiles.Row>? Reports)?> ValidateAsync(string token, bool withReports = false, CancellationToken ct = default)
     {
         if (token.Length is < 20 or > 100) return null;
         var hash = Hash(token);
         var now = time.GetUtcNow().UtcDateTime;
         var idle = TimeSpan.FromMinutes(options.Value.SessionTimeoutMinutes);
         // One connection for the whole request (EF would otherwise open and close it around every query), and one
-        // Dapper read on it: this runs on every patient request, so the validity rules are conditions of the query.
+        // Dapper command on it: this runs on every patient request, so the validity rules are conditions of the query.
         await db.Database.OpenConnectionAsync(ct);
-        var row = await db.Database.GetDbConnection().QueryFirstOrDefaultAsync<(long Id, long AccessId, long PatientId, long Slide)>(
-            new CommandDefinition("""
-                SELECT s."Id", s."PatientAccessId", a."PatientId", CASE WHEN s."LastSeenAt" <= @slideBefore THEN 1 ELSE 0 END
-                FROM "PatientSessions" s JOIN "PatientAccesses" a ON a."Id" = s."PatientAccessId"
-                WHERE s."TokenHash" = @hash AND s."EndedAt" IS NULL AND a."IsActive" = @active
-                  AND s."ExpiresAt" > @now AND s."LastSeenAt" >= @idleSince
-                """,
-                new { hash, active = true, now, idleSince = now - idle, slideBefore = now - TimeSpan.FromMinutes(1) },
-                cancellationToken: ct));
-        if (row.Id == 0) return null;
+        var args = new { hash, active = true, now, idleSince = now - idle, slideBefore = now - TimeSpan.FromMinutes(1) };
+        SessionRow? row;
+        IReadOnlyList<PatientReportFiles.Row>? reports = null;
+        var conn = db.Database.GetDbConnection();
+        if (withReports)
+        {
+            await using var results = await conn.QueryMultipleAsync(new CommandDefinition(SessionSql + ReportsSql, args, cancellationToken: ct));
+            row = await results.ReadFirstOrDefaultAsync<SessionRow>();
+            reports = (await results.ReadAsync<ReportRow>()).Select(r => new PatientReportFiles.Row((int)r.Id, r.Title, r.CreatedAt, r.ContentType,
+                r.Size, (int)r.DownloadCount, Enum.Parse<FileIntegrity>(r.Integrity))).ToList();
+        }
+        else row = await conn.QueryFirstOrDefaultAsync<SessionRow>(new CommandDefinition(SessionSql, args, cancellationToken: ct));
+        if (row is null) return null;
         var sessionId = (int)row.Id;
         if (row.Slide == 1)
-            await db.PatientSessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u => u.SetProperty(s => s.LastSeenAt, now), ct);
-        return (sessionId, (int)row.AccessId, (int)row.PatientId);
+            await conn.ExecuteAsync(new CommandDefinition("""UPDATE "PatientSessions" SET "LastSeenAt" = @now WHERE "Id" = @sessionId""",
+                new { now, sessionId }, cancellationToken: ct));
+        var session = new Session(sessionId, (int)row.AccessId, (int)row.PatientId, new Profile(row.FullName, row.Phone, (int)row.AccessCount, row.LastAccess));
+        return (session, reports);
     }
 }
+
+/// <summary>
+/// On a page model or endpoint: the patient authentication reads the session's available reports in the same
+/// database round trip as the session check (<see cref="PatientSessions.ValidateAsync"/>) and leaves them, with the
+/// profile, in <see cref="PatientDashboardData"/> (an HttpContext feature).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class ReadsPatientReportsAttribute : Attribute;
+
+/// <summary>The signed-in patient's profile and available reports, read with the session (see <see cref="ReadsPatientReportsAttribute"/>).</summary>
+public sealed record PatientDashboardData(PatientSessions.Profile Profile, IReadOnlyList<PatientReportFiles.Row> Reports);
 
 /// <summary>The "Patient" authentication scheme: reads the session cookie; challenges answer each caller in its own way.</summary>
 public sealed class PatientSessionHandler(
@@ -117,13 +168,15 @@ public sealed class PatientSessionHandler(
     {
         var token = Request.Cookies[PatientSessions.CookieName];
         if (string.IsNullOrEmpty(token)) return AuthenticateResult.NoResult();
-        var session = await sessions.ValidateAsync(token, Context.RequestAborted);
-        if (session is null) return AuthenticateResult.Fail("Session expirée ou inconnue.");
+        var withReports = Context.GetEndpoint()?.Metadata.GetMetadata<ReadsPatientReportsAttribute>() is not null;
+        var validated = await sessions.ValidateAsync(token, withReports, Context.RequestAborted);
+        if (validated is not { Session: var session, Reports: var reports }) return AuthenticateResult.Fail("Session expirée ou inconnue.");
+        if (reports is not null) Context.Features.Set(new PatientDashboardData(session.Profile, reports));
         var identity = new ClaimsIdentity(
         [
-            new Claim(PatientSessions.SessionIdClaim, session.Value.SessionId.ToString()),
-            new Claim(PatientSessions.AccessIdClaim, session.Value.AccessId.ToString()),
-            new Claim(PatientSessions.PatientIdClaim, session.Value.PatientId.ToString()),
+            new Claim(PatientSessions.SessionIdClaim, session.SessionId.ToString(CultureInfo.InvariantCulture)),
+            new Claim(PatientSessions.AccessIdClaim, session.AccessId.ToString(CultureInfo.InvariantCulture)),
+            new Claim(PatientSessions.PatientIdClaim, session.PatientId.ToString(CultureInfo.InvariantCulture)),
         ], Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }

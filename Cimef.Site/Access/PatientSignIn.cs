@@ -12,8 +12,9 @@ namespace Cimef.Site.Access;
 /// reserved in its key bucket — device cookie or not — before any check), then the constant-time password check
 /// (an unknown key costs the same), then the access state. An address over its failure limit still gets its
 /// password checked: a correct one gets in, a wrong one answers 429 like a lock, so the address learns nothing.
-/// One AccessEvent per well-formed attempt. Success resets its bucket, counts the access, starts a fresh session
-/// and (re)issues the device cookie.
+/// One AccessEvent per well-formed attempt, committed in the same write transaction as its throttle reservation
+/// (one fsync per attempt). Success resets its bucket, counts the access, starts a fresh session and (re)issues the
+/// device cookie.
 /// </summary>
 public sealed class PatientSignIn(
     CimefDb db, LoginThrottle throttle, MalformedKeyAttempts malformed, DeviceCookies devices,
@@ -42,39 +43,45 @@ public sealed class PatientSignIn(
             return counted.OverLimit ? new Result(Outcome.Throttled, counted.RetryAfterSeconds) : new Result(Outcome.Invalid);
         }
 
+        // One write transaction per attempt, so one fsync (synchronous=FULL): on SQLite EF's transaction is
+        // BEGIN IMMEDIATE (the write lock is taken first, so the reservation's count and insert stay atomic and no
+        // read-to-write upgrade can fail); on PostgreSQL the throttle takes its advisory locks inside it. The
+        // reservation, the password check (in memory) and the outcome (event, or session + count + event) commit
+        // together. No savepoint: the whole attempt either commits or rolls back.
+        db.Database.AutoSavepointsEnabled = false;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.AccessKey == key, ct);
         var device = devices.Recognises(http.Request, key);
         var reservation = await throttle.TryReserveAsync(key, device, access?.Id, bucket, ct);
+        Result result;
+        string? token = null;
         if (!reservation.Reserved)
         {
             Audit.Patient(db, http, now, AccessEventKinds.LoginThrottled, null, submittedKey: key);
-            await db.SaveChangesAsync(ct);
-            return new Result(Outcome.Throttled, reservation.RetryAfterSeconds);
+            result = new Result(Outcome.Throttled, reservation.RetryAfterSeconds);
         }
-
-        var verified = protector.Verify(password ?? "", access?.PasswordHash);
-        if (!verified || access is null)
+        else if (!protector.Verify(password ?? "", access?.PasswordHash) || access is null)
         {
             Audit.Patient(db, http, now, AccessEventKinds.LoginFailure, access?.Id, submittedKey: key);
-            await db.SaveChangesAsync(ct);
-            return reservation.AddressOverLimit ? new Result(Outcome.Throttled, reservation.RetryAfterSeconds) : new Result(Outcome.Invalid);
+            result = reservation.AddressOverLimit ? new Result(Outcome.Throttled, reservation.RetryAfterSeconds) : new Result(Outcome.Invalid);
         }
-        if (!access.IsActive)
+        else if (!access.IsActive)
         {
             Audit.Patient(db, http, now, AccessEventKinds.LoginDisabled, access.Id, submittedKey: key);
-            await db.SaveChangesAsync(ct);
-            return new Result(Outcome.Disabled);
+            result = new Result(Outcome.Disabled);
         }
-
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await throttle.ClearBucketAsync(key, device, ct);
-        access.AccessCount++;
-        access.LastAccess = now;
-        var token = sessions.Start(access, ip);
-        Audit.Patient(db, http, now, AccessEventKinds.LoginSuccess, access.Id, submittedKey: key);
+        else
+        {
+            await throttle.ClearBucketAsync(key, device, ct);
+            access.AccessCount++;
+            access.LastAccess = now;
+            token = sessions.Start(access, ip);
+            Audit.Patient(db, http, now, AccessEventKinds.LoginSuccess, access.Id, submittedKey: key);
+            result = new Result(Outcome.Success, SessionToken: token, Access: access);
+        }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        devices.Issue(http.Response, key);
-        return new Result(Outcome.Success, SessionToken: token, Access: access);
+        if (token is not null) devices.Issue(http.Response, key);
+        return result;
     }
 }

@@ -58,12 +58,12 @@ public static class Retention
 }
 
 /// <summary>
-/// Runs <see cref="Retention.PruneAsync"/> and <see cref="Retention.PruneLoginFailuresAsync"/> once an hour per cluster
-/// (on the injected <see cref="TimeProvider"/>): every <c>Cluster:JobCheckSeconds</c> the leader node runs it when its
-/// <see cref="JobState"/> row says the last run is an hour old.
+/// Runs <see cref="Retention.PruneAsync"/>, <see cref="Retention.PruneLoginFailuresAsync"/> and the statistics rollups
+/// once an hour per cluster (on the injected <see cref="TimeProvider"/>): every <c>Cluster:JobCheckSeconds</c> the
+/// leader node runs it when its <see cref="JobState"/> row says the last run is an hour old.
 /// </summary>
 public sealed class RetentionJob(
-    IServiceScopeFactory scopes, TimeProvider time, ClusterLeader leader, IOptions<ClusterOptions> cluster,
+    IServiceScopeFactory scopes, TimeProvider time, Web.ClinicClock clock, ClusterLeader leader, IOptions<ClusterOptions> cluster,
     IOptions<AuditOptions> options, IOptions<PortalOptions> portal, ILogger<RetentionJob> log) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
@@ -84,6 +84,9 @@ public sealed class RetentionJob(
                 var (events, audits) = await Retention.PruneAsync(db, now, options.Value.RetentionDays, stoppingToken);
                 if (events + audits > 0) log.LogInformation("Retention pruned {Events} access events and {Audits} audit entries.", events, audits);
                 await Retention.PruneLoginFailuresAsync(db, now, portal.Value.LoginAttemptDelaySeconds, stoppingToken);
+                // Statistics rollups: none older than the kept events; yesterday's counted here rather than by the first page view.
+                await AccessEventRollups.PruneAsync(db, clock, now.AddDays(-options.Value.RetentionDays), stoppingToken);
+                await AccessEventRollups.EnsureAsync(db, clock, clock.Today.AddDays(-(Pages.AuditPages.StatisticsModel.Periods.Max() - 1)), now, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -34,6 +34,8 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
     public DbSet<PatientSession> PatientSessions => Set<PatientSession>();
     public DbSet<LoginFailure> LoginFailures => Set<LoginFailure>();
     public DbSet<AccessEvent> AccessEvents => Set<AccessEvent>();
+    public DbSet<AccessEventDay> AccessEventDays => Set<AccessEventDay>();
+    public DbSet<StatisticsDay> StatisticsDays => Set<StatisticsDay>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
@@ -163,6 +165,14 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.HasIndex(x => new { x.Kind, x.At, x.PatientAccessId, x.ReportId });
             e.HasIndex(x => new { x.PatientAccessId, x.At });
         });
+
+        b.Entity<AccessEventDay>(e =>
+        {
+            e.HasKey(x => new { x.Day, x.Kind, x.PatientAccessId, x.ReportId });
+            e.Property(x => x.Kind).HasMaxLength(24);
+        });
+
+        b.Entity<StatisticsDay>(e => e.HasKey(x => x.Day));
 
         b.Entity<AuditEntry>(e =>
         {

@@ -132,4 +132,6 @@ public enum LockSpace
     ClusterLeader = 4,
     /// <summary>The one-time import of the keys directory into the database key ring (nodes starting together).</summary>
     KeyRingImport = 5,
+    /// <summary>The statistics rollups (one filler at a time).</summary>
+    StatisticsRollup = 6,
 }

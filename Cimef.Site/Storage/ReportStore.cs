@@ -52,6 +52,21 @@ public abstract class ReportStore
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(content, ct));
     }
 
+    /// <summary>Health probe (/healthz): a tiny file stored the way a report is (written, verified), then deleted.</summary>
+    public async Task<bool> ProbeAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            var probe = await SaveAsync(new MemoryStream("ok"u8.ToArray()), "probe", ct);
+            await DeleteAsync(probe.StoredFileName, ct);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The safe-age rule shared by both stores: a temp upload started before now - maxAge is abandoned.</summary>
     public static bool IsAbandoned(DateTimeOffset started, DateTimeOffset now, TimeSpan maxAge) => now - started > maxAge;
 

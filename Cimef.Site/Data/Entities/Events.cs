@@ -161,3 +161,26 @@ public class JobState
     public string? RunBy { get; set; }
     public long? Cursor { get; set; }
 }
+
+/// <summary>
+/// A closed clinic day's count of the AccessEvents the statistics read (logins and downloads), per access and report
+/// (0 = none): the statistics page sums these for past days and scans raw events only for the open day(s).
+/// Written once per day by <see cref="Auditing.AccessEventRollups"/>, never updated by later writes.
+/// </summary>
+public class AccessEventDay
+{
+    public DateOnly Day { get; set; }
+    public string Kind { get; set; } = "";
+    public int PatientAccessId { get; set; }
+    public int ReportId { get; set; }
+    public int Count { get; set; }
+}
+
+/// <summary>A clinic day whose <see cref="AccessEventDay"/> rows are complete, and the UTC range they were counted over.</summary>
+public class StatisticsDay
+{
+    public DateOnly Day { get; set; }
+    public DateTime StartUtc { get; set; }
+    public DateTime EndUtc { get; set; }
+    public DateTime RolledAt { get; set; }
+}

@@ -12,12 +12,12 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Pages.AuditPages;
 
 /// <summary>
-/// Admin: usage statistics over the last 30 or 90 days, from AccessEvents (index range scans on Kind+At),
-/// reports, invoices and payments. Every chart has its numbers as a table and a CSV export.
+/// Admin: usage statistics over the last 30 or 90 days, from the daily rollups of AccessEvents for closed days
+/// (<see cref="AccessEventRollups"/>) plus the raw events of the open day(s), reports, invoices and payments. Every chart has its numbers as a table and a CSV export.
 /// Days are the clinic's days (Clinic:TimeZone), as at the cash desk.
 /// </summary>
 [Authorize(Policy = Policies.Admin)]
-public class StatisticsModel(CimefDb db, ClinicClock clock) : PageModel
+public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time) : PageModel
 {
     public static readonly int[] Periods = [30, 90];
     public const int Top = 10;
@@ -155,40 +155,61 @@ public class StatisticsModel(CimefDb db, ClinicClock clock) : PageModel
         var conn = db.Database.GetDbConnection();
         var p = new { from = From, top, login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download };
 
-        // One index range count per day and kind: walks only the covering index, no grouping on a computed day
-        // (about 7 times faster than GROUP BY day over 90 days of a million events).
+        // Closed days come from the daily rollups (filled here on first need); only the open day(s) — today, and
+        // yesterday during the rollup grace — are counted from raw events, with one index range count per day and kind.
+        var open = await AccessEventRollups.EnsureAsync(db, clock, FirstDay, time.GetUtcNow().UtcDateTime, HttpContext.RequestAborted);
+        var openFrom = clock.DayStartUtc(open);
         var days = EachDay().ToList();
+        var rolled = (await conn.QueryAsync<(DateOnly Day, string Kind, long N)>("""
+            SELECT "Day", "Kind", CAST(SUM("Count") AS BIGINT) FROM "AccessEventDays"
+            WHERE "Day" >= @first AND "Day" < @open GROUP BY "Day", "Kind"
+            """, new { first = FirstDay, open })).ToDictionary(x => (DayKey(x.Day), x.Kind), x => x.N);
+        var openDays = days.Count(d => string.CompareOrdinal(d, DayKey(open)) >= 0);
         var sql = new StringBuilder();
         var args = new DynamicParameters(new { login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download });
-        for (var i = 0; i <= days.Count; i++) args.Add($"d{i}", clock.DayStartUtc(FirstDay.AddDays(i)));
-        for (var i = 0; i < days.Count; i++)
+        var firstOpen = days.Count - openDays;
+        for (var i = firstOpen; i <= days.Count; i++) args.Add($"d{i}", clock.DayStartUtc(FirstDay.AddDays(i)));
+        for (var i = firstOpen; i < days.Count; i++)
         {
-            if (i > 0) sql.Append(" UNION ALL ");
+            if (i > firstOpen) sql.Append(" UNION ALL ");
             sql.Append($"SELECT CAST({i} AS BIGINT) AS \"I\", ")
                .Append($"(SELECT COUNT(*) FROM \"AccessEvents\" WHERE \"Kind\" = @login AND \"At\" >= @d{i} AND \"At\" < @d{i + 1}), ")
                .Append($"(SELECT COUNT(*) FROM \"AccessEvents\" WHERE \"Kind\" = @download AND \"At\" >= @d{i} AND \"At\" < @d{i + 1})");
         }
-        var counts = (await conn.QueryAsync<(long I, long Logins, long Downloads)>(sql.ToString(), args)).ToDictionary(x => x.I);
-        Daily = days.Select((d, i) => new DayRow { Day = d, Logins = counts[i].Logins, Downloads = counts[i].Downloads }).ToList();
+        var counts = sql.Length == 0 ? [] : (await conn.QueryAsync<(long I, long Logins, long Downloads)>(sql.ToString(), args)).ToDictionary(x => x.I);
+        Daily = days.Select((d, i) => counts.TryGetValue(i, out var c)
+            ? new DayRow { Day = d, Logins = c.Logins, Downloads = c.Downloads }
+            : new DayRow { Day = d, Logins = rolled.GetValueOrDefault((d, AccessEventKinds.LoginSuccess)), Downloads = rolled.GetValueOrDefault((d, AccessEventKinds.Download)) })
+            .ToList();
 
         (ActiveAccesses, TotalAccesses) = await conn.QuerySingleAsync<(long, long)>(
             """SELECT COUNT(CASE WHEN "IsActive" = @active THEN 1 END), COUNT(*) FROM "PatientAccesses" """, new { active = true });
 
+        // Per access and per (access, report): the rollups of the closed days plus the raw events since the open day.
+        var q = new { first = FirstDay, open, openFrom, login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download };
         var buckets = (await conn.QueryAsync<(long Bucket, long Patients)>("""
             SELECT CAST(CASE WHEN n = 1 THEN 0 WHEN n <= 5 THEN 1 WHEN n <= 10 THEN 2 ELSE 3 END AS BIGINT) AS "Bucket", COUNT(*) AS "Patients"
-            FROM (SELECT COUNT(*) AS n FROM "AccessEvents"
-                  WHERE "Kind" = @login AND "At" >= @from AND "PatientAccessId" IS NOT NULL
-                  GROUP BY "PatientAccessId") AS "perPatient"
+            FROM (SELECT SUM("N") AS n FROM (
+                    SELECT "PatientAccessId" AS "A", "Count" AS "N" FROM "AccessEventDays"
+                    WHERE "Day" >= @first AND "Day" < @open AND "Kind" = @login AND "PatientAccessId" <> 0
+                    UNION ALL
+                    SELECT "PatientAccessId", 1 FROM "AccessEvents"
+                    WHERE "Kind" = @login AND "At" >= @openFrom AND "PatientAccessId" IS NOT NULL) AS "events"
+                  GROUP BY "A") AS "perPatient"
             GROUP BY 1
-            """, p)).ToDictionary(b => b.Bucket, b => b.Patients);
+            """, q)).ToDictionary(b => b.Bucket, b => b.Patients);
         Frequency = Enumerable.Range(0, FrequencyBuckets.Length).Select(i => buckets.GetValueOrDefault(i)).ToList();
 
-        // One grouped scan of the period's downloads serves the top reports, the top patients and "released vs downloaded".
+        // One grouped read of the period's downloads serves the top reports, the top patients and "released vs downloaded".
         var pairs = (await conn.QueryAsync<(long Access, long Report, long N)>("""
-            SELECT CAST(COALESCE("PatientAccessId", 0) AS BIGINT), CAST(COALESCE("ReportId", 0) AS BIGINT), COUNT(*) FROM "AccessEvents"
-            WHERE "Kind" = @download AND "At" >= @from
-            GROUP BY "PatientAccessId", "ReportId"
-            """, p)).ToList();
+            SELECT CAST("A" AS BIGINT), CAST("R" AS BIGINT), CAST(SUM("N") AS BIGINT) FROM (
+                SELECT "PatientAccessId" AS "A", "ReportId" AS "R", "Count" AS "N" FROM "AccessEventDays"
+                WHERE "Day" >= @first AND "Day" < @open AND "Kind" = @download
+                UNION ALL
+                SELECT COALESCE("PatientAccessId", 0), COALESCE("ReportId", 0), 1 FROM "AccessEvents"
+                WHERE "Kind" = @download AND "At" >= @openFrom) AS "events"
+            GROUP BY "A", "R"
+            """, q)).ToList();
         var perReport = Ranked(pairs.Where(x => x.Report != 0).GroupBy(x => x.Report, x => x.N), top);
         var perAccess = Ranked(pairs.Where(x => x.Access != 0).GroupBy(x => x.Access, x => x.N), top);
 

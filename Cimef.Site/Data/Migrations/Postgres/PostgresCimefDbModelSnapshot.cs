@@ -72,6 +72,29 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.ToTable("AccessEvents");
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.AccessEventDay", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(24)
+                        .HasColumnType("text");
+
+                    b.Property<int>("PatientAccessId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ReportId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Day", "Kind", "PatientAccessId", "ReportId");
+
+                    b.ToTable("AccessEventDays");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.Alert", b =>
                 {
                     b.Property<int>("Id")
@@ -957,6 +980,25 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.StatisticsDay", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<DateTime>("EndUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("RolledAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("StartUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Day");
+
+                    b.ToTable("StatisticsDays");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
