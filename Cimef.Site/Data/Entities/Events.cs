@@ -46,6 +46,12 @@ public static class AccessEventKinds
     public const string DownloadDenied = "download_denied";
     public const string DownloadGone = "download_gone";
     public const string FileMissing = "file_missing";
+    /// <summary>A doctor opened a shared report's link with the right code (issue 14); ReportId set, Detail = share id.</summary>
+    public const string ShareOpen = "share_open";
+    /// <summary>A wrong code typed on a share link; Detail = share id.</summary>
+    public const string ShareCodeFailure = "share_code_failure";
+    /// <summary>A shared report downloaded through its share; Detail = share id.</summary>
+    public const string ShareDownload = "share_download";
 }
 
 /// <summary>Patient-side event (append-only). Never a password; at most the key's last 4 characters.</summary>
