@@ -60,6 +60,7 @@ AddOptions<DatabaseOptions>(DatabaseOptions.Section);
 AddOptions<ClusterOptions>(ClusterOptions.Section);
 builder.Services.AddSingleton<Cimef.Site.Data.ClusterLeader>();
 builder.Services.AddDatabase();
+builder.Services.AddSingleton<SqliteWriteGate>();
 
 // Key ring (and the credential HMAC secret with it): keys directory or database (issue 17), optionally certificate-encrypted.
 AddOptions<KeyRingOptions>(KeyRingOptions.Section);

@@ -19,7 +19,7 @@ namespace Cimef.Site.Access;
 /// PatientSession table only its SHA-256. Idle timeout (Portal:SessionTimeoutMinutes), absolute cap
 /// (Portal:SessionAbsoluteHours), ended by logout, deactivation and regeneration.
 /// </summary>
-public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options, TimeProvider time)
+public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options, SqliteWriteGate gate, TimeProvider time)
 {
     public const string CookieName = "__Host-cimef_patient";
     public const string AccessIdClaim = "cimef:access_id";
@@ -139,7 +139,8 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         if (row is null) return null;
         var sessionId = (int)row.Id;
         if (row.Slide == 1)
-            await conn.ExecuteAsync(new CommandDefinition("""UPDATE "PatientSessions" SET "LastSeenAt" = @now WHERE "Id" = @sessionId""",
+            using (await gate.EnterAsync(db, ct))
+                await conn.ExecuteAsync(new CommandDefinition("""UPDATE "PatientSessions" SET "LastSeenAt" = @now WHERE "Id" = @sessionId""",
                 new { now, sessionId }, cancellationToken: ct));
         var session = new Session(sessionId, (int)row.AccessId, (int)row.PatientId, new Profile(row.FullName, row.Phone, (int)row.AccessCount, row.LastAccess));
         return (session, reports);

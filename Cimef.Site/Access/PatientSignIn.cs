@@ -18,7 +18,7 @@ namespace Cimef.Site.Access;
 /// </summary>
 public sealed class PatientSignIn(
     CimefDb db, LoginThrottle throttle, MalformedKeyAttempts malformed, DeviceCookies devices,
-    CredentialProtector protector, PatientSessions sessions, TimeProvider time)
+    CredentialProtector protector, PatientSessions sessions, SqliteWriteGate gate, TimeProvider time)
 {
     public enum Outcome { Success, Invalid, Disabled, Throttled }
 
@@ -49,6 +49,7 @@ public sealed class PatientSignIn(
         // reservation, the password check (in memory) and the outcome (event, or session + count + event) commit
         // together. No savepoint: the whole attempt either commits or rolls back.
         db.Database.AutoSavepointsEnabled = false;
+        using var writer = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.AccessKey == key, ct);
         var device = devices.Recognises(http.Request, key);
@@ -81,6 +82,7 @@ public sealed class PatientSignIn(
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        writer?.Dispose();
         if (token is not null) devices.Issue(http.Response, key);
         return result;
     }

@@ -42,7 +42,8 @@ public sealed class AccessEventBatch(IServiceScopeFactory scopes, ILogger<Access
                     await using var scope = scopes.CreateAsyncScope();
                     var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
                     db.AccessEvents.AddRange(batch.Where(b => b.Event is not null).Select(b => b.Event!));
-                    await db.SaveChangesAsync(stoppingToken);
+                    using (await scope.ServiceProvider.GetRequiredService<SqliteWriteGate>().EnterAsync(db, stoppingToken))
+                        await db.SaveChangesAsync(stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
