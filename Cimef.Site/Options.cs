@@ -38,8 +38,6 @@ public sealed class ReportStorageOptions
     /// (or, on the file system, when this node started it): another node may be writing it right now.
     /// </summary>
     public int TempMaxAgeMinutes { get; set; } = 60;
-    /// <summary>Names this node's temp files; default the machine name. Give each node on one host its own.</summary>
-    public string? NodeId { get; set; }
     public S3StorageOptions S3 { get; set; } = new();
 
     public bool IsS3 => string.Equals(Provider, S3Provider, StringComparison.OrdinalIgnoreCase);
@@ -50,8 +48,6 @@ public sealed class ReportStorageOptions
             yield return new ValidationResult($"Storage:Reports:Provider « {Provider} » inconnu : choisissez FileSystem (par défaut) ou S3.");
         if (TempMaxAgeMinutes is < 5 or > 10080)
             yield return new ValidationResult("Storage:Reports:TempMaxAgeMinutes doit être compris entre 5 et 10080 minutes.");
-        if (NodeId is { } node && (node.Length is 0 or > 64 || !node.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
-            yield return new ValidationResult("Storage:Reports:NodeId : 1 à 64 caractères parmi lettres, chiffres, « - » et « _ ».");
         if (!IsS3) yield break;
         if (string.IsNullOrWhiteSpace(S3.Bucket))
             yield return new ValidationResult("Storage:Reports:Provider=S3 demande Storage:Reports:S3:Bucket (le compartiment des rapports).");

@@ -58,7 +58,7 @@ public sealed class FullDiskFactory : CimefFactory
         }
     }
 
-    private sealed class FullDiskReportStore(IOptions<StorageOptions> storage, TimeProvider time) : FileSystemReportStore(storage, time)
+    private sealed class FullDiskReportStore(IOptions<StorageOptions> storage, IOptions<ClusterOptions> cluster, TimeProvider time) : FileSystemReportStore(storage, cluster, time)
     {
         protected override FileStream CreateTempFile(string path) => new NoSpaceLeft(path);
     }

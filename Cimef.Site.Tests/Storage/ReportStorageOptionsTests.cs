@@ -29,6 +29,5 @@ public class ReportStorageOptionsTests
         Assert.Contains(Errors(new ReportStorageOptions { Provider = "S3", S3 = s3 }), e => e.Contains("ServiceUrl") && e.Contains("Region"));
         Assert.Empty(Errors(new ReportStorageOptions { Provider = "s3", S3 = new() { Bucket = "b", AccessKey = "a", SecretKey = "s", Region = "eu-west-3" } }));
         Assert.Contains(Errors(new ReportStorageOptions { Provider = "Azure" }), e => e.Contains("inconnu"));
-        Assert.Contains(Errors(new ReportStorageOptions { NodeId = "web 1" }), e => e.Contains("NodeId"));
     }
 }

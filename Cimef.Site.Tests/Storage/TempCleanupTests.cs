@@ -7,7 +7,7 @@ namespace Cimef.Site.Tests.Storage;
 /// <summary>A reports folder several nodes share, as node "web-a": the start-up clean-up removes only what no node is writing.</summary>
 public sealed class NodeAFactory : CimefFactory
 {
-    public NodeAFactory() => Settings["Storage:Reports:NodeId"] = "web-a";
+    public NodeAFactory() => Settings["Cluster:NodeName"] = "web-a";
 }
 
 public class TempCleanupTests(NodeAFactory factory) : IClassFixture<NodeAFactory>

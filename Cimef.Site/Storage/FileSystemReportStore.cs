@@ -9,10 +9,11 @@ namespace Cimef.Site.Storage;
 /// (named .upload-NODE.random), flushed to disk, renamed. The reports folder may be shared by several nodes (NFS):
 /// the start-up clean-up removes this node's leftovers and other nodes' only once they are older than the safe age.
 /// </summary>
-public class FileSystemReportStore(IOptions<StorageOptions> storage, TimeProvider time) : ReportStore
+public class FileSystemReportStore(IOptions<StorageOptions> storage, IOptions<ClusterOptions> cluster, TimeProvider time) : ReportStore
 {
     private string Root => storage.Value.ReportsDirectory;
-    private string OwnTempPrefix => TempPrefix + (storage.Value.Reports.NodeId ?? NodeName(Environment.MachineName)) + ".";
+    /// <summary>This process's temp files (Cluster:NodeName, by default machine name + process id: unique on a host).</summary>
+    private string OwnTempPrefix => TempPrefix + NodeName(cluster.Value.NodeName) + ".";
 
     public override async Task<StoredFile> SaveAsync(Stream content, string extension, CancellationToken ct = default)
     {
@@ -119,7 +120,7 @@ public class FileSystemReportStore(IOptions<StorageOptions> storage, TimeProvide
         return Task.FromResult(removed);
     }
 
-    /// <summary>The machine name reduced to the characters a NodeId allows.</summary>
+    /// <summary>The node name reduced to the characters a file name may safely carry.</summary>
     private static string NodeName(string machine)
     {
         var name = new string(machine.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').ToArray());
