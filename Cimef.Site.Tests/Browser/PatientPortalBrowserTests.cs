@@ -96,6 +96,8 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         Assert.True(b.DashboardFirst <= 40 * 1024, $"dashboard first visit {b.DashboardFirst} B:\n{b.DashboardFirstDetail}");
         Assert.Contains("htmx.min.js", b.DashboardFirstDetail);
         Assert.True(b.DashboardRepeat <= 8 * 1024, $"dashboard repeat visit {b.DashboardRepeat} B");
+        Assert.True(b.HistoryFirst <= 14 * 1024, $"history first visit {b.HistoryFirst} B:\n{b.HistoryFirstDetail}");
+        Assert.Contains("portal-more", b.HistoryFirstDetail);
     }
 
     [ChromiumFact]

@@ -6,7 +6,8 @@ namespace Cimef.Site.Tests.Browser;
 /// <summary>Bytes a phone browser transfers for the patient pages, first and repeat visits (used by the browser test and the bench).</summary>
 public static class PortalBudget
 {
-    public sealed record Bytes(long LoginFirst, long LoginRepeat, long DashboardFirst, long DashboardRepeat, string DashboardFirstDetail);
+    public sealed record Bytes(long LoginFirst, long LoginRepeat, long DashboardFirst, long DashboardRepeat, string DashboardFirstDetail,
+        long HistoryFirst, string HistoryFirstDetail);
 
     public static async Task<Bytes> MeasureAsync(ChromiumFixture chromium, string address, TestPatient p)
     {
@@ -21,11 +22,7 @@ public static class PortalBudget
         await LoginAsync(page, p);
 
         // Dashboard first visit: a new browser (empty cache) holding the session cookie.
-        await using var fresh = await chromium.PhoneContextAsync(address);
-        await fresh.AddCookiesAsync((await context.CookiesAsync()).Select(c => new Cookie
-        {
-            Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Secure = c.Secure, HttpOnly = c.HttpOnly, SameSite = c.SameSite,
-        }));
+        await using var fresh = await SignedInAsync(chromium, address, context);
         var dashboard = await fresh.NewPageAsync();
         var dashboardMeter = await TransferMeter.AttachAsync(dashboard);
         await dashboard.GotoAsync("/patient/dashboard", new() { WaitUntil = WaitUntilState.NetworkIdle });
@@ -34,7 +31,26 @@ public static class PortalBudget
         var detail = string.Join("\n", dashboardMeter.Urls);
         dashboardMeter.Reset();
         await dashboard.GotoAsync("/patient/dashboard", new() { WaitUntil = WaitUntilState.NetworkIdle });
-        return new Bytes(loginFirst, loginRepeat, dashboardFirst, dashboardMeter.Bytes, detail);
+        var dashboardRepeat = dashboardMeter.Bytes;
+
+        // « Historique de mon accès », first visit: another empty cache, the same session.
+        await using var historyContext = await SignedInAsync(chromium, address, context);
+        var history = await historyContext.NewPageAsync();
+        var historyMeter = await TransferMeter.AttachAsync(history);
+        await history.GotoAsync("/patient/history", new() { WaitUntil = WaitUntilState.NetworkIdle });
+        if (!history.Url.EndsWith("/patient/history")) throw new InvalidOperationException("The session cookie did not open the history.");
+        return new Bytes(loginFirst, loginRepeat, dashboardFirst, dashboardRepeat, detail, historyMeter.Bytes, string.Join("\n", historyMeter.Urls));
+    }
+
+    /// <summary>A new browser context (empty cache) holding <paramref name="signedIn"/>'s cookies.</summary>
+    private static async Task<IBrowserContext> SignedInAsync(ChromiumFixture chromium, string address, IBrowserContext signedIn)
+    {
+        var fresh = await chromium.PhoneContextAsync(address);
+        await fresh.AddCookiesAsync((await signedIn.CookiesAsync()).Select(c => new Cookie
+        {
+            Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Secure = c.Secure, HttpOnly = c.HttpOnly, SameSite = c.SameSite,
+        }));
+        return fresh;
     }
 
     public static async Task LoginAsync(IPage page, TestPatient p)

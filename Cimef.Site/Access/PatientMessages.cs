@@ -8,6 +8,7 @@ public static class PatientMessages
     public const string AccessDisabledText = "Votre accès a été désactivé. Contactez le cabinet.";
     public const string NoReports = "Aucun résultat disponible pour le moment";
     public const string DownloadSuccess = "Téléchargement en cours. Conservez ce fichier en lieu sûr.";
+    public const string NoHistory = "Aucune activité sur votre accès ces 12 derniers mois.";
     public const string PermanentAccess = "Accès permanent";
     public const string ReportGone = "Ce rapport n'est plus accessible";
     public const string FileUnavailable = "Fichier temporairement indisponible";

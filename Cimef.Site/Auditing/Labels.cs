@@ -21,6 +21,58 @@ public static class Labels
         _ => kind,
     };
 
+    /// <summary>Entries of the patient's history that are not stored under a kind of their own (derived by its query).</summary>
+    public static class HistoryKinds
+    {
+        /// <summary>The access row's creation (its audit row carries no entity id).</summary>
+        public const string AccessCreated = "access.created";
+        /// <summary>A credentials notification sent by the outbox, per channel.</summary>
+        public const string CredentialsSms = "credentials.sms";
+        public const string CredentialsEmail = "credentials.email";
+    }
+
+    /// <summary>
+    /// What the patient reads for one entry of « Historique de mon accès » (Pages/Portal/History): their own
+    /// portal events, a report opened through a share, and the clinic's actions on their credentials — never who
+    /// at the clinic, never an address. <paramref name="detail"/> is the stored detail, read to tell the kinds of
+    /// one action apart, never shown; null for kinds the patient does not see.
+    /// </summary>
+    public static string? PatientHistory(string kind, string? detail, string? reportTitle, string date) => kind switch
+    {
+        AccessEventKinds.LoginSuccess => "Connexion",
+        AccessEventKinds.Download => $"Téléchargement : {reportTitle ?? "rapport retiré"}",
+        AccessEventKinds.ShareOpen => $"{reportTitle ?? "Rapport"} — ouvert via le lien partagé du {date}",
+        AccessEventKinds.ShareDownload => $"{reportTitle ?? "Rapport"} — téléchargé via le lien partagé du {date}",
+        Access.CredentialHandover.RevealAction when detail?.Contains(", facture ", StringComparison.Ordinal) == true => "Identifiants imprimés par le cabinet",
+        Access.CredentialHandover.RevealAction when detail?.EndsWith("canal " + Access.CredentialHandover.PageChannel, StringComparison.Ordinal) == true
+            => "Identifiants affichés par le cabinet",
+        Access.CredentialHandover.RevealAction => "Identifiants transmis par le cabinet",
+        HistoryKinds.AccessCreated => "Accès créé par le cabinet",
+        "access.deactivate" => "Accès désactivé par le cabinet",
+        "access.activate" or "access.reactivate" => "Accès réactivé par le cabinet",
+        "access.regenerate" => "Nouveaux identifiants créés par le cabinet",
+        "access.unlock" => "Accès débloqué par le cabinet",
+        HistoryKinds.CredentialsSms => "Identifiants envoyés par SMS",
+        HistoryKinds.CredentialsEmail => "Identifiants envoyés par e-mail",
+        _ => null,
+    };
+
+    /// <summary>A coarse device name from a stored User-Agent, for the patient's history (never the raw string).</summary>
+    public static string Device(string? userAgent)
+    {
+        var ua = userAgent ?? "";
+        bool Has(string s) => ua.Contains(s, StringComparison.OrdinalIgnoreCase);
+        if (Has("iPhone")) return "iPhone";
+        if (Has("iPad")) return "iPad";
+        if (Has("Android")) return Has("Mobile") ? "téléphone Android" : "tablette Android";
+        if (Has("Windows Phone")) return "téléphone Windows";
+        if (Has("Windows")) return "ordinateur Windows";
+        if (Has("CrOS")) return "Chromebook";
+        if (Has("Macintosh") || Has("Mac OS X")) return "ordinateur Mac";
+        if (Has("Linux")) return "ordinateur Linux";
+        return "navigateur inconnu";
+    }
+
     public static string AlertKind(string kind) => kind switch
     {
         AlertKinds.LoginFailures => "Échecs répétés sur une clé",

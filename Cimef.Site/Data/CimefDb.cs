@@ -184,6 +184,8 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.HasIndex(x => x.At);
             e.HasIndex(x => new { x.UserName, x.At });
             e.HasIndex(x => new { x.Action, x.At });
+            // The patient's history: the rows about one access, newest first.
+            e.HasIndex(x => new { x.EntityType, x.EntityId, x.At });
         });
 
         b.Entity<OutboxMessage>(e =>

@@ -223,6 +223,8 @@ namespace Cimef.Site.Data.Migrations
 
                     b.HasIndex("UserName", "At");
 
+                    b.HasIndex("EntityType", "EntityId", "At");
+
                     b.ToTable("AuditEntries");
                 });
 

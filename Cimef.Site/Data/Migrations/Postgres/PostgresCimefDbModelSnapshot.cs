@@ -237,6 +237,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
 
                     b.HasIndex("UserName", "At");
 
+                    b.HasIndex("EntityType", "EntityId", "At");
+
                     b.ToTable("AuditEntries");
                 });
 
