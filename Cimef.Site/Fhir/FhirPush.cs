@@ -58,7 +58,8 @@ public sealed class FhirPush(CimefDb db, ReportPublisher publisher, ReportStore 
             http.Response.Headers.Connection = "close";
             return FhirJson.Outcome(StatusCodes.Status413PayloadTooLarge, TooLarge, OperationOutcome.IssueType.TooCostly);
         }
-        catch (Exception e) when (e is DeserializationFailedException or System.Text.Json.JsonException)
+        // Firely's converter throws InvalidOperationException for a body that is not an object (e.g. a JSON array).
+        catch (Exception e) when (e is DeserializationFailedException or System.Text.Json.JsonException or InvalidOperationException or FormatException)
         {
             return FhirJson.BadRequest("Ressource FHIR invalide : vérifiez le JSON et chaque élément (" + FhirApi.Truncate(e.Message) + "…).");
         }
