@@ -334,3 +334,37 @@ public class WaveNotConfiguredTests(CimefFactory factory) : IClassFixture<CimefF
         Assert.Equal(HttpStatusCode.NotFound, (await factory.NewClient().PostAsync("/api/payments/wave/webhook/", new StringContent("{}"))).StatusCode);
     }
 }
+
+/// <summary>The invoice PDF with a Wave QR: the link is printed, and the budgets hold (≤ 60 KB, ≤ 20 ms warm).</summary>
+public class WavePdfTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public void The_pdf_prints_the_wave_link_within_its_budgets()
+    {
+        var invoice = new Invoice { Number = "FAC-2026-000042", Status = InvoiceStatus.Sent, CreatedAt = CimefFactory.Start.UtcDateTime, Total = 25000 };
+        invoice.Lines.Add(new InvoiceLine { Description = "IRM du genou", Quantity = 1, UnitPrice = 25000, Total = 25000 });
+        var model = new Cimef.Site.Pdf.InvoicePdf.Model(new ClinicOptions(), "https://resultats.cimef.sn/patient", invoice,
+            new Patient { FullName = "Awa Diop", Phone = "+221771234567" }, new Cimef.Site.Pdf.InvoicePdf.Credentials("ABCDEFGHJKMN", "abcd2345"),
+            new Cimef.Site.Pdf.InvoicePdf.PayLink("Wave", "https://pay.wave.com/c/cos-1b01sghpg100j?a=25000&c=XOF&m=CIMEF", 25000));
+        var bytes = Cimef.Site.Pdf.InvoicePdf.Render(model);
+        using (var pdf = UglyToad.PdfPig.PdfDocument.Open(bytes))
+        {
+            var words = string.Join(" ", pdf.GetPages().SelectMany(p => p.GetWords()).Select(w => w.Text));
+            Assert.Contains("Wave", words);
+            Assert.Contains("SMS", words);
+            Assert.Equal(2, pdf.GetPages().Sum(p => p.GetImages().Count()));
+        }
+        Assert.True(bytes.Length <= 60 * 1024, $"{bytes.Length} octets");
+        for (var i = 0; i < 5; i++) Cimef.Site.Pdf.InvoicePdf.Render(model);
+        // The best of five batches: the machine is shared (other test runs, benchmarks), the budget is the PDF's own cost.
+        var ms = double.MaxValue;
+        for (var batch = 0; batch < 5; batch++)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < 10; i++) Cimef.Site.Pdf.InvoicePdf.Render(model);
+            ms = Math.Min(ms, watch.Elapsed.TotalMilliseconds / 10);
+        }
+        output.WriteLine($"PDF with Wave QR: {bytes.Length} bytes, {ms:F1} ms warm; without: {Cimef.Site.Pdf.InvoicePdf.Render(model with { PayLink = null }).Length} bytes");
+        Assert.True(ms <= 20, $"{ms:F1} ms");
+    }
+}
