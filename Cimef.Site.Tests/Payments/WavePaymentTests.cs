@@ -285,6 +285,11 @@ public class WavePaymentTests(WaveFactory factory) : IClassFixture<WaveFactory>
         Assert.DoesNotContain("IRM", text);
         Assert.DoesNotContain("genou", text);
         Assert.Contains(p.InvoiceNumber, text);
+        // The patient's notifications page names it, and « Renvoyer » sends the same link again.
+        Assert.Contains("Lien de paiement Wave", WebUtility.HtmlDecode(await staff.GetStringAsync($"/Patients/Notifications/{p.PatientId}")));
+        var resend = await staff.PostFormAsync($"/Patients/Notifications/{p.PatientId}?handler=Resend&messageId={sms.Id}", [], tokenPage: $"/Patients/Notifications/{p.PatientId}");
+        Assert.Equal(HttpStatusCode.Redirect, resend.StatusCode);
+        Assert.Equal(2, await factory.WithDbAsync(db => db.OutboxMessages.CountAsync(m => m.PaymentCheckoutId == checkout.Id)));
 
         // The PDF carries the link as a second QR; it stays small and fast.
         var pdf = await staff.GetByteArrayAsync($"/Billing/Details/{p.InvoiceId}?handler=Pdf");
