@@ -312,3 +312,34 @@ public sealed class AdminOptions
     public string? Email { get; set; }
     public string? Password { get; set; }
 }
+
+/// <summary>Online payment providers. Each is off until all its settings are given; then it shows on the invoice page.</summary>
+public sealed class PaymentsOptions : IValidatableObject
+{
+    public const string Section = "Payments";
+    public WaveOptions Wave { get; set; } = new();
+    /// <summary>Timeout of a call to a provider's API; past it staff get a French 502 and nothing is recorded.</summary>
+    [Range(1, 120)] public int TimeoutSeconds { get; set; } = 15;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext context) => Wave.Validate();
+}
+
+/// <summary>Wave Checkout API (docs.wave.com/checkout): <c>Payments:Wave:BaseUrl</c>, <c>ApiKey</c>, <c>WebhookSecret</c>.</summary>
+public sealed class WaveOptions
+{
+    public string? BaseUrl { get; set; }
+    public string? ApiKey { get; set; }
+    /// <summary>The signing secret Wave shows when the webhook is registered (« Signing secret » strategy).</summary>
+    public string? WebhookSecret { get; set; }
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(BaseUrl) && !string.IsNullOrWhiteSpace(ApiKey) && !string.IsNullOrWhiteSpace(WebhookSecret);
+
+    public IEnumerable<ValidationResult> Validate()
+    {
+        var given = new[] { BaseUrl, ApiKey, WebhookSecret }.Count(v => !string.IsNullOrWhiteSpace(v));
+        if (given is > 0 and < 3)
+            yield return new ValidationResult("Payments:Wave demande les trois réglages BaseUrl, ApiKey et WebhookSecret (ou aucun pour désactiver Wave).");
+        if (!string.IsNullOrWhiteSpace(BaseUrl) && (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
+            yield return new ValidationResult($"Payments:Wave:BaseUrl « {BaseUrl} » n'est pas une adresse valide (par exemple https://api.wave.com).");
+    }
+}

@@ -9,6 +9,7 @@ using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Fhir;
 using Cimef.Site.Invoicing;
+using Cimef.Site.Payments;
 using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Htmx.TagHelpers;
@@ -53,6 +54,7 @@ AddOptions<AccessOptions>(AccessOptions.Section).PostConfigure(o =>
     o.CredentialRoles = builder.Configuration.GetSection(AccessOptions.Section + ":" + nameof(AccessOptions.CredentialRoles)).Get<string[]>() ?? o.CredentialRoles);
 AddOptions<StaffOptions>(StaffOptions.Section);
 AddOptions<BackupOptions>(BackupOptions.Section);
+AddOptions<PaymentsOptions>(PaymentsOptions.Section);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => new ClinicClock(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ClinicOptions>>().Value));
@@ -75,6 +77,10 @@ builder.Services.AddSingleton<ReportStore>(sp => sp.GetRequiredService<IOptions<
     ? ActivatorUtilities.CreateInstance<S3ReportStore>(sp)
     : ActivatorUtilities.CreateInstance<FileSystemReportStore>(sp));
 builder.Services.AddScoped<InvoiceWorkflow>(); // front desk and billing (issue 3)
+// Payment links and webhooks (issue 14): one IPaymentProvider per provider (Wave today).
+builder.Services.AddHttpClient(Cimef.Site.Payments.WaveProvider.HttpClientName);
+builder.Services.AddSingleton<Cimef.Site.Payments.IPaymentProvider, Cimef.Site.Payments.WaveProvider>();
+builder.Services.AddScoped<Cimef.Site.Payments.PaymentLinks>();
 
 // Reports and notifications (issue 5): release workflow, outbox sending (email/SMS), integrity check.
 builder.Services.AddScoped<ReportPublisher>();
@@ -139,6 +145,7 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AllowAnonymousToPage("/Portal/Index"); // the login page
     o.Conventions.AllowAnonymousToPage("/Portal/Logout"); // clears the cookie even when the session has expired
     o.Conventions.AllowAnonymousToPage("/Error");
+    o.Conventions.AllowAnonymousToFolder("/Payments"); // the pages Wave sends the patient back to (no patient data)
     o.Conventions.AuthorizeFolder("/Staff", Policies.Admin);
 });
 builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(FrenchModelBinding.Apply);
@@ -264,9 +271,12 @@ var api = app.MapGroup("").AddEndpointFilter<ApiCsrfFilter>();
 api.MapPatientsApi(); // front desk and billing (issue 3)
 api.MapExamsApi();
 api.MapInvoicesApi();
+api.MapPaymentLinkApi(); // payment links (issue 14)
 api.MapAccessApi();
 api.MapReportsApi();
 api.MapPortalApi(); // Patient portal JSON API (issue 4)
+// Provider webhooks: anonymous and signed, no cookie, so outside the cookie API's CSRF filter (issue 14).
+app.MapPaymentWebhooks();
 app.MapFhirApi(); // FHIR R4: Bearer tokens only, outside the cookie API's CSRF filter (issue 16)
 
 try

@@ -4,6 +4,7 @@ using Cimef.Site.Data.Entities;
 using Cimef.Site.Invoicing;
 using Cimef.Site.Pdf;
 using Cimef.Site.Web;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Cimef.Site.Api;
@@ -65,10 +66,30 @@ public static class InvoicesApi
             }, statusCode: StatusCodes.Status201Created);
         }).RequireAuthorization(Policies.Payments);
 
-        group.MapGet("/{id:int}/pdf/", async (int id, HttpContext http, CimefDb db, CredentialHandover handover, IOptions<ClinicOptions> clinic,
-            IOptions<PortalOptions> portal, CancellationToken ct) =>
+        group.MapGet("/{id:int}/", async (int id, CimefDb db, CancellationToken ct) =>
         {
-            var model = await InvoicePdf.LoadAsync(db, handover, http.User, CredentialHandover.ApiChannel, clinic.Value, portal.Value, id, ct);
+            var inv = await db.Invoices.AsNoTracking().Include(i => i.Payments).SingleOrDefaultAsync(i => i.Id == id, ct);
+            if (inv is null) return ApiJson.NotFound(InvoiceWorkflow.NotFoundMessage);
+            var paid = InvoiceWorkflow.Paid(inv);
+            return Results.Json(new
+            {
+                id = inv.Id,
+                invoice_number = inv.Number,
+                status = StatusName(inv.Status),
+                total = inv.Total,
+                paid,
+                balance = inv.Status == InvoiceStatus.Cancelled ? 0 : Math.Max(0, inv.Total - paid),
+                patient_access_id = inv.PatientAccessId,
+                // Payments that count (a reversed one no longer does), oldest first.
+                payments = inv.Payments.Where(p => p.ReversedAt == null).OrderBy(p => p.At).ThenBy(p => p.Id)
+                    .Select(p => new { id = p.Id, amount = p.Amount, method = MethodName(p.Method), reference = p.Reference, at = p.At }),
+            });
+        }).RequireAuthorization(Policies.Billing);
+
+        group.MapGet("/{id:int}/pdf/", async (int id, HttpContext http, CimefDb db, CredentialHandover handover, IOptions<ClinicOptions> clinic,
+            IOptions<PortalOptions> portal, TimeProvider time, CancellationToken ct) =>
+        {
+            var model = await InvoicePdf.LoadAsync(db, handover, http.User, CredentialHandover.ApiChannel, clinic.Value, portal.Value, id, ct, time);
             if (model is null) return ApiJson.NotFound(InvoiceWorkflow.NotFoundMessage);
             http.Response.Headers.CacheControl = "no-store";
             return Results.File(InvoicePdf.Render(model), "application/pdf", $"{model.Invoice.Number}.pdf");
@@ -87,6 +108,8 @@ public static class InvoicesApi
     };
 
     private static readonly string[] MethodNames = ["cash", "wave", "orange_money", "card", "cheque", "transfer"];
+
+    public static string MethodName(PaymentMethod m) => MethodNames[(int)m];
 
     private static bool TryMethod(string? value, out PaymentMethod method)
     {

@@ -82,6 +82,7 @@ public static class Labels
         AlertKinds.Notifications => "Notifications en échec",
         AlertKinds.SlowResponses => "Portail patient lent",
         AlertKinds.CredentialReveals => "Nombreux identifiants remis par un compte",
+        AlertKinds.OnlinePayment => "Paiement en ligne non enregistré",
         _ => kind,
     };
 

@@ -29,6 +29,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
     public DbSet<InvoiceLine> InvoiceLines => Set<InvoiceLine>();
     public DbSet<InvoiceCounter> InvoiceCounters => Set<InvoiceCounter>();
     public DbSet<Payment> Payments => Set<Payment>();
+    public DbSet<PaymentCheckout> PaymentCheckouts => Set<PaymentCheckout>();
     public DbSet<PatientAccess> PatientAccesses => Set<PatientAccess>();
     public DbSet<PatientReport> PatientReports => Set<PatientReport>();
     public DbSet<PatientSession> PatientSessions => Set<PatientSession>();
@@ -107,8 +108,25 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
         {
             e.Property(x => x.Method).HasConversion<string>().HasMaxLength(12);
             e.HasIndex(x => x.At);
+            e.Property(x => x.Reference).HasMaxLength(100);
+            // One payment per provider reference: a replayed or duplicate webhook cannot record a second one.
+            e.HasIndex(x => new { x.Method, x.Reference }).IsUnique();
             e.HasOne(x => x.Invoice).WithMany(i => i.Payments).OnDelete(DeleteBehavior.Restrict);
             e.ToTable(t => t.HasCheckConstraint("CK_Payment_Amount", $"{Column("Amount")} > 0"));
+        });
+
+        b.Entity<PaymentCheckout>(e =>
+        {
+            e.Property(x => x.Provider).HasMaxLength(20);
+            e.Property(x => x.CheckoutId).HasMaxLength(100);
+            e.Property(x => x.Url).HasMaxLength(500);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(10);
+            e.Property(x => x.CreatedBy).HasMaxLength(256);
+            e.Property(x => x.LastEventId).HasMaxLength(100);
+            e.HasIndex(x => new { x.Provider, x.CheckoutId }).IsUnique();
+            e.HasIndex(x => new { x.InvoiceId, x.CreatedAt });
+            e.HasOne(x => x.Invoice).WithMany().OnDelete(DeleteBehavior.Restrict);
+            e.ToTable(t => t.HasCheckConstraint("CK_PaymentCheckout_Amount", $"{Column("Amount")} > 0"));
         });
 
         b.Entity<PatientAccess>(e =>
@@ -203,6 +221,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.HasOne(x => x.Patient).WithMany().OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.PatientAccess).WithMany().HasForeignKey(x => x.PatientAccessId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.Report).WithMany().HasForeignKey(x => x.ReportId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne(x => x.PaymentCheckout).WithMany().HasForeignKey(x => x.PaymentCheckoutId).OnDelete(DeleteBehavior.Restrict);
         });
 
         b.Entity<ApiToken>(e =>

@@ -110,7 +110,12 @@ public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeP
             return null;
         }, ct);
 
-    public async Task<WorkflowResult> PayAsync(int invoiceId, int amount, PaymentMethod method, ClaimsPrincipal by, CancellationToken ct = default)
+    /// <summary>
+    /// Records a payment. An online payment passes the provider's <paramref name="reference"/> (unique per method) and
+    /// <paramref name="within"/>, which runs in the same transaction after the payment is added (mark the checkout, queue messages).
+    /// </summary>
+    public async Task<WorkflowResult> PayAsync(int invoiceId, int amount, PaymentMethod method, ClaimsPrincipal by, CancellationToken ct = default,
+        string? reference = null, Func<Invoice, Task>? within = null)
     {
         if (amount <= 0) return Invalid("Le montant doit être un nombre entier de FCFA supérieur à zéro.");
         if (!Enum.IsDefined(method)) return Invalid("Mode de paiement inconnu.");
@@ -121,7 +126,7 @@ public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeP
             var due = invoice.Total - Paid(invoice);
             if (amount > due)
                 return Invalid($"Le montant ({Fr.Money(amount)}) dépasse le reste à payer ({Fr.Money(due)}). Paiement refusé.");
-            payment = new Payment { Amount = amount, Method = method, At = Now, ReceivedBy = NameOf(by) };
+            payment = new Payment { Amount = amount, Method = method, At = Now, ReceivedBy = NameOf(by), Reference = reference };
             invoice.Payments.Add(payment);
             if (invoice.Status == InvoiceStatus.Draft)
             {
@@ -137,7 +142,8 @@ public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeP
             else invoice.Status = InvoiceStatus.Sent;
             await access.EnsureForInvoiceAsync(invoice, by, ct);
             Audit.Staff(db, by, Now, "payment.create", "Invoice", invoice.Id,
-                $"{invoice.Number}: {Fr.Money(amount)} ({PaymentMethods.French(method)}){(invoice.Status == InvoiceStatus.Paid ? ", facture payée" : "")}");
+                $"{invoice.Number}: {Fr.Money(amount)} ({PaymentMethods.French(method)}){(reference is null ? "" : $", réf. {reference}")}{(invoice.Status == InvoiceStatus.Paid ? ", facture payée" : "")}");
+            if (within is not null) await within(invoice);
             return null;
         }, ct);
         return result with { Payment = payment };

@@ -46,6 +46,7 @@ public static class Outbox
             PatientId = original.PatientId,
             PatientAccessId = original.PatientAccessId,
             ReportId = original.ReportId,
+            PaymentCheckoutId = original.PaymentCheckoutId,
             Recipient = string.IsNullOrWhiteSpace(current) ? original.Recipient : current,
             Status = OutboxStatus.Pending,
             CreatedAt = now,

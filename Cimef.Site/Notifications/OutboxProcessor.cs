@@ -40,7 +40,7 @@ public sealed class OutboxProcessor(
         var ids = await ClaimAsync(ct);
         if (ids.Count == 0) return 0;
         var claimed = await db.OutboxMessages
-            .Include(m => m.Patient).Include(m => m.PatientAccess).Include(m => m.Report)
+            .Include(m => m.Patient).Include(m => m.PatientAccess).Include(m => m.Report).Include(m => m.PaymentCheckout).ThenInclude(c => c!.Invoice)
             .Where(m => ids.Contains(m.Id))
             .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id)
             .ToListAsync(ct);
@@ -107,6 +107,15 @@ public sealed class OutboxProcessor(
         NotificationContent? content = null;
         try
         {
+            if (m.Kind == OutboxKind.PaymentLink)
+            {
+                await sms.SendAsync(m.Recipient, PaymentLinkText(m), ct);
+                m.Status = OutboxStatus.Sent;
+                m.SentAt = now;
+                m.LeaseUntil = null;
+                m.LastError = null;
+                return;
+            }
             content = Render(m);
             if (m.Channel == OutboxChannel.Email)
                 await email.SendAsync(EmailMessages.Build(content, emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
@@ -145,6 +154,18 @@ public sealed class OutboxProcessor(
             throw new DeliveryException("Rapport retiré avant l'envoi : message non envoyé", true);
         var password = protector.Unprotect(access.ProtectedPassword);
         return new NotificationContent(m.Kind, m.Patient.FullName, portal.Value.Url, access.AccessKey, password, m.Report?.Title);
+    }
+
+    /// <summary>
+    /// The payment-link SMS: invoice number, amount and the link, never the exam. A link no longer payable (paid,
+    /// refused, failed) is not sent. The link is never cut: a long one makes a two-part SMS.
+    /// </summary>
+    private static string PaymentLinkText(OutboxMessage m)
+    {
+        var link = m.PaymentCheckout ?? throw new DeliveryException("Lien de paiement introuvable", true);
+        if (link.Status != CheckoutStatus.Open) throw new DeliveryException("Lien de paiement déjà utilisé ou fermé : message non envoyé", true);
+        var text = SmsText.ToGsm7($"CIMEF: reglez votre facture {link.Invoice.Number} ({link.Amount} FCFA) avec Wave: ") + link.Url;
+        return text.Length <= SmsText.MaxLength ? text : SmsText.ToGsm7("CIMEF: payer avec Wave: ") + link.Url;
     }
 
     /// <summary>Removes the key (in every written form) and the password from an error text.</summary>

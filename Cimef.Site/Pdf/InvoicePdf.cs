@@ -24,8 +24,11 @@ public static class InvoicePdf
 
     public const string PasswordWithheld = "remis par le cabinet";
 
+    /// <summary><paramref name="PayLink"/>: the latest open online-payment link (Wave), printed as a QR beside the balance.</summary>
     public sealed record Model(
-        ClinicOptions Clinic, string PortalUrl, Invoice Invoice, Patient Patient, Credentials? Access);
+        ClinicOptions Clinic, string PortalUrl, Invoice Invoice, Patient Patient, Credentials? Access, PayLink? PayLink = null);
+
+    public sealed record PayLink(string Provider, string Url, int Amount);
 
     /// <summary>The QR payload: the portal URL with the key only (never the password).</summary>
     public static string QrPayload(string portalUrl, string accessKey) =>
@@ -37,7 +40,7 @@ public static class InvoicePdf
     /// credentials, and that render is audited (saved here, before any byte leaves).
     /// </summary>
     public static async Task<Model?> LoadAsync(CimefDb db, CredentialHandover handover, System.Security.Claims.ClaimsPrincipal by, string channel,
-        ClinicOptions clinic, PortalOptions portal, int invoiceId, CancellationToken ct = default)
+        ClinicOptions clinic, PortalOptions portal, int invoiceId, CancellationToken ct = default, TimeProvider? time = null)
     {
         var invoice = await db.Invoices.AsNoTracking()
             .Include(i => i.Patient).Include(i => i.Lines).Include(i => i.Payments).Include(i => i.PatientAccess)
@@ -52,7 +55,9 @@ public static class InvoicePdf
             if (password is not null) await db.SaveChangesAsync(ct);
             credentials = new Credentials(a.AccessKey, password);
         }
-        return new Model(clinic, portal.Url, invoice, invoice.Patient, credentials);
+        var link = time is null ? null : await Payments.PaymentLinks.OpenLinkAsync(db, invoice, time.GetUtcNow().UtcDateTime, ct);
+        return new Model(clinic, portal.Url, invoice, invoice.Patient, credentials,
+            link is null ? null : new PayLink(PaymentMethods.French(PaymentMethod.Wave), link.Url, link.Amount));
     }
 
     public static byte[] Render(Model m)
@@ -192,6 +197,23 @@ public static class InvoicePdf
             g.DrawString("Facture annulée : " + Clip(inv.CancelReason ?? "", 80), bold, new XSolidBrush(XColor.FromArgb(161, 29, 29)), left, y);
         }
 
+        if (m.PayLink is { } pay)
+        {
+            const double payQr = 84;
+            if (y + 30 + payQr > Bottom)
+            {
+                g = pages.Next();
+                y = 30;
+            }
+            var top = y + 16;
+            using var stream = new MemoryStream(QrBitmap(pay.Url, 2));
+            using var image = XImage.FromStream(stream);
+            g.DrawImage(image, left, top, payQr, payQr);
+            g.DrawString($"Payer {Fr.Money(pay.Amount)} avec {pay.Provider} depuis votre téléphone :", bold, ink, left + payQr + 12, top + 30);
+            g.DrawString("scannez ce code ; vos identifiants arrivent ensuite par SMS.", normal, ink, left + payQr + 12, top + 46);
+            y = top + payQr;
+        }
+
         if (m.Access is not null)
         {
             var top = y + 30;
@@ -237,11 +259,11 @@ public static class InvoicePdf
     }
 
     /// <summary>A BMP (PDFsharp's core build reads BMP and JPEG); 3 pixels per module keeps it sharp when scaled.</summary>
-    private static byte[] QrBitmap(string payload)
+    private static byte[] QrBitmap(string payload, int pixelsPerModule = 3)
     {
         using var generator = new QRCodeGenerator();
         using var data = generator.CreateQrCode(payload, QRCodeGenerator.ECCLevel.M);
-        return new BitmapByteQRCode(data).GetGraphic(3);
+        return new BitmapByteQRCode(data).GetGraphic(pixelsPerModule);
     }
 
     private static void Right(XGraphics g, string text, XFont font, XBrush brush, double right, double y)

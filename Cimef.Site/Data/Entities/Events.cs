@@ -81,7 +81,7 @@ public class AuditEntry
     public string? Detail { get; set; }
 }
 
-public enum OutboxKind { Credentials, ReportAvailable }
+public enum OutboxKind { Credentials, ReportAvailable, PaymentLink }
 public enum OutboxChannel { Email, Sms }
 public enum OutboxStatus { Pending, Sent, Failed }
 
@@ -97,6 +97,9 @@ public class OutboxMessage
     public PatientAccess? PatientAccess { get; set; }
     public int? ReportId { get; set; }
     public PatientReport? Report { get; set; }
+    /// <summary>The payment link a <see cref="OutboxKind.PaymentLink"/> SMS carries.</summary>
+    public int? PaymentCheckoutId { get; set; }
+    public PaymentCheckout? PaymentCheckout { get; set; }
     public string Recipient { get; set; } = "";
     public OutboxStatus Status { get; set; } = OutboxStatus.Pending;
     public int Attempts { get; set; }
@@ -138,6 +141,8 @@ public static class AlertKinds
     public const string Notifications = "notifications";
     public const string SlowResponses = "slow_responses";
     public const string CredentialReveals = "credential_reveals";
+    /// <summary>A mobile-money payment reported by the provider and not recorded (wrong amount, cancelled or paid invoice, unknown session).</summary>
+    public const string OnlinePayment = "online_payment";
 }
 
 /// <summary>A security or operations alert shown to admins; acknowledged by a person (audited).</summary>

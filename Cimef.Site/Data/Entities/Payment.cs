@@ -11,6 +11,8 @@ public class Payment
     public PaymentMethod Method { get; set; }
     public DateTime At { get; set; }
     public string ReceivedBy { get; set; } = "";
+    /// <summary>The provider's reference for an online payment (Wave: the checkout session id); unique per method.</summary>
+    public string? Reference { get; set; }
     /// <summary>A reversal keeps the row (the cash desk needs the history) and stops it counting.</summary>
     public DateTime? ReversedAt { get; set; }
     public string? ReversedBy { get; set; }

@@ -501,6 +501,9 @@ namespace Cimef.Site.Data.Migrations
                     b.Property<int>("PatientId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("PaymentCheckoutId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Recipient")
                         .IsRequired()
                         .HasMaxLength(254)
@@ -522,6 +525,8 @@ namespace Cimef.Site.Data.Migrations
                     b.HasIndex("PatientAccessId");
 
                     b.HasIndex("PatientId");
+
+                    b.HasIndex("PaymentCheckoutId");
 
                     b.HasIndex("ReportId");
 
@@ -803,6 +808,10 @@ namespace Cimef.Site.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Reference")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ReversalReason")
                         .HasColumnType("TEXT");
 
@@ -818,9 +827,75 @@ namespace Cimef.Site.Data.Migrations
 
                     b.HasIndex("InvoiceId");
 
+                    b.HasIndex("Method", "Reference")
+                        .IsUnique();
+
                     b.ToTable("Payments", t =>
                         {
                             t.HasCheckConstraint("CK_Payment_Amount", "Amount > 0");
+                        });
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.PaymentCheckout", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Amount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CheckoutId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ClosedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("InvoiceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastEventId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InvoiceId", "CreatedAt");
+
+                    b.HasIndex("Provider", "CheckoutId")
+                        .IsUnique();
+
+                    b.ToTable("PaymentCheckouts", t =>
+                        {
+                            t.HasCheckConstraint("CK_PaymentCheckout_Amount", "Amount > 0");
                         });
                 });
 
@@ -1167,6 +1242,11 @@ namespace Cimef.Site.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
+                    b.HasOne("Cimef.Site.Data.Entities.PaymentCheckout", "PaymentCheckout")
+                        .WithMany()
+                        .HasForeignKey("PaymentCheckoutId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.HasOne("Cimef.Site.Data.Entities.PatientReport", "Report")
                         .WithMany()
                         .HasForeignKey("ReportId")
@@ -1175,6 +1255,8 @@ namespace Cimef.Site.Data.Migrations
                     b.Navigation("Patient");
 
                     b.Navigation("PatientAccess");
+
+                    b.Navigation("PaymentCheckout");
 
                     b.Navigation("Report");
                 });
@@ -1224,6 +1306,17 @@ namespace Cimef.Site.Data.Migrations
                 {
                     b.HasOne("Cimef.Site.Data.Entities.Invoice", "Invoice")
                         .WithMany("Payments")
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Invoice");
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.PaymentCheckout", b =>
+                {
+                    b.HasOne("Cimef.Site.Data.Entities.Invoice", "Invoice")
+                        .WithMany()
                         .HasForeignKey("InvoiceId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();

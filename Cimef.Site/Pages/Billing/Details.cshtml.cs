@@ -15,7 +15,8 @@ namespace Cimef.Site.Pages.Billing;
 /// <summary>Billing: one invoice — edit a draft's lines (htmx), send it, cancel it with a reason, download/print the PDF.</summary>
 [Authorize(Policy = Policies.Billing)]
 public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, CredentialHandover handover,
-    IOptions<ClinicOptions> clinic, IOptions<PortalOptions> portal, IAuthorizationService authz) : StaffPage
+    IOptions<ClinicOptions> clinic, IOptions<PortalOptions> portal, IAuthorizationService authz,
+    Cimef.Site.Payments.PaymentLinks links, TimeProvider time) : StaffPage
 {
     public sealed class LineInput
     {
@@ -31,6 +32,9 @@ public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, CredentialHandov
     public bool CanTakePayments { get; private set; }
     public bool CanManageAccess { get; private set; }
     public string? LineError { get; private set; }
+    /// <summary>Wave is configured and the invoice has a balance: the « Envoyer un lien de paiement Wave » button shows.</summary>
+    public bool CanSendWaveLink { get; private set; }
+    public Data.Entities.PaymentCheckout? OpenLink { get; private set; }
 
     public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
 
@@ -56,12 +60,22 @@ public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, CredentialHandov
             : "Facture émise : l'accès aux résultats du patient est prêt.");
     }
 
+    /// <summary>« Envoyer un lien de paiement Wave »: a checkout session for the balance, its link queued by SMS, audited.</summary>
+    public async Task<IActionResult> OnPostWaveLinkAsync()
+    {
+        var wave = links.Provider("wave");
+        if (wave is null) return NotFound();
+        var result = await links.CreateAsync(Id, wave, User, textPatient: true, HttpContext.RequestAborted);
+        if (result.Outcome == Outcome.NotFound) return NotFound();
+        return Done(result.Ok ? $"Lien de paiement Wave de {Fr.Money(result.Checkout!.Amount)} envoyé par SMS au patient." : "Erreur : " + result.Error, null, new { id = Id });
+    }
+
     public async Task<IActionResult> OnPostCancelAsync(string? reason) =>
         Done(await workflow.CancelAsync(Id, reason, User), "Facture annulée.");
 
     public async Task<IActionResult> OnGetPdfAsync()
     {
-        var model = await InvoicePdf.LoadAsync(db, handover, User, CredentialHandover.PageChannel, clinic.Value, portal.Value, Id, HttpContext.RequestAborted);
+        var model = await InvoicePdf.LoadAsync(db, handover, User, CredentialHandover.PageChannel, clinic.Value, portal.Value, Id, HttpContext.RequestAborted, time);
         if (model is null) return NotFound();
         Response.Headers.CacheControl = "no-store";
         var bytes = InvoicePdf.Render(model);
@@ -102,6 +116,8 @@ public class DetailsModel(CimefDb db, InvoiceWorkflow workflow, CredentialHandov
             : [];
         CanTakePayments = (await authz.AuthorizeAsync(User, Policies.Payments)).Succeeded;
         CanManageAccess = (await authz.AuthorizeAsync(User, Policies.AccessManagement)).Succeeded;
+        CanSendWaveLink = links.Provider("wave") is not null && Cimef.Site.Payments.PaymentLinks.Due(invoice) > 0;
+        OpenLink = CanSendWaveLink ? await Cimef.Site.Payments.PaymentLinks.OpenLinkAsync(db, invoice, time.GetUtcNow().UtcDateTime) : null;
         return true;
     }
 }
