@@ -32,6 +32,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
     public DbSet<PatientAccess> PatientAccesses => Set<PatientAccess>();
     public DbSet<PatientReport> PatientReports => Set<PatientReport>();
     public DbSet<PatientSession> PatientSessions => Set<PatientSession>();
+    public DbSet<ReportShare> ReportShares => Set<ReportShare>();
     public DbSet<LoginFailure> LoginFailures => Set<LoginFailure>();
     public DbSet<AccessEvent> AccessEvents => Set<AccessEvent>();
     public DbSet<AccessEventDay> AccessEventDays => Set<AccessEventDay>();
@@ -134,6 +135,22 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.HasIndex(x => new { x.IdentifierSystem, x.IdentifierValue }).IsUnique();
             e.HasOne(x => x.PatientAccess).WithMany(a => a.Reports).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.Invoice).WithMany().OnDelete(DeleteBehavior.Restrict);
+        });
+
+        b.Entity<ReportShare>(e =>
+        {
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.Property(x => x.CodeHash).HasMaxLength(32);
+            e.Property(x => x.RevokedBy).HasMaxLength(256);
+            e.Property(x => x.CreatedByStaffId).HasMaxLength(450);
+            e.Property(x => x.CreatedByStaffName).HasMaxLength(256);
+            e.Property(x => x.Recipient).HasMaxLength(254);
+            e.Property(x => x.ProtectedSecret).HasMaxLength(1000);
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => new { x.PatientAccessId, x.RevokedAt, x.ExpiresAt });
+            e.HasIndex(x => x.ReportId);
+            e.HasOne(x => x.Report).WithMany().OnDelete(DeleteBehavior.Restrict);
+            e.HasOne(x => x.PatientAccess).WithMany().OnDelete(DeleteBehavior.Restrict);
         });
 
         b.Entity<PatientSession>(e =>
