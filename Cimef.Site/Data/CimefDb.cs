@@ -218,6 +218,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.HasOne(x => x.Patient).WithMany().OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.PatientAccess).WithMany().HasForeignKey(x => x.PatientAccessId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.Report).WithMany().HasForeignKey(x => x.ReportId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne(x => x.ReportShare).WithMany().HasForeignKey(x => x.ReportShareId).OnDelete(DeleteBehavior.Restrict);
         });
 
         b.Entity<ApiToken>(e =>

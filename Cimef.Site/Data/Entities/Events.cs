@@ -81,7 +81,8 @@ public class AuditEntry
     public string? Detail { get; set; }
 }
 
-public enum OutboxKind { Credentials, ReportAvailable }
+/// <summary>ShareLink / ShareCode: a staff-created report share sent to the referring doctor (issue 14), in two messages.</summary>
+public enum OutboxKind { Credentials, ReportAvailable, ShareLink, ShareCode }
 public enum OutboxChannel { Email, Sms }
 public enum OutboxStatus { Pending, Sent, Failed }
 
@@ -97,6 +98,9 @@ public class OutboxMessage
     public PatientAccess? PatientAccess { get; set; }
     public int? ReportId { get; set; }
     public PatientReport? Report { get; set; }
+    /// <summary>The report share whose link or code this message carries (ShareLink / ShareCode only).</summary>
+    public int? ReportShareId { get; set; }
+    public ReportShare? ReportShare { get; set; }
     public string Recipient { get; set; } = "";
     public OutboxStatus Status { get; set; } = OutboxStatus.Pending;
     public int Attempts { get; set; }

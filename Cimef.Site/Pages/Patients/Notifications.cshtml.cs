@@ -27,7 +27,13 @@ public class NotificationsModel(CimefDb db, TimeProvider time) : StaffPage
 
     public const string PartialName = "Notifications.Rows";
 
-    public static string KindFr(OutboxKind k) => k == OutboxKind.Credentials ? "Identifiants" : "Résultats disponibles";
+    public static string KindFr(OutboxKind k) => k switch
+    {
+        OutboxKind.Credentials => "Identifiants",
+        OutboxKind.ShareLink => "Lien de partage (médecin)",
+        OutboxKind.ShareCode => "Code de partage (médecin)",
+        _ => "Résultats disponibles",
+    };
     public static string ChannelFr(OutboxChannel c) => c == OutboxChannel.Email ? "E-mail" : "SMS";
     public static string StatusFr(OutboxStatus s) => s switch
     {
