@@ -507,6 +507,9 @@ namespace Cimef.Site.Data.Migrations
                     b.Property<int?>("ReportId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("ReportShareId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("TEXT");
 
@@ -522,6 +525,8 @@ namespace Cimef.Site.Data.Migrations
                     b.HasIndex("PatientId");
 
                     b.HasIndex("ReportId");
+
+                    b.HasIndex("ReportShareId");
 
                     b.HasIndex("Status", "NextAttemptAt");
 
@@ -1239,11 +1244,18 @@ namespace Cimef.Site.Data.Migrations
                         .HasForeignKey("ReportId")
                         .OnDelete(DeleteBehavior.Restrict);
 
+                    b.HasOne("Cimef.Site.Data.Entities.ReportShare", "ReportShare")
+                        .WithMany()
+                        .HasForeignKey("ReportShareId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.Navigation("Patient");
 
                     b.Navigation("PatientAccess");
 
                     b.Navigation("Report");
+
+                    b.Navigation("ReportShare");
                 });
 
             modelBuilder.Entity("Cimef.Site.Data.Entities.PatientAccess", b =>

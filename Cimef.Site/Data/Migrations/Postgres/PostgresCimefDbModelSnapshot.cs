@@ -533,6 +533,9 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Property<int?>("ReportId")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("ReportShareId")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -548,6 +551,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.HasIndex("PatientId");
 
                     b.HasIndex("ReportId");
+
+                    b.HasIndex("ReportShareId");
 
                     b.HasIndex("Status", "NextAttemptAt");
 
@@ -1288,11 +1293,18 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .HasForeignKey("ReportId")
                         .OnDelete(DeleteBehavior.Restrict);
 
+                    b.HasOne("Cimef.Site.Data.Entities.ReportShare", "ReportShare")
+                        .WithMany()
+                        .HasForeignKey("ReportShareId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.Navigation("Patient");
 
                     b.Navigation("PatientAccess");
 
                     b.Navigation("Report");
+
+                    b.Navigation("ReportShare");
                 });
 
             modelBuilder.Entity("Cimef.Site.Data.Entities.PatientAccess", b =>

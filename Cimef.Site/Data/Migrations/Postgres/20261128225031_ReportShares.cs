@@ -12,6 +12,12 @@ namespace Cimef.Site.Data.Migrations.Postgres
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<int>(
+                name: "ReportShareId",
+                table: "OutboxMessages",
+                type: "integer",
+                nullable: true);
+
             migrationBuilder.CreateTable(
                 name: "ReportShares",
                 columns: table => new
@@ -51,6 +57,11 @@ namespace Cimef.Site.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_OutboxMessages_ReportShareId",
+                table: "OutboxMessages",
+                column: "ReportShareId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ReportShares_PatientAccessId_RevokedAt_ExpiresAt",
                 table: "ReportShares",
                 columns: new[] { "PatientAccessId", "RevokedAt", "ExpiresAt" });
@@ -65,13 +76,33 @@ namespace Cimef.Site.Data.Migrations.Postgres
                 table: "ReportShares",
                 column: "TokenHash",
                 unique: true);
+
+            migrationBuilder.AddForeignKey(
+                name: "FK_OutboxMessages_ReportShares_ReportShareId",
+                table: "OutboxMessages",
+                column: "ReportShareId",
+                principalTable: "ReportShares",
+                principalColumn: "Id",
+                onDelete: ReferentialAction.Restrict);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropForeignKey(
+                name: "FK_OutboxMessages_ReportShares_ReportShareId",
+                table: "OutboxMessages");
+
             migrationBuilder.DropTable(
                 name: "ReportShares");
+
+            migrationBuilder.DropIndex(
+                name: "IX_OutboxMessages_ReportShareId",
+                table: "OutboxMessages");
+
+            migrationBuilder.DropColumn(
+                name: "ReportShareId",
+                table: "OutboxMessages");
         }
     }
 }
