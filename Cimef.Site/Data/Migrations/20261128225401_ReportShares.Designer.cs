@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Cimef.Site.Data.Migrations
 {
     [DbContext(typeof(CimefDb))]
-    [Migration("20261128224838_ReportShares")]
+    [Migration("20261128225401_ReportShares")]
     partial class ReportShares
     {
         /// <inheritdoc />
