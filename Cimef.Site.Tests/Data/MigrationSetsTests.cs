@@ -32,6 +32,7 @@ public class MigrationSetsTests : IDisposable
         "20261128214501_ClusterJobs",
         "20261128214619_SharedKeysAndLimits",
         "20261128214636_StatisticsRollups",
+        "20261128225401_ReportShares",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cimef-migrations", Guid.NewGuid().ToString("N"));
