@@ -146,6 +146,7 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AllowAnonymousToPage("/Portal/Logout"); // clears the cookie even when the session has expired
     o.Conventions.AllowAnonymousToPage("/Error");
     o.Conventions.AllowAnonymousToFolder("/Payments"); // the pages Wave sends the patient back to (no patient data)
+    o.Conventions.AllowAnonymousToFolder("/Share"); // a doctor's shared-report link: the code, then a cookie bound to that share
     o.Conventions.AuthorizeFolder("/Staff", Policies.Admin);
 });
 builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(FrenchModelBinding.Apply);
@@ -210,6 +211,12 @@ builder.Services.AddRateLimiter(o =>
         if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
             return RateLimitPartition.GetNoLimiter("read");
         return SharedRateLimits.PerMinute(http, RateLimits.PatientLogin, portal.LoginRequestsPerMinutePerIp);
+    });
+    o.AddPolicy(RateLimits.ShareCode, http =>
+    {
+        if (!HttpMethods.IsPost(http.Request.Method)) return RateLimitPartition.GetNoLimiter("read");
+        var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
+        return SharedRateLimits.PerMinute(http, RateLimits.ShareCode, portal.LoginRequestsPerMinutePerIp);
     });
     o.AddPolicy(RateLimits.Health, http => RateLimitPartition.GetFixedWindowLimiter(ClientIp.Bucket(http), _ => new FixedWindowRateLimiterOptions
     {

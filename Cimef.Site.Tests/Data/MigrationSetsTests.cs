@@ -34,6 +34,7 @@ public class MigrationSetsTests : IDisposable
         "20261128214636_StatisticsRollups",
         "20261128223707_AuditEntityIndex",
         "20261128224022_WavePayments",
+        "20261128225401_ReportShares",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cimef-migrations", Guid.NewGuid().ToString("N"));

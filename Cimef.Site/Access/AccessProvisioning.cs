@@ -119,11 +119,12 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
         access.DeactivationReason = null;
     }
 
-    /// <summary>Ends the access's open sessions immediately (executed now, not at SaveChanges).</summary>
-    public Task<int> EndSessionsAsync(int accessId, string reason, CancellationToken ct = default)
+    /// <summary>Ends the access's open sessions and report shares immediately (executed now, not at SaveChanges).</summary>
+    public async Task<int> EndSessionsAsync(int accessId, string reason, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        return db.PatientSessions
+        await ReportShares.EndForAccessAsync(db, accessId, now, reason, ct);
+        return await db.PatientSessions
             .Where(s => s.PatientAccessId == accessId && s.EndedAt == null)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.EndedAt, now).SetProperty(s => s.EndReason, reason), ct);
     }

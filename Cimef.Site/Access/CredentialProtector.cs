@@ -20,6 +20,7 @@ public sealed class CredentialProtector
     private const string SecretRowName = "credential-hmac";
     private readonly byte[] _secret;
     private readonly byte[] _keySecret;
+    private readonly byte[] _shareCodeSecret;
     private readonly IDataProtector _protector;
 
     public CredentialProtector(IOptions<StorageOptions> storage, IOptions<AccessOptions> access, IOptions<KeyRingOptions> keyRing,
@@ -31,6 +32,7 @@ public sealed class CredentialProtector
                 : LoadOrCreateSecret(storage.Value.KeysDirectory);
         // A derived key, so a key hash can never be confused with (or tested against) a password hash.
         _keySecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.LoginFailure.Key.v1"));
+        _shareCodeSecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.ReportShare.Code.v1"));
         _protector = dataProtection.CreateProtector("Cimef.PatientAccess.Password.v1");
     }
 
@@ -43,6 +45,13 @@ public sealed class CredentialProtector
     /// </summary>
     public string KeyHash(string normalizedKey) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(_keySecret, Encoding.UTF8.GetBytes(normalizedKey)), 0, 16);
+
+    /// <summary>
+    /// Keyed hash of a share's 6-digit code, bound to that share's token hash: the database alone cannot test the
+    /// million codes, and one share's hash says nothing about another's.
+    /// </summary>
+    public byte[] ShareCodeHash(string tokenHash, string code) =>
+        HMACSHA256.HashData(_shareCodeSecret, Encoding.UTF8.GetBytes(tokenHash + ":" + code));
 
     /// <summary>Constant-time comparison. Pass <c>null</c> for an unknown key: the same work is done.</summary>
     public bool Verify(string password, byte[]? storedHash)

@@ -14,6 +14,7 @@ public static class PatientPortalServices
         services.AddScoped<PatientSessions>();
         services.AddScoped<PatientSignIn>();
         services.AddScoped<PatientReportFiles>();
+        services.AddScoped<ReportShares>();
         services.AddSingleton<Auditing.AccessEventBatch>();
         services.AddHostedService(sp => sp.GetRequiredService<Auditing.AccessEventBatch>());
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, PatientSessionHandler>(AuthSchemes.Patient, null);

@@ -33,6 +33,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
     public DbSet<PatientAccess> PatientAccesses => Set<PatientAccess>();
     public DbSet<PatientReport> PatientReports => Set<PatientReport>();
     public DbSet<PatientSession> PatientSessions => Set<PatientSession>();
+    public DbSet<ReportShare> ReportShares => Set<ReportShare>();
     public DbSet<LoginFailure> LoginFailures => Set<LoginFailure>();
     public DbSet<AccessEvent> AccessEvents => Set<AccessEvent>();
     public DbSet<AccessEventDay> AccessEventDays => Set<AccessEventDay>();
@@ -154,6 +155,22 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.HasOne(x => x.Invoice).WithMany().OnDelete(DeleteBehavior.Restrict);
         });
 
+        b.Entity<ReportShare>(e =>
+        {
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.Property(x => x.CodeHash).HasMaxLength(32);
+            e.Property(x => x.RevokedBy).HasMaxLength(256);
+            e.Property(x => x.CreatedByStaffId).HasMaxLength(450);
+            e.Property(x => x.CreatedByStaffName).HasMaxLength(256);
+            e.Property(x => x.Recipient).HasMaxLength(254);
+            e.Property(x => x.ProtectedSecret).HasMaxLength(1000);
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => new { x.PatientAccessId, x.RevokedAt, x.ExpiresAt });
+            e.HasIndex(x => x.ReportId);
+            e.HasOne(x => x.Report).WithMany().OnDelete(DeleteBehavior.Restrict);
+            e.HasOne(x => x.PatientAccess).WithMany().OnDelete(DeleteBehavior.Restrict);
+        });
+
         b.Entity<PatientSession>(e =>
         {
             e.Property(x => x.TokenHash).HasMaxLength(64);
@@ -222,6 +239,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.HasOne(x => x.PatientAccess).WithMany().HasForeignKey(x => x.PatientAccessId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.Report).WithMany().HasForeignKey(x => x.ReportId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.PaymentCheckout).WithMany().HasForeignKey(x => x.PaymentCheckoutId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne(x => x.ReportShare).WithMany().HasForeignKey(x => x.ReportShareId).OnDelete(DeleteBehavior.Restrict);
         });
 
         b.Entity<ApiToken>(e =>

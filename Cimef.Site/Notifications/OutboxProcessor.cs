@@ -19,7 +19,7 @@ namespace Cimef.Site.Notifications;
 /// <see cref="OutboxWorker"/> calls it periodically; tests call it directly.
 /// </summary>
 public sealed class OutboxProcessor(
-    CimefDb db, EmailSender email, SmsSender sms, CredentialProtector protector, TimeProvider time,
+    CimefDb db, EmailSender email, SmsSender sms, CredentialProtector protector, ReportShares shares, TimeProvider time,
     IOptions<PortalOptions> portal, IOptions<ClinicOptions> clinic, IOptions<EmailOptions> emailOptions, IOptions<SmsOptions> smsOptions,
     IOptions<NotificationsOptions> notifications, IOptions<ClusterOptions> cluster, ILogger<OutboxProcessor> log)
 {
@@ -40,7 +40,8 @@ public sealed class OutboxProcessor(
         var ids = await ClaimAsync(ct);
         if (ids.Count == 0) return 0;
         var claimed = await db.OutboxMessages
-            .Include(m => m.Patient).Include(m => m.PatientAccess).Include(m => m.Report).Include(m => m.PaymentCheckout).ThenInclude(c => c!.Invoice)
+            .Include(m => m.Patient).Include(m => m.PatientAccess).Include(m => m.Report).Include(m => m.ReportShare)
+            .Include(m => m.PaymentCheckout).ThenInclude(c => c!.Invoice)
             .Where(m => ids.Contains(m.Id))
             .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id)
             .ToListAsync(ct);
@@ -105,22 +106,30 @@ public sealed class OutboxProcessor(
         var now = time.GetUtcNow().UtcDateTime;
         m.Attempts++;
         NotificationContent? content = null;
+        string[] shareSecrets = [];
         try
         {
             if (m.Kind == OutboxKind.PaymentLink)
-            {
                 await sms.SendAsync(m.Recipient, PaymentLinkText(m), ct);
-                m.Status = OutboxStatus.Sent;
-                m.SentAt = now;
-                m.LeaseUntil = null;
-                m.LastError = null;
-                return;
+            else if (m.ReportShare is { } share)
+            {
+                var (token, code) = RenderShare(m, share, now);
+                shareSecrets = [token, code];
+                if (m.Channel == OutboxChannel.Email)
+                    await email.SendAsync(ShareMessages.Email(m.Kind, m.Patient.FullName, share.Report.Title, ReportShares.Link(portal.Value, token), code,
+                        share.ExpiresAt, emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
+                else
+                    await sms.SendAsync(m.Recipient, ShareMessages.Sms(m.Kind, m.Patient.FullName, ReportShares.Link(portal.Value, token), code), ct);
+                await ForgetShareSecretAsync(m, share, ct);
             }
-            content = Render(m);
-            if (m.Channel == OutboxChannel.Email)
+            else
+            {
+                content = Render(m);
+                if (m.Channel == OutboxChannel.Email)
                 await email.SendAsync(EmailMessages.Build(content, emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
             else
                 await sms.SendAsync(m.Recipient, SmsText.Build(content, smsOptions.Value.IncludePassword), ct);
+            }
             m.Status = OutboxStatus.Sent;
             m.SentAt = now;
             m.LeaseUntil = null;
@@ -131,6 +140,7 @@ public sealed class OutboxProcessor(
         {
             var permanent = e is DeliveryException { Permanent: true } or not DeliveryException;
             var reason = Scrub(e is DeliveryException ? e.Message : "Impossible de préparer le message : " + e.GetType().Name, content);
+            foreach (var secret in shareSecrets) reason = reason.Replace(secret, "***", StringComparison.Ordinal);
             m.LastError = reason.Length > 500 ? reason[..500] : reason;
             m.LeaseUntil = null;
             if (permanent || m.Attempts >= MaxAttempts)
@@ -166,6 +176,22 @@ public sealed class OutboxProcessor(
         if (link.Status != CheckoutStatus.Open) throw new DeliveryException("Lien de paiement déjà utilisé ou fermé : message non envoyé", true);
         var text = SmsText.ToGsm7($"CIMEF: reglez votre facture {link.Invoice.Number} ({link.Amount} FCFA) avec Wave: ") + link.Url;
         return text.Length <= SmsText.MaxLength ? text : SmsText.ToGsm7("CIMEF: payer avec Wave: ") + link.Url;
+    }
+
+    /// <summary>A staff-created share's token and code, only while the share is still usable.</summary>
+    private (string Token, string Code) RenderShare(OutboxMessage m, ReportShare share, DateTime now)
+    {
+        if (share.Report is null) db.Entry(share).Reference(s => s.Report).Load();
+        if (share.RevokedAt is not null || share.LockedAt is not null || share.ExpiresAt <= now || m.PatientAccess is { IsActive: false } || !share.Report!.IsActive)
+            throw new DeliveryException("Partage révoqué ou expiré avant l'envoi : message non envoyé", true);
+        return shares.Secret(share) ?? throw new DeliveryException("Partage déjà transmis : le code n'est plus conservé", true);
+    }
+
+    /// <summary>Once the link and the code have both gone out, the encrypted copy of them is dropped.</summary>
+    private async Task ForgetShareSecretAsync(OutboxMessage sent, ReportShare share, CancellationToken ct)
+    {
+        var othersPending = await db.OutboxMessages.AnyAsync(o => o.ReportShareId == share.Id && o.Id != sent.Id && o.Status == OutboxStatus.Pending, ct);
+        if (!othersPending) share.ProtectedSecret = null;
     }
 
     /// <summary>Removes the key (in every written form) and the password from an error text.</summary>

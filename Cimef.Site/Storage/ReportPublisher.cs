@@ -142,6 +142,7 @@ public sealed class ReportPublisher(CimefDb db, ReportStore store, TimeProvider 
         report.WithdrawalReason = reason;
         report.WithdrawnAt = now;
         report.WithdrawnBy = by.Identity?.Name ?? "système";
+        Access.ReportShares.EndForReport(db, report.Id, now);
         Audit.Staff(db, by, now, "report.withdraw", "PatientReport", report.Id, reason);
         return new(Outcome.StoredInactive, "Rapport retiré du portail patient (le fichier est conservé).", report);
     }

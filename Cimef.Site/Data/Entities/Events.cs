@@ -81,7 +81,11 @@ public class AuditEntry
     public string? Detail { get; set; }
 }
 
-public enum OutboxKind { Credentials, ReportAvailable, PaymentLink }
+/// <summary>
+/// PaymentLink: a Wave payment link by SMS; ShareLink / ShareCode: a staff-created report share sent to the referring
+/// doctor (issue 14), in two messages.
+/// </summary>
+public enum OutboxKind { Credentials, ReportAvailable, PaymentLink, ShareLink, ShareCode }
 public enum OutboxChannel { Email, Sms }
 public enum OutboxStatus { Pending, Sent, Failed }
 
@@ -100,6 +104,9 @@ public class OutboxMessage
     /// <summary>The payment link a <see cref="OutboxKind.PaymentLink"/> SMS carries.</summary>
     public int? PaymentCheckoutId { get; set; }
     public PaymentCheckout? PaymentCheckout { get; set; }
+    /// <summary>The report share whose link or code this message carries (ShareLink / ShareCode only).</summary>
+    public int? ReportShareId { get; set; }
+    public ReportShare? ReportShare { get; set; }
     public string Recipient { get; set; } = "";
     public OutboxStatus Status { get; set; } = OutboxStatus.Pending;
     public int Attempts { get; set; }

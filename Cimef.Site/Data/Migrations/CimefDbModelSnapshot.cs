@@ -512,6 +512,9 @@ namespace Cimef.Site.Data.Migrations
                     b.Property<int?>("ReportId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("ReportShareId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("TEXT");
 
@@ -529,6 +532,8 @@ namespace Cimef.Site.Data.Migrations
                     b.HasIndex("PaymentCheckoutId");
 
                     b.HasIndex("ReportId");
+
+                    b.HasIndex("ReportShareId");
 
                     b.HasIndex("Status", "NextAttemptAt");
 
@@ -944,6 +949,75 @@ namespace Cimef.Site.Data.Migrations
                     b.ToTable("RateLimitCounters");
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.ReportShare", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedByStaffId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedByStaffName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("FailedCodeCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LockedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PatientAccessId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProtectedSecret")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Recipient")
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ReportId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RevokedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReportId");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("PatientAccessId", "RevokedAt", "ExpiresAt");
+
+                    b.ToTable("ReportShares");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.StaffUser", b =>
                 {
                     b.Property<string>("Id")
@@ -1252,6 +1326,11 @@ namespace Cimef.Site.Data.Migrations
                         .HasForeignKey("ReportId")
                         .OnDelete(DeleteBehavior.Restrict);
 
+                    b.HasOne("Cimef.Site.Data.Entities.ReportShare", "ReportShare")
+                        .WithMany()
+                        .HasForeignKey("ReportShareId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.Navigation("Patient");
 
                     b.Navigation("PatientAccess");
@@ -1259,6 +1338,8 @@ namespace Cimef.Site.Data.Migrations
                     b.Navigation("PaymentCheckout");
 
                     b.Navigation("Report");
+
+                    b.Navigation("ReportShare");
                 });
 
             modelBuilder.Entity("Cimef.Site.Data.Entities.PatientAccess", b =>
@@ -1322,6 +1403,25 @@ namespace Cimef.Site.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("Invoice");
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.ReportShare", b =>
+                {
+                    b.HasOne("Cimef.Site.Data.Entities.PatientAccess", "PatientAccess")
+                        .WithMany()
+                        .HasForeignKey("PatientAccessId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Cimef.Site.Data.Entities.PatientReport", "Report")
+                        .WithMany()
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("PatientAccess");
+
+                    b.Navigation("Report");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>

@@ -31,6 +31,8 @@ public class NotificationsModel(CimefDb db, TimeProvider time) : StaffPage
     {
         OutboxKind.Credentials => "Identifiants",
         OutboxKind.PaymentLink => "Lien de paiement Wave",
+        OutboxKind.ShareLink => "Lien de partage (médecin)",
+        OutboxKind.ShareCode => "Code de partage (médecin)",
         _ => "Résultats disponibles",
     };
     public static string ChannelFr(OutboxChannel c) => c == OutboxChannel.Email ? "E-mail" : "SMS";

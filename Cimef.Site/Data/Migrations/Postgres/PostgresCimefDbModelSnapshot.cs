@@ -538,6 +538,9 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Property<int?>("ReportId")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("ReportShareId")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -555,6 +558,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.HasIndex("PaymentCheckoutId");
 
                     b.HasIndex("ReportId");
+
+                    b.HasIndex("ReportShareId");
 
                     b.HasIndex("Status", "NextAttemptAt");
 
@@ -987,6 +992,77 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.ToTable("RateLimitCounters");
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.ReportShare", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedByStaffId")
+                        .HasMaxLength(450)
+                        .HasColumnType("text");
+
+                    b.Property<string>("CreatedByStaffName")
+                        .HasMaxLength(256)
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("FailedCodeCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("LockedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("PatientAccessId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ProtectedSecret")
+                        .HasMaxLength(1000)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Recipient")
+                        .HasMaxLength(254)
+                        .HasColumnType("text");
+
+                    b.Property<int>("ReportId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RevokedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("text");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReportId");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("PatientAccessId", "RevokedAt", "ExpiresAt");
+
+                    b.ToTable("ReportShares");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.StaffUser", b =>
                 {
                     b.Property<string>("Id")
@@ -1301,6 +1377,11 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .HasForeignKey("ReportId")
                         .OnDelete(DeleteBehavior.Restrict);
 
+                    b.HasOne("Cimef.Site.Data.Entities.ReportShare", "ReportShare")
+                        .WithMany()
+                        .HasForeignKey("ReportShareId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.Navigation("Patient");
 
                     b.Navigation("PatientAccess");
@@ -1308,6 +1389,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Navigation("PaymentCheckout");
 
                     b.Navigation("Report");
+
+                    b.Navigation("ReportShare");
                 });
 
             modelBuilder.Entity("Cimef.Site.Data.Entities.PatientAccess", b =>
@@ -1371,6 +1454,25 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("Invoice");
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.ReportShare", b =>
+                {
+                    b.HasOne("Cimef.Site.Data.Entities.PatientAccess", "PatientAccess")
+                        .WithMany()
+                        .HasForeignKey("PatientAccessId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Cimef.Site.Data.Entities.PatientReport", "Report")
+                        .WithMany()
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("PatientAccess");
+
+                    b.Navigation("Report");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
