@@ -4,6 +4,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Cimef.Site.Tests.Data;
@@ -34,7 +35,7 @@ public class MigrationSetsTests : IDisposable
         "20261128214636_StatisticsRollups",
         "20261128223707_AuditEntityIndex",
         "20261128224022_WavePayments",
-        "20261128225401_ReportShares",
+        "20261128231241_ReportShares",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cimef-migrations", Guid.NewGuid().ToString("N"));
@@ -64,6 +65,30 @@ public class MigrationSetsTests : IDisposable
         Assert.False(current.Database.HasPendingModelChanges(), "the SQLite model differs from its last migration's snapshot");
         // The PostgreSQL set never leaks into the SQLite one.
         Assert.DoesNotContain(current.Database.GetMigrations(), m => m.Contains("Postgres", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// SQLite rebuilds a table to add a foreign key, from the model in that migration's own snapshot: a migration written
+    /// beside another one (parallel branches) can silently drop the other's columns. Every mapped column must exist.
+    /// </summary>
+    [Fact, Trait("Provider", "SqliteOnly")]
+    public async Task Every_mapped_column_exists_in_a_database_built_by_the_migrations()
+    {
+        Directory.CreateDirectory(_dir);
+        await using var db = Sqlite(Path.Combine(_dir, "columns.db"));
+        await db.Database.MigrateAsync();
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync();
+        var missing = new List<string>();
+        foreach (var entity in db.Model.GetEntityTypes().Where(e => e.GetTableName() is not null))
+        {
+            var table = entity.GetTableName()!;
+            var columns = (await connection.QueryAsync<string>("SELECT name FROM pragma_table_info(@table)", new { table })).ToHashSet();
+            var store = StoreObjectIdentifier.Table(table, entity.GetSchema());
+            missing.AddRange(entity.GetProperties().Select(p => p.GetColumnName(store)).OfType<string>()
+                .Where(c => !columns.Contains(c)).Select(c => $"{table}.{c}"));
+        }
+        Assert.Empty(missing);
     }
 
     [Fact]

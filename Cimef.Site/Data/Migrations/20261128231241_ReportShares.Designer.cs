@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Cimef.Site.Data.Migrations
 {
     [DbContext(typeof(CimefDb))]
-    [Migration("20261128225401_ReportShares")]
+    [Migration("20261128231241_ReportShares")]
     partial class ReportShares
     {
         /// <inheritdoc />
@@ -225,6 +225,8 @@ namespace Cimef.Site.Data.Migrations
                     b.HasIndex("Action", "At");
 
                     b.HasIndex("UserName", "At");
+
+                    b.HasIndex("EntityType", "EntityId", "At");
 
                     b.ToTable("AuditEntries");
                 });
@@ -502,6 +504,9 @@ namespace Cimef.Site.Data.Migrations
                     b.Property<int>("PatientId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("PaymentCheckoutId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Recipient")
                         .IsRequired()
                         .HasMaxLength(254)
@@ -526,6 +531,8 @@ namespace Cimef.Site.Data.Migrations
                     b.HasIndex("PatientAccessId");
 
                     b.HasIndex("PatientId");
+
+                    b.HasIndex("PaymentCheckoutId");
 
                     b.HasIndex("ReportId");
 
@@ -809,6 +816,10 @@ namespace Cimef.Site.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Reference")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ReversalReason")
                         .HasColumnType("TEXT");
 
@@ -824,9 +835,75 @@ namespace Cimef.Site.Data.Migrations
 
                     b.HasIndex("InvoiceId");
 
+                    b.HasIndex("Method", "Reference")
+                        .IsUnique();
+
                     b.ToTable("Payments", t =>
                         {
                             t.HasCheckConstraint("CK_Payment_Amount", "Amount > 0");
+                        });
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.PaymentCheckout", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Amount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CheckoutId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ClosedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("InvoiceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastEventId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InvoiceId", "CreatedAt");
+
+                    b.HasIndex("Provider", "CheckoutId")
+                        .IsUnique();
+
+                    b.ToTable("PaymentCheckouts", t =>
+                        {
+                            t.HasCheckConstraint("CK_PaymentCheckout_Amount", "Amount > 0");
                         });
                 });
 
@@ -1242,6 +1319,11 @@ namespace Cimef.Site.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
+                    b.HasOne("Cimef.Site.Data.Entities.PaymentCheckout", "PaymentCheckout")
+                        .WithMany()
+                        .HasForeignKey("PaymentCheckoutId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.HasOne("Cimef.Site.Data.Entities.PatientReport", "Report")
                         .WithMany()
                         .HasForeignKey("ReportId")
@@ -1255,6 +1337,8 @@ namespace Cimef.Site.Data.Migrations
                     b.Navigation("Patient");
 
                     b.Navigation("PatientAccess");
+
+                    b.Navigation("PaymentCheckout");
 
                     b.Navigation("Report");
 
@@ -1306,6 +1390,17 @@ namespace Cimef.Site.Data.Migrations
                 {
                     b.HasOne("Cimef.Site.Data.Entities.Invoice", "Invoice")
                         .WithMany("Payments")
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Invoice");
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.PaymentCheckout", b =>
+                {
+                    b.HasOne("Cimef.Site.Data.Entities.Invoice", "Invoice")
+                        .WithMany()
                         .HasForeignKey("InvoiceId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();

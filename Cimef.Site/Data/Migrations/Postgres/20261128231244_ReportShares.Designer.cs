@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Cimef.Site.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresCimefDb))]
-    [Migration("20261128225031_ReportShares")]
+    [Migration("20261128231244_ReportShares")]
     partial class ReportShares
     {
         /// <inheritdoc />
@@ -239,6 +239,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.HasIndex("Action", "At");
 
                     b.HasIndex("UserName", "At");
+
+                    b.HasIndex("EntityType", "EntityId", "At");
 
                     b.ToTable("AuditEntries");
                 });
@@ -528,6 +530,9 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Property<int>("PatientId")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("PaymentCheckoutId")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Recipient")
                         .IsRequired()
                         .HasMaxLength(254)
@@ -552,6 +557,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.HasIndex("PatientAccessId");
 
                     b.HasIndex("PatientId");
+
+                    b.HasIndex("PaymentCheckoutId");
 
                     b.HasIndex("ReportId");
 
@@ -850,6 +857,10 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Reference")
+                        .HasMaxLength(100)
+                        .HasColumnType("text");
+
                     b.Property<string>("ReversalReason")
                         .HasColumnType("text");
 
@@ -865,9 +876,77 @@ namespace Cimef.Site.Data.Migrations.Postgres
 
                     b.HasIndex("InvoiceId");
 
+                    b.HasIndex("Method", "Reference")
+                        .IsUnique();
+
                     b.ToTable("Payments", t =>
                         {
                             t.HasCheckConstraint("CK_Payment_Amount", "\"Amount\" > 0");
+                        });
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.PaymentCheckout", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<int>("Amount")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("CheckoutId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("InvoiceId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("LastEventId")
+                        .HasMaxLength(100)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("text");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InvoiceId", "CreatedAt");
+
+                    b.HasIndex("Provider", "CheckoutId")
+                        .IsUnique();
+
+                    b.ToTable("PaymentCheckouts", t =>
+                        {
+                            t.HasCheckConstraint("CK_PaymentCheckout_Amount", "\"Amount\" > 0");
                         });
                 });
 
@@ -1291,6 +1370,11 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
+                    b.HasOne("Cimef.Site.Data.Entities.PaymentCheckout", "PaymentCheckout")
+                        .WithMany()
+                        .HasForeignKey("PaymentCheckoutId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.HasOne("Cimef.Site.Data.Entities.PatientReport", "Report")
                         .WithMany()
                         .HasForeignKey("ReportId")
@@ -1304,6 +1388,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Navigation("Patient");
 
                     b.Navigation("PatientAccess");
+
+                    b.Navigation("PaymentCheckout");
 
                     b.Navigation("Report");
 
@@ -1355,6 +1441,17 @@ namespace Cimef.Site.Data.Migrations.Postgres
                 {
                     b.HasOne("Cimef.Site.Data.Entities.Invoice", "Invoice")
                         .WithMany("Payments")
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Invoice");
+                });
+
+            modelBuilder.Entity("Cimef.Site.Data.Entities.PaymentCheckout", b =>
+                {
+                    b.HasOne("Cimef.Site.Data.Entities.Invoice", "Invoice")
+                        .WithMany()
                         .HasForeignKey("InvoiceId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
