@@ -37,6 +37,7 @@ public sealed class S3Server : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         // Polls: s3rver gives no readiness signal other than accepting connections on its port.
+        // s3rver signals nothing when it starts listening: poll its port (30 s at most).
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
