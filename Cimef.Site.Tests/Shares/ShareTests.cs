@@ -64,6 +64,21 @@ public partial class ShareTests : IClassFixture<CimefFactory>
     }
 
     [Fact]
+    public async Task The_patients_history_names_the_share_by_the_day_it_was_created()
+    {
+        var s = await ShareAsync();
+        var clock = _factory.Services.GetRequiredService<Cimef.Site.Web.ClinicClock>();
+        var created = await _factory.WithDbAsync(db => db.ReportShares.Where(x => x.Id == s.ShareId).Select(x => x.CreatedAt).SingleAsync());
+        _factory.Time.Advance(TimeSpan.FromDays(3));
+        await DoctorAsync(s);
+
+        var patient = await _factory.PatientClientAsync(s.Patient); // the earlier session has idled out
+        var html = await (await patient.GetAsync("/patient/history")).TextAsync();
+        Assert.Contains($"Scanner thoracique — ouvert via le lien partagé du {clock.ToLocal(created):dd/MM}", html);
+        Assert.DoesNotContain($"ouvert via le lien partagé du {clock.ToLocal(created.AddDays(3)):dd/MM}", html);
+    }
+
+    [Fact]
     public async Task Patient_shares_doctor_opens_with_the_code_and_downloads_only_that_report()
     {
         var s = await ShareAsync();
