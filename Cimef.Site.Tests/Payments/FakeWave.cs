@@ -61,7 +61,9 @@ public sealed class FakeWave : IAsyncDisposable
             self.Creates.Enqueue((auth, key, body));
             if (self.Hang)
             {
-                try { await Task.Delay(Timeout.Infinite, CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping).Token); }
+                // "Wave does not answer": hold the request until the site gives up (its HttpClient timeout) or the fake stops.
+                using var hold = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
+                try { await Task.Delay(Timeout.Infinite, hold.Token); }
                 catch (OperationCanceledException) { }
                 return Results.Empty;
             }
