@@ -13,10 +13,11 @@ public sealed class NodeAFactory : CimefFactory
 public class TempCleanupTests(NodeAFactory factory) : IClassFixture<NodeAFactory>
 {
     [Fact]
-    public async Task Only_this_nodes_leftovers_and_other_nodes_abandoned_uploads_are_removed()
+    public async Task Leftovers_of_processes_that_no_longer_run_and_abandoned_uploads_are_removed_never_one_in_progress()
     {
         var store = factory.Services.GetRequiredService<ReportStore>();
-        var dir = Path.Combine(factory.DataDir, "reports", "2026", "11");
+        // A month of its own: the files this test keeps must not meet the other tests' saves (fake clock: 2026/11).
+        var dir = Path.Combine(factory.DataDir, "reports", "2020", "01");
         Directory.CreateDirectory(dir);
         var now = factory.Time.GetUtcNow().UtcDateTime;
         string Temp(string name, TimeSpan age)
@@ -26,22 +27,31 @@ public class TempCleanupTests(NodeAFactory factory) : IClassFixture<NodeAFactory
             File.SetLastWriteTimeUtc(path, now - age);
             return path;
         }
-        var mine = Temp("web-a.interrupted", TimeSpan.FromMinutes(1));
-        var otherInProgress = Temp("web-b.writing", TimeSpan.FromMinutes(59));
-        var prefixLookAlike = Temp("web-a-2.writing", TimeSpan.FromMinutes(1));
-        var otherAbandoned = Temp("web-b.abandoned", TimeSpan.FromMinutes(61));
+        var machine = new string(Environment.MachineName.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').ToArray());
+        // A process that ran on this machine and has exited (a killed or crashed site), whatever its node name.
+        using var gone = System.Diagnostics.Process.Start("true")!;
+        await gone.WaitForExitAsync();
+        var deadWriter = Temp($"web-a.{machine}.{gone.Id}.interrupted", TimeSpan.FromMinutes(1));
+        var otherNodeDead = Temp($"web-b.{machine}.{gone.Id}.interrupted", TimeSpan.FromMinutes(1));
+        // Process 1 always runs: an upload in progress by another process of this machine (a `check` run must not touch it).
+        var running = Temp($"web-a.{machine}.1.writing", TimeSpan.FromMinutes(59));
+        var otherMachine = Temp("web-b.host2.1234.writing", TimeSpan.FromMinutes(59));
+        var otherAbandoned = Temp("web-b.host2.1234.abandoned", TimeSpan.FromMinutes(61));
+        var legacyRecent = Temp("web-a.interrupted", TimeSpan.FromMinutes(1));
         var legacyAbandoned = Temp("oldname", TimeSpan.FromHours(5));
         var stored = Path.Combine(dir, "kept.pdf");
         File.WriteAllBytes(stored, [1]);
         File.SetLastWriteTimeUtc(stored, now - TimeSpan.FromDays(30));
 
-        Assert.Equal(3, await store.CleanupTempFilesAsync());
+        Assert.Equal(4, await store.CleanupTempFilesAsync());
 
-        Assert.False(File.Exists(mine));
+        Assert.False(File.Exists(deadWriter));
+        Assert.False(File.Exists(otherNodeDead));
         Assert.False(File.Exists(otherAbandoned));
         Assert.False(File.Exists(legacyAbandoned));
-        Assert.True(File.Exists(otherInProgress));
-        Assert.True(File.Exists(prefixLookAlike));
+        Assert.True(File.Exists(running));
+        Assert.True(File.Exists(otherMachine));
+        Assert.True(File.Exists(legacyRecent));
         Assert.True(File.Exists(stored));
     }
 

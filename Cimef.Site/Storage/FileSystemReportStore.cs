@@ -6,14 +6,18 @@ namespace Cimef.Site.Storage;
 
 /// <summary>
 /// Report files under data/reports/yyyy/MM/random.ext, outside the web root. Save = temp file in the same folder
-/// (named .upload-NODE.random), flushed to disk, renamed. The reports folder may be shared by several nodes (NFS):
-/// the start-up clean-up removes this node's leftovers and other nodes' only once they are older than the safe age.
+/// (named .upload-NODE.MACHINE.PID.random), flushed to disk, renamed. The reports folder may be shared by several nodes
+/// (NFS): the clean-up removes a temp file once the process that wrote it (same machine, process id) no longer runs,
+/// and any other only once it is older than the safe age, so it never deletes an upload in progress.
 /// </summary>
 public class FileSystemReportStore(IOptions<StorageOptions> storage, IOptions<ClusterOptions> cluster, TimeProvider time) : ReportStore
 {
     private string Root => storage.Value.ReportsDirectory;
-    /// <summary>This process's temp files (Cluster:NodeName, by default machine name + process id: unique on a host).</summary>
-    private string OwnTempPrefix => TempPrefix + NodeName(cluster.Value.NodeName) + ".";
+    private static readonly string Machine = SafeName(Environment.MachineName);
+    private static readonly DateTime ProcessStartUtc = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+    /// <summary>This process's temp files: the node (Cluster:NodeName), then the machine and process id that say whether the writer still runs.</summary>
+    private string OwnTempPrefix => $"{TempPrefix}{SafeName(cluster.Value.NodeName)}.{Machine}.{Environment.ProcessId}.";
 
     public override async Task<StoredFile> SaveAsync(Stream content, string extension, CancellationToken ct = default)
     {
@@ -112,16 +116,35 @@ public class FileSystemReportStore(IOptions<StorageOptions> storage, IOptions<Cl
         var removed = 0;
         foreach (var f in Directory.EnumerateFiles(Root, TempPrefix + "*", SearchOption.AllDirectories))
         {
-            var own = Path.GetFileName(f).StartsWith(OwnTempPrefix, StringComparison.Ordinal);
-            if (!own && !IsAbandoned(File.GetLastWriteTimeUtc(f), now, maxAge)) continue;
+            var written = File.GetLastWriteTimeUtc(f);
+            if (!IsAbandoned(written, now, maxAge) && WriterMayRun(Path.GetFileName(f), written)) continue;
             TryDelete(f);
             removed++;
         }
         return Task.FromResult(removed);
     }
 
-    /// <summary>The node name reduced to the characters a file name may safely carry.</summary>
-    private static string NodeName(string machine)
+    /// <summary>
+    /// False only when the temp file's writer is known to be gone: a process of this machine that no longer runs, or
+    /// this process's id carried by a file older than this process (the id was reused, e.g. pid 1 in a container).
+    /// Files of other machines or without the machine and id (older versions) wait for the safe age.
+    /// </summary>
+    private static bool WriterMayRun(string fileName, DateTime writtenUtc)
+    {
+        var parts = fileName[TempPrefix.Length..].Split('.');
+        if (parts.Length != 4 || parts[1] != Machine || !int.TryParse(parts[2], out var pid)) return true;
+        if (pid == Environment.ProcessId) return writtenUtc >= ProcessStartUtc;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
+    /// <summary>A node or machine name reduced to the characters a file name may safely carry (no dot: the separator).</summary>
+    private static string SafeName(string machine)
     {
         var name = new string(machine.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').ToArray());
         return name.Length == 0 ? "node" : name.Length > 64 ? name[..64] : name;
