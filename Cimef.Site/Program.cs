@@ -2,6 +2,7 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Cimef.Site;
 using Cimef.Site.Access;
+using Cimef.Site.Languages;
 using Cimef.Site.Api;
 using Cimef.Site.Auditing;
 using Cimef.Site.Cli;
@@ -254,6 +255,7 @@ if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Service
 app.UseForwardedHeaders();
 app.UseMiddleware<ForwardedHeadersWarning>();
 app.UseCookiePolicy();
+app.UsePatientLanguages(); // the patient side's language (issue 15), before the error pages re-execute
 app.UseMiddleware<PortalTimingMiddleware>(); // alerts: p95 of patient-portal requests
 app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/Error", SuppressDiagnosticsCallback = _ => true });
 // HSTS on every request that is HTTPS, including through a trusted TLS-terminating proxy (UseHsts skips plain HTTP).

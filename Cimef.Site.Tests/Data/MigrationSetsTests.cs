@@ -36,6 +36,7 @@ public class MigrationSetsTests : IDisposable
         "20261128223707_AuditEntityIndex",
         "20261128224022_WavePayments",
         "20261128231241_ReportShares",
+        "20261129003032_PatientPhone",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cimef-migrations", Guid.NewGuid().ToString("N"));

@@ -1,35 +1,40 @@
+using Cimef.Site.Languages;
+using Cimef.Site.Web;
+
 namespace Cimef.Site.Access;
 
-/// <summary>The spec's PATIENT_MESSAGES: every message a patient sees, in one French catalogue.</summary>
+/// <summary>
+/// The spec's PATIENT_MESSAGES: every message a patient sees, read from the patient catalogue in the request's language
+/// (<see cref="PatientText"/>; French by default). Properties, so validation attributes can name them
+/// (<c>ErrorMessageResourceType = typeof(PatientMessages)</c>).
+/// </summary>
 public static class PatientMessages
 {
-    public const string LoginSuccess = "Connexion réussie. Bienvenue sur votre espace résultats.";
-    public const string InvalidCredentials = "Clé d'accès ou mot de passe incorrect";
-    public const string AccessDisabledText = "Votre accès a été désactivé. Contactez le cabinet.";
-    public const string NoReports = "Aucun résultat disponible pour le moment";
-    public const string DownloadSuccess = "Téléchargement en cours. Conservez ce fichier en lieu sûr.";
-    public const string NoHistory = "Aucune activité sur votre accès ces 12 derniers mois.";
-    public const string PermanentAccess = "Accès permanent";
-    public const string ReportGone = "Ce rapport n'est plus accessible";
-    public const string FileUnavailable = "Fichier temporairement indisponible";
-    public const string ReportNotFound = "Rapport introuvable";
-    public const string SessionRequired = "Votre session a expiré. Reconnectez-vous avec votre clé d'accès.";
-    public const string LoggedOut = "Vous êtes déconnecté.";
-    public const string KeyRequired = "Saisissez votre clé d'accès.";
-    public const string PasswordRequired = "Saisissez votre mot de passe.";
-    public const string FieldTooLong = "Ce champ est trop long.";
+    public static string LoginSuccess => PatientText.Get("login_success");
+    public static string InvalidCredentials => PatientText.Get("invalid_credentials");
+    public static string AccessDisabledText => PatientText.Get("access_disabled");
+    public static string NoReports => PatientText.Get("no_reports");
+    public static string DownloadSuccess => PatientText.Get("download_success");
+    public static string NoHistory => PatientText.Get("no_history");
+    public static string PermanentAccess => PatientText.Get("permanent_access");
+    public static string ReportGone => PatientText.Get("report_gone");
+    public static string FileUnavailable => PatientText.Get("file_unavailable");
+    public static string ReportNotFound => PatientText.Get("report_not_found");
+    public static string SessionRequired => PatientText.Get("session_required");
+    public static string LoggedOut => PatientText.Get("logged_out");
+    public static string KeyRequired => PatientText.Get("key_required");
+    public static string PasswordRequired => PatientText.Get("password_required");
+    public static string FieldTooLong => PatientText.Get("field_too_long");
     public const string BadRequest = "Requête invalide : envoyez un objet JSON {\"access_key\", \"password\"}.";
     public const string JsonRequired = "Le type de contenu doit être application/json.";
 
     /// <summary>Deactivated access, with the clinic's phone so the patient knows whom to call.</summary>
-    public static string AccessDisabled(string clinicPhone) => $"{AccessDisabledText} Téléphone : {clinicPhone}";
+    public static string AccessDisabled(string clinicPhone) => PatientText.Format("access_disabled_phone", AccessDisabledText, clinicPhone);
 
     /// <summary>Throttled login: when to try again, in words a patient reads on a phone.</summary>
     public static string Throttled(int retryAfterSeconds)
     {
         var minutes = (int)Math.Ceiling(Math.Max(1, retryAfterSeconds) / 60.0);
-        return minutes <= 1
-            ? "Trop de tentatives. Réessayez dans 1 minute."
-            : $"Trop de tentatives. Réessayez dans {minutes} minutes.";
+        return minutes <= 1 ? PatientText.Get("throttled_one") : PatientText.Format("throttled_many", Fr.Number(minutes));
     }
 }

@@ -66,6 +66,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.Property(p => p.SearchName).HasMaxLength(120);
             e.Property(p => p.Phone).HasMaxLength(20);
             e.Property(p => p.Email).HasMaxLength(254);
+            e.Property(p => p.Language).HasMaxLength(5);
             e.HasIndex(p => p.SearchName);
             e.HasIndex(p => p.Phone);
         });
@@ -176,6 +177,8 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.Property(x => x.TokenHash).HasMaxLength(64);
             e.HasIndex(x => x.TokenHash).IsUnique();
             e.HasIndex(x => new { x.PatientAccessId, x.EndedAt });
+            e.Property(x => x.DeviceHash).HasMaxLength(64);
+            e.HasIndex(x => x.DeviceHash);
             e.HasOne(x => x.PatientAccess).WithMany().OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -14,6 +14,11 @@ public class PatientSession
     public DateTime? EndedAt { get; set; }
     public string? EndReason { get; set; }
     public string? ClientIp { get; set; }
+    /// <summary>
+    /// SHA-256 of the phone's device id (the remembered-keys cookie, issue 15) when the login came from a phone that
+    /// has one: « Oublier ce téléphone » ends every session opened from it.
+    /// </summary>
+    public string? DeviceHash { get; set; }
 }
 
 /// <summary>One failed (or in-flight) patient login attempt, for throttling per key and per IP.</summary>

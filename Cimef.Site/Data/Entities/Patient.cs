@@ -12,6 +12,11 @@ public class Patient
     public DateOnly? DateOfBirth { get; set; }
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
+    /// <summary>
+    /// The patient side's language for this patient's SMS and e-mail ("fr", "wo" or "en"; null = French), set by staff
+    /// or by the patient's last choice on the portal (issue 15).
+    /// </summary>
+    public string? Language { get; set; }
 
     public PatientAccess? Access { get; set; }
     public List<Invoice> Invoices { get; set; } = [];

@@ -565,6 +565,10 @@ namespace Cimef.Site.Data.Migrations
                         .HasMaxLength(120)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(5)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Phone")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -759,6 +763,10 @@ namespace Cimef.Site.Data.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("DeviceHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("EndReason")
                         .HasColumnType("TEXT");
 
@@ -780,6 +788,8 @@ namespace Cimef.Site.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("DeviceHash");
 
                     b.HasIndex("TokenHash")
                         .IsUnique();

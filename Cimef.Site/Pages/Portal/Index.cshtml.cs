@@ -15,12 +15,12 @@ public class IndexModel(PatientSignIn signIn, IOptions<ClinicOptions> clinic) : 
 {
     public sealed class InputModel
     {
-        [Required(ErrorMessage = PatientMessages.KeyRequired)]
-        [StringLength(40, ErrorMessage = PatientMessages.FieldTooLong)]
+        [Required(ErrorMessageResourceType = typeof(PatientMessages), ErrorMessageResourceName = nameof(PatientMessages.KeyRequired))]
+        [StringLength(40, ErrorMessageResourceType = typeof(PatientMessages), ErrorMessageResourceName = nameof(PatientMessages.FieldTooLong))]
         public string AccessKey { get; set; } = "";
 
-        [Required(ErrorMessage = PatientMessages.PasswordRequired)]
-        [StringLength(64, ErrorMessage = PatientMessages.FieldTooLong)]
+        [Required(ErrorMessageResourceType = typeof(PatientMessages), ErrorMessageResourceName = nameof(PatientMessages.PasswordRequired))]
+        [StringLength(64, ErrorMessageResourceType = typeof(PatientMessages), ErrorMessageResourceName = nameof(PatientMessages.FieldTooLong))]
         public string Password { get; set; } = "";
     }
 

@@ -593,6 +593,10 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .HasMaxLength(120)
                         .HasColumnType("text");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(5)
+                        .HasColumnType("text");
+
                     b.Property<string>("Phone")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -798,6 +802,10 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("DeviceHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("text");
+
                     b.Property<string>("EndReason")
                         .HasColumnType("text");
 
@@ -819,6 +827,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("DeviceHash");
 
                     b.HasIndex("TokenHash")
                         .IsUnique();

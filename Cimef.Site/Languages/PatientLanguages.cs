@@ -1,0 +1,76 @@
+using System.Globalization;
+using Microsoft.Net.Http.Headers;
+
+namespace Cimef.Site.Languages;
+
+/// <summary>
+/// The patient side's three languages (issue 15). A request's language: <c>?lang=</c> (the visible switch, which also
+/// sets the cookie), then the <c>cimef_lang</c> cookie, then <c>Accept-Language</c>, then French. Only the UI culture
+/// changes (which catalogue <see cref="PatientText"/> reads); numbers and dates keep the fr-SN formats everywhere.
+/// The JSON API ignores the cookie: its messages stay French (contract) unless the caller sends Accept-Language.
+/// </summary>
+public static class PatientLanguages
+{
+    public const string CookieName = "cimef_lang";
+    public const string French = "fr";
+    public const string Wolof = "wo";
+    public const string English = "en";
+
+    /// <summary>In the switch's order, each with its name in its own language (« Français · Wolof · English »).</summary>
+    public static readonly IReadOnlyList<(string Code, string Name)> All = [(French, "Français"), (Wolof, "Wolof"), (English, "English")];
+
+    private static readonly Dictionary<string, CultureInfo> Cultures = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [French] = CultureInfo.GetCultureInfo("fr"),
+        [Wolof] = CultureInfo.GetCultureInfo("wo"),
+        [English] = CultureInfo.GetCultureInfo("en"),
+    };
+
+    public static CultureInfo Culture(string? code) => Cultures.GetValueOrDefault(Normalize(code) ?? French)!;
+
+    /// <summary>"wo", "WO", "wo-SN", "en-GB"… → the supported code; anything else → null.</summary>
+    public static string? Normalize(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value) || value.Length > 35) return null;
+        var primary = value.Split('-', '_')[0].Trim().ToLowerInvariant();
+        return Cultures.ContainsKey(primary) ? primary : null;
+    }
+
+    /// <summary>The current request's language code (fr, wo or en).</summary>
+    public static string Current => Normalize(CultureInfo.CurrentUICulture.Name) ?? French;
+
+    /// <summary>The language a request asks for, without side effects.</summary>
+    public static string Choose(HttpRequest request)
+    {
+        var api = request.Path.StartsWithSegments("/api");
+        if (!api && Normalize(request.Query["lang"]) is { } asked) return asked;
+        if (!api && Normalize(request.Cookies[CookieName]) is { } remembered) return remembered;
+        var header = request.Headers.AcceptLanguage.ToString();
+        if (header.Length is > 0 and <= 500
+            && StringWithQualityHeaderValue.TryParseList(header.Split(','), out var ranges))
+        {
+            foreach (var range in ranges.OrderByDescending(r => r.Quality ?? 1))
+                if ((range.Quality ?? 1) > 0 && Normalize(range.Value.Value) is { } code) return code;
+        }
+        return French;
+    }
+
+    /// <summary>Middleware: sets the UI culture for the request and, when <c>?lang=</c> chose it, remembers it for a year.</summary>
+    public static IApplicationBuilder UsePatientLanguages(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        var language = Choose(context.Request);
+        CultureInfo.CurrentUICulture = Culture(language);
+        if (Normalize(context.Request.Query["lang"]) is not null && !context.Request.Path.StartsWithSegments("/api")
+            && context.Request.Cookies[CookieName] != language)
+            context.Response.Cookies.Append(CookieName, language, new CookieOptions
+            {
+                Path = "/",
+                Secure = true,
+                HttpOnly = true,
+                SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Lax,
+                IsEssential = true,
+                MaxAge = TimeSpan.FromDays(365),
+            });
+        return next(context);
+    });
+}

@@ -1,0 +1,30 @@
+using System.Globalization;
+using System.Resources;
+
+namespace Cimef.Site.Languages;
+
+/// <summary>
+/// Every word the patient side shows, one catalogue (resource file) per language: <c>PatientText.resx</c> (French, the
+/// default and the fallback), <c>PatientText.wo.resx</c> (Wolof, official Latin orthography) and
+/// <c>PatientText.en.resx</c> (English). Entries are looked up in the request's UI culture
+/// (<see cref="PatientLanguages"/>); a name missing from a language falls back to French.
+/// </summary>
+public static class PatientText
+{
+    private static readonly ResourceManager Catalogue = new("Cimef.Site.Languages.PatientText", typeof(PatientText).Assembly);
+
+    /// <summary>The entry in the current request's language.</summary>
+    public static string Get(string name) => Get(name, CultureInfo.CurrentUICulture);
+
+    public static string Get(string name, CultureInfo culture) =>
+        Catalogue.GetString(name, culture) ?? throw new KeyNotFoundException($"PatientText has no entry '{name}'.");
+
+    /// <summary>The entry with its {0}, {1}… filled in (numbers already formatted by the caller).</summary>
+    public static string Format(string name, params object?[] args) => string.Format(CultureInfo.InvariantCulture, Get(name), args);
+
+    /// <summary>The entries a language defines itself (no fallback), for the completeness test and the README's table.</summary>
+    public static IReadOnlyDictionary<string, string> Own(string language) =>
+        Catalogue.GetResourceSet(language == PatientLanguages.French ? CultureInfo.InvariantCulture : PatientLanguages.Culture(language),
+                createIfNotExists: true, tryParents: false)?
+            .Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!) ?? [];
+}
