@@ -34,7 +34,10 @@ public class EmailDeliveryTests(SmtpFactory factory) : IClassFixture<SmtpFactory
         Assert.Equal("fatou@example.sn", results.To.Mailboxes.Single().Address);
         var text = results.TextBody;
         Assert.Contains("Bonjour Fatou Diop", text);
-        Assert.Contains("Vos résultats d'examen sont disponibles", text);
+        Assert.Contains("Vos résultats CIMEF sont disponibles", text);
+        // A phone or mailbox shared by a family learns only that a result exists: no exam, no report title.
+        Assert.DoesNotContain("IRM", results.Subject + text + results.HtmlBody);
+        Assert.DoesNotContain("genou", results.Subject + text + results.HtmlBody);
         Assert.Contains("http://localhost:5000/patient", text);
         Assert.Contains(Grouped(key), text);
         Assert.Contains(password, text);
@@ -44,6 +47,30 @@ public class EmailDeliveryTests(SmtpFactory factory) : IClassFixture<SmtpFactory
         Assert.Contains(smtp.Received, m => m.Subject == EmailMessages.CredentialsSubject);
         var emails = (await factory.OutboxOfAsync(s.PatientId)).Where(m => m.Channel == OutboxChannel.Email).ToList();
         Assert.All(emails, m => Assert.Equal(OutboxStatus.Sent, m.Status));
+    }
+}
+
+public class PatientLanguageDeliveryTests(SmtpFactory factory) : IClassFixture<SmtpFactory>
+{
+    [Fact]
+    public async Task A_patient_whose_language_is_wolof_gets_the_results_email_in_wolof()
+    {
+        await using var smtp = await LoopbackSmtp.StartAsync(factory.SmtpPort);
+        var s = await factory.Data.PatientAsync(status: InvoiceStatus.Paid, name: "Awa Sarr", email: "awa@example.sn");
+        await factory.WithDbAsync(async db =>
+        {
+            (await db.Patients.FindAsync(s.PatientId))!.Language = "wo";
+            return await db.SaveChangesAsync();
+        });
+        await UploadAsync(factory, s, PdfBytes, title: "Scanner thoracique");
+
+        await factory.ProcessOutboxAsync();
+
+        var results = Assert.Single(smtp.Received, m => m.To.Mailboxes.Single().Address == "awa@example.sn" && m.Subject == "Sa njureef CIMEF jot na");
+        Assert.Contains("Asalaa maalekum Awa Sarr", results.TextBody);
+        Assert.Contains("Sa baatu jàll : " + s.Password, results.TextBody);
+        Assert.DoesNotContain("Scanner", results.Subject + results.TextBody + results.HtmlBody);
+        Assert.DoesNotContain("Vos résultats", results.TextBody);
     }
 }
 

@@ -51,6 +51,35 @@ public class PatientsTests(CimefFactory factory) : IClassFixture<CimefFactory>
     }
 
     [Fact]
+    public async Task The_language_of_the_patients_messages_is_chosen_by_staff_and_an_unknown_one_is_refused()
+    {
+        var client = await factory.StaffClientAsync(Roles.Secretary);
+        var phone = BillingClient.NewPhone();
+        var form = Form("Khady Fall", phone);
+        form["Input.Language"] = "wo";
+        Assert.Equal(HttpStatusCode.Redirect, (await client.PostFormAsync("/Patients/Create", form)).StatusCode);
+        var p = await factory.WithDbAsync(db => db.Patients.SingleAsync(x => x.FullName == "Khady Fall"));
+        Assert.Equal("wo", p.Language);
+
+        var edit = await client.GetAsync($"/Patients/Edit/{p.Id}");
+        Assert.Contains("<option value=\"wo\" selected=\"selected\">Wolof</option>", await edit.HtmlAsync());
+
+        var bad = Form("Khady Fall", phone);
+        bad["Input.Language"] = "klingon";
+        var refused = await client.PostFormAsync($"/Patients/Edit/{p.Id}", bad);
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("Langue inconnue : choisissez Français, Wolof ou English.", await refused.HtmlAsync());
+        Assert.Equal("wo", (await factory.WithDbAsync(db => db.Patients.AsNoTracking().SingleAsync(x => x.Id == p.Id))).Language);
+
+        var english = Form("Khady Fall", phone);
+        english["Input.Language"] = "en";
+        Assert.Equal(HttpStatusCode.Redirect, (await client.PostFormAsync($"/Patients/Edit/{p.Id}", english)).StatusCode);
+        Assert.Equal("en", (await factory.WithDbAsync(db => db.Patients.AsNoTracking().SingleAsync(x => x.Id == p.Id))).Language);
+        Assert.True(await factory.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "patient.update" && a.EntityId == p.Id.ToString()
+            && a.Detail!.Contains("langue des messages"))));
+    }
+
+    [Fact]
     public async Task A_duplicate_is_warned_before_saving_and_saved_only_when_confirmed()
     {
         var client = await factory.StaffClientAsync(Roles.Secretary);

@@ -89,7 +89,7 @@ public class WaveBrowserTests(WaveKestrelFactory factory, ChromiumFixture chromi
         await factory.WithScopeAsync(sp => sp.GetRequiredService<OutboxProcessor>().ProcessDueAsync());
         var accessId = await factory.WithDbAsync(db => db.Invoices.Where(i => i.Id == p.InvoiceId).Select(i => i.PatientAccessId!.Value).SingleAsync());
         var (key, password) = await factory.Data.CredentialsAsync(accessId);
-        var credentials = SmsTo(p.Phone, "Cle:");
+        var credentials = SmsTo(p.Phone, "Clé:");
         Assert.Contains(password, credentials);
         await _screens.StepAsync("14-wave-dashboard-phone", page, async () =>
         {

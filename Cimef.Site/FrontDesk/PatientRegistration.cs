@@ -24,6 +24,7 @@ public sealed class PatientRegistration(CimefDb db, TimeProvider time)
             Phone = clean.Phone,
             Email = clean.Email,
             DateOfBirth = clean.DateOfBirth,
+            Language = clean.Language,
             CreatedAt = now,
             CreatedBy = by?.Identity?.Name ?? "système",
         };

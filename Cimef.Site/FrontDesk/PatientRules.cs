@@ -7,10 +7,12 @@ namespace Cimef.Site.FrontDesk;
 /// <summary>Validation and duplicate detection shared by the patient pages and the patients API.</summary>
 public static class PatientRules
 {
-    public sealed record Cleaned(string FullName, string Phone, string? Email, DateOnly? DateOfBirth);
+    /// <summary>The cleaned values; Language is the patient's messages language (fr, wo, en; null = French).</summary>
+    public sealed record Cleaned(string FullName, string Phone, string? Email, DateOnly? DateOfBirth, string? Language = null);
 
-    /// <summary>Validates and normalises; errors are keyed by field name (full_name, phone, email, date_of_birth).</summary>
-    public static (Cleaned? Value, Dictionary<string, string[]> Errors) Clean(string? fullName, string? phone, string? email, DateOnly? dateOfBirth, DateOnly today)
+    /// <summary>Validates and normalises; errors are keyed by field name (full_name, phone, email, date_of_birth, language).</summary>
+    public static (Cleaned? Value, Dictionary<string, string[]> Errors) Clean(string? fullName, string? phone, string? email, DateOnly? dateOfBirth, DateOnly today,
+        string? language = null)
     {
         var errors = new Dictionary<string, string[]>();
         var name = string.Join(' ', (fullName ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
@@ -28,7 +30,11 @@ public static class PatientRules
         if (dateOfBirth is DateOnly dob && (dob > today || dob < today.AddYears(-130)))
             errors["date_of_birth"] = ["La date de naissance n'est pas plausible."];
 
-        return errors.Count > 0 ? (null, errors) : (new Cleaned(name, normalizedPhone!, mail, dateOfBirth), errors);
+        var lang = string.IsNullOrWhiteSpace(language) ? null : Languages.PatientLanguages.Normalize(language);
+        if (!string.IsNullOrWhiteSpace(language) && (lang is null || language.Trim().Length > 5))
+            errors["language"] = ["Langue inconnue : choisissez Français, Wolof ou English."];
+
+        return errors.Count > 0 ? (null, errors) : (new Cleaned(name, normalizedPhone!, mail, dateOfBirth, lang), errors);
     }
 
     public sealed record Duplicate(int Id, string FullName, string Phone, string Reason);

@@ -2,9 +2,20 @@ using Cimef.Site.Data.Entities;
 
 namespace Cimef.Site.Notifications;
 
-/// <summary>What a notification says, assembled at send time (the password is decrypted only then).</summary>
-public sealed record NotificationContent(OutboxKind Kind, string PatientName, string PortalUrl, string AccessKey, string Password, string? ReportTitle)
+/// <summary>
+/// What a notification says, assembled at send time (the password is decrypted only then), in the patient's language
+/// (<c>Patient.Language</c>: fr, wo, en). It never names the exam or the result: a phone shared by a family shows only
+/// that a result exists (issue 15).
+/// </summary>
+public sealed record NotificationContent(OutboxKind Kind, string PatientName, string PortalUrl, string AccessKey, string Password, string? Language = null)
 {
+    /// <summary>The catalogue's culture for this patient's messages.</summary>
+    public System.Globalization.CultureInfo Culture => Languages.PatientLanguages.Culture(Language);
+
+    /// <summary>A catalogue entry in the patient's language, {0}… filled in.</summary>
+    public string Text(string name, params object?[] args) =>
+        string.Format(System.Globalization.CultureInfo.InvariantCulture, Languages.PatientText.Get(name, Culture), args);
+
     /// <summary>"ABCD EFGH JKMN": the key grouped by 4 for reading aloud or copying.</summary>
     public string GroupedKey => AccessKey.Length == 12 ? $"{AccessKey[..4]} {AccessKey[4..8]} {AccessKey[8..]}" : AccessKey;
 

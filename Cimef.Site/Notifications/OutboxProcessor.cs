@@ -163,19 +163,22 @@ public sealed class OutboxProcessor(
         if (m.Kind == OutboxKind.ReportAvailable && m.Report is { IsActive: false })
             throw new DeliveryException("Rapport retiré avant l'envoi : message non envoyé", true);
         var password = protector.Unprotect(access.ProtectedPassword);
-        return new NotificationContent(m.Kind, m.Patient.FullName, portal.Value.Url, access.AccessKey, password, m.Report?.Title);
+        return new NotificationContent(m.Kind, m.Patient.FullName, portal.Value.Url, access.AccessKey, password, m.Patient.Language);
     }
 
     /// <summary>
-    /// The payment-link SMS: invoice number, amount and the link, never the exam. A link no longer payable (paid,
-    /// refused, failed) is not sent. The link is never cut: a long one makes a two-part SMS.
+    /// The payment-link SMS in the patient's language: invoice number, amount and the link, never the exam. A link no
+    /// longer payable (paid, refused, failed) is not sent. The link is never cut: a long one makes a two-part SMS.
     /// </summary>
     private static string PaymentLinkText(OutboxMessage m)
     {
+        var culture = Languages.PatientLanguages.Culture(m.Patient.Language);
+        string Say(string name, params object?[] args) =>
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, Languages.PatientText.Get(name, culture), args);
         var link = m.PaymentCheckout ?? throw new DeliveryException("Lien de paiement introuvable", true);
         if (link.Status != CheckoutStatus.Open) throw new DeliveryException("Lien de paiement déjà utilisé ou fermé : message non envoyé", true);
-        var text = SmsText.ToGsm7($"CIMEF: reglez votre facture {link.Invoice.Number} ({link.Amount} FCFA) avec Wave: ") + link.Url;
-        return text.Length <= SmsText.MaxLength ? text : SmsText.ToGsm7("CIMEF: payer avec Wave: ") + link.Url;
+        var text = SmsText.ToGsm7(Say("sms_payment", link.Invoice.Number, link.Amount)) + link.Url;
+        return text.Length <= SmsText.MaxLength ? text : SmsText.ToGsm7(Say("sms_payment_short")) + link.Url;
     }
 
     /// <summary>A staff-created share's token and code, only while the share is still usable.</summary>

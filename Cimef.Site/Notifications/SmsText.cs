@@ -4,7 +4,10 @@ using Cimef.Site.Data.Entities;
 
 namespace Cimef.Site.Notifications;
 
-/// <summary>The patient SMS: at most 160 characters, GSM-7 only (accents folded when outside GSM-7).</summary>
+/// <summary>
+/// The patient SMS in the patient's language: at most 160 characters, GSM-7 only (accents folded when outside GSM-7).
+/// It says that results exist, never which exam or what result.
+/// </summary>
 public static class SmsText
 {
     public const int MaxLength = 160;
@@ -14,11 +17,12 @@ public static class SmsText
 
     public static string Build(NotificationContent c, bool includePassword)
     {
-        var head = c.Kind == OutboxKind.ReportAvailable ? "CIMEF: vos resultats sont disponibles." : "CIMEF: votre acces patient est cree.";
-        var tail = $" {c.PortalUrl} Cle: {c.GroupedKey}" + (includePassword ? $" Mdp: {c.Password}" : " (mot de passe sur votre facture)");
-        var text = ToGsm7(head + tail);
-        if (text.Length > MaxLength) text = ToGsm7(head + $" {c.PortalUrl} Cle: {c.GroupedKey}" + (includePassword ? $" Mdp: {c.Password}" : ""));
-        if (text.Length > MaxLength) text = ToGsm7($"{c.PortalUrl} Cle: {c.GroupedKey}" + (includePassword ? $" Mdp: {c.Password}" : ""));
+        var head = c.Text(c.Kind == OutboxKind.ReportAvailable ? "sms_results" : "sms_credentials", c.PortalUrl);
+        var key = c.Text("sms_key", c.GroupedKey);
+        var password = includePassword ? c.Text("sms_password", c.Password) : "";
+        var text = ToGsm7(head + key + (includePassword ? password : c.Text("sms_password_on_invoice")));
+        if (text.Length > MaxLength) text = ToGsm7(head + key + password);
+        if (text.Length > MaxLength) text = ToGsm7(c.PortalUrl + key + password);
         return text.Length > MaxLength ? text[..MaxLength] : text;
     }
 

@@ -22,7 +22,7 @@ public class EditModel(CimefDb db, TimeProvider time, ClinicClock clock) : Staff
     {
         var p = await db.Patients.AsNoTracking().SingleOrDefaultAsync(x => x.Id == Id);
         if (p is null) return NotFound();
-        Input = new PatientForm { FullName = p.FullName, Phone = p.Phone, Email = p.Email, DateOfBirth = p.DateOfBirth };
+        Input = new PatientForm { FullName = p.FullName, Phone = p.Phone, Email = p.Email, DateOfBirth = p.DateOfBirth, Language = p.Language };
         return Page();
     }
 
@@ -40,11 +40,13 @@ public class EditModel(CimefDb db, TimeProvider time, ClinicClock clock) : Staff
         if (patient.Phone != clean.Phone) changed.Add("téléphone");
         if (patient.Email != clean.Email) changed.Add("e-mail");
         if (patient.DateOfBirth != clean.DateOfBirth) changed.Add("date de naissance");
+        if ((patient.Language ?? "fr") != (clean.Language ?? "fr")) changed.Add("langue des messages");
         patient.FullName = clean.FullName;
         patient.SearchName = Text.SearchForm(clean.FullName);
         patient.Phone = clean.Phone;
         patient.Email = clean.Email;
         patient.DateOfBirth = clean.DateOfBirth;
+        if ((patient.Language ?? "fr") != (clean.Language ?? "fr")) patient.Language = clean.Language;
         if (changed.Count > 0)
         {
             Audit.Staff(db, User, now, "patient.update", "Patient", patient.Id, "modifié : " + string.Join(", ", changed));

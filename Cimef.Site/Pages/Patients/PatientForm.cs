@@ -11,12 +11,14 @@ public sealed class PatientForm
     public string? Phone { get; set; }
     public string? Email { get; set; }
     public DateOnly? DateOfBirth { get; set; }
+    /// <summary>The language of the patient's SMS and e-mail (fr, wo, en; empty = French).</summary>
+    public string? Language { get; set; }
     /// <summary>Set by the "enregistrer quand même" button after the duplicate warning.</summary>
     public bool ConfirmDuplicate { get; set; }
 
     public static readonly Dictionary<string, string> Fields = new()
     {
-        ["full_name"] = "Input.FullName", ["phone"] = "Input.Phone", ["email"] = "Input.Email", ["date_of_birth"] = "Input.DateOfBirth",
+        ["full_name"] = "Input.FullName", ["phone"] = "Input.Phone", ["email"] = "Input.Email", ["date_of_birth"] = "Input.DateOfBirth", ["language"] = "Input.Language",
     };
 
     /// <summary>Validates into ModelState and, unless confirmed, looks for duplicates. Returns the cleaned values when saving may proceed.</summary>
@@ -24,7 +26,7 @@ public sealed class PatientForm
         CimefDb db, ModelStateDictionary modelState, DateOnly today, int? exceptId)
     {
         if (!modelState.IsValid) return (null, []);
-        var (clean, errors) = PatientRules.Clean(FullName, Phone, Email, DateOfBirth, today);
+        var (clean, errors) = PatientRules.Clean(FullName, Phone, Email, DateOfBirth, today, Language);
         foreach (var (field, messages) in errors)
             foreach (var m in messages) modelState.AddModelError(Fields[field], m);
         if (clean is null) return (null, []);
