@@ -42,7 +42,8 @@ public class ErrorModel : PageModel
         code ??= feature?.OriginalStatusCode ?? Response.StatusCode;
         if (code is < 400 or > 599) code = 404; // ?code= is client text: never set an impossible status (it threw, a 500)
         var original = feature?.OriginalPath ?? failure?.Path ?? "";
-        UsePortalLayout = original.StartsWith("/patient", StringComparison.OrdinalIgnoreCase);
+        // By segment: /patient… is the patient side, /Patients/… the staff's patient pages.
+        UsePortalLayout = new PathString(original).StartsWithSegments("/patient", StringComparison.OrdinalIgnoreCase);
         Fragment = Request.WantsFragment();
         // One set of words for both sides: a patient path reads the patient catalogue in the request's language, a
         // staff path the same catalogue in French (the staff side is French only).
