@@ -1,25 +1,29 @@
+using Cimef.Site.Languages;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace Cimef.Site.Tests.Browser;
 
-/// <summary>Bytes a phone browser transfers for the patient pages, first and repeat visits (used by the browser test and the bench).</summary>
+/// <summary>
+/// Bytes a phone browser transfers for the patient pages, first and repeat visits (used by the browser test and the
+/// bench), in one of the patient languages: the first visit opens <c>/patient?lang=…</c>, the choice then rides on its cookie.
+/// </summary>
 public static class PortalBudget
 {
     public sealed record Bytes(long LoginFirst, long LoginRepeat, long DashboardFirst, long DashboardRepeat, string DashboardFirstDetail,
         long HistoryFirst, string HistoryFirstDetail);
 
-    public static async Task<Bytes> MeasureAsync(ChromiumFixture chromium, string address, TestPatient p)
+    public static async Task<Bytes> MeasureAsync(ChromiumFixture chromium, string address, TestPatient p, string language = PatientLanguages.French)
     {
         await using var context = await chromium.PhoneContextAsync(address);
         var page = await context.NewPageAsync();
         var meter = await TransferMeter.AttachAsync(page);
-        await page.GotoAsync("/patient", new() { WaitUntil = WaitUntilState.NetworkIdle });
+        await page.GotoAsync(language == PatientLanguages.French ? "/patient" : "/patient?lang=" + language, new() { WaitUntil = WaitUntilState.NetworkIdle });
         var loginFirst = meter.Bytes;
         meter.Reset();
         await page.GotoAsync("/patient", new() { WaitUntil = WaitUntilState.NetworkIdle });
         var loginRepeat = meter.Bytes;
-        await LoginAsync(page, p);
+        await LoginAsync(page, p, language);
 
         // Dashboard first visit: a new browser (empty cache) holding the session cookie.
         await using var fresh = await SignedInAsync(chromium, address, context);
@@ -27,6 +31,7 @@ public static class PortalBudget
         var dashboardMeter = await TransferMeter.AttachAsync(dashboard);
         await dashboard.GotoAsync("/patient/dashboard", new() { WaitUntil = WaitUntilState.NetworkIdle });
         if (!dashboard.Url.EndsWith("/patient/dashboard")) throw new InvalidOperationException("The session cookie did not open the dashboard.");
+        if (await dashboard.GetAttributeAsync("html", "lang") != language) throw new InvalidOperationException($"The dashboard is not in '{language}'.");
         var dashboardFirst = dashboardMeter.Bytes;
         var detail = string.Join("\n", dashboardMeter.Urls);
         dashboardMeter.Reset();
@@ -53,13 +58,15 @@ public static class PortalBudget
         return fresh;
     }
 
-    public static async Task LoginAsync(IPage page, TestPatient p)
+    /// <summary>Logs in through the form, finding its fields by their labels in <paramref name="language"/> (the page's current one).</summary>
+    public static async Task LoginAsync(IPage page, TestPatient p, string language = PatientLanguages.French)
     {
+        var culture = PatientLanguages.Culture(language);
         await page.GotoAsync("/patient");
         // As typed on a phone: lower case with dashes.
-        await page.GetByLabel("Clé d'accès (12 caractères)").FillAsync($"{p.Key[..4]}-{p.Key[4..8]}-{p.Key[8..]}".ToLowerInvariant());
-        await page.GetByLabel("Mot de passe (8 caractères)").FillAsync(p.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
+        await page.GetByLabel(PatientText.Get("login_key_label", culture)).FillAsync($"{p.Key[..4]}-{p.Key[4..8]}-{p.Key[8..]}".ToLowerInvariant());
+        await page.GetByLabel(PatientText.Get("login_password_label", culture)).FillAsync(p.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = PatientText.Get("login_button", culture) }).ClickAsync();
         await page.WaitForURLAsync("**/patient/dashboard");
     }
 }

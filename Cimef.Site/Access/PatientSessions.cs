@@ -83,9 +83,9 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
     /// <summary>A valid session, with the profile the dashboard shows (read with it at no extra cost).</summary>
     public sealed record Session(int SessionId, int AccessId, int PatientId, Profile Profile);
 
-    public sealed record Profile(string FullName, string Phone, int AccessCount, DateTime? LastAccess);
+    public sealed record Profile(string FullName, string Phone, int AccessCount, DateTime? LastAccess, string? Language);
 
-    private sealed record SessionRow(long Id, long AccessId, long PatientId, long Slide, string FullName, string Phone, long AccessCount, DateTime? LastAccess);
+    private sealed record SessionRow(long Id, long AccessId, long PatientId, long Slide, string FullName, string Phone, long AccessCount, DateTime? LastAccess, string? Language);
 
     private sealed record ReportRow(long Id, string Title, DateTime CreatedAt, string ContentType, long Size, long DownloadCount, string Integrity);
 
@@ -96,7 +96,7 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
 
     private const string SessionSql = $"""
         SELECT s."Id", s."PatientAccessId" AS "AccessId", a."PatientId", CASE WHEN s."LastSeenAt" <= @slideBefore THEN 1 ELSE 0 END AS "Slide",
-               p."FullName", p."Phone", a."AccessCount", a."LastAccess"
+               p."FullName", p."Phone", a."AccessCount", a."LastAccess", p."Language"
         FROM "PatientSessions" s JOIN "PatientAccesses" a ON a."Id" = s."PatientAccessId" JOIN "Patients" p ON p."Id" = a."PatientId"
         WHERE {Valid};
         """;
@@ -142,7 +142,7 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
             using (await gate.EnterAsync(db, ct))
                 await conn.ExecuteAsync(new CommandDefinition("""UPDATE "PatientSessions" SET "LastSeenAt" = @now WHERE "Id" = @sessionId""",
                 new { now, sessionId }, cancellationToken: ct));
-        var session = new Session(sessionId, (int)row.AccessId, (int)row.PatientId, new Profile(row.FullName, row.Phone, (int)row.AccessCount, row.LastAccess));
+        var session = new Session(sessionId, (int)row.AccessId, (int)row.PatientId, new Profile(row.FullName, row.Phone, (int)row.AccessCount, row.LastAccess, row.Language));
         return (session, reports);
     }
 }

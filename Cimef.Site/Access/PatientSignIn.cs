@@ -1,6 +1,7 @@
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.EntityFrameworkCore;
 
@@ -14,7 +15,7 @@ namespace Cimef.Site.Access;
 /// password checked: a correct one gets in, a wrong one answers 429 like a lock, so the address learns nothing.
 /// One AccessEvent per well-formed attempt, committed in the same write transaction as its throttle reservation
 /// (one fsync per attempt). Success resets its bucket, counts the access, starts a fresh session and (re)issues the
-/// device cookie.
+/// device cookie, and saves the login page's language on the patient when it changed.
 /// </summary>
 public sealed class PatientSignIn(
     CimefDb db, LoginThrottle throttle, MalformedKeyAttempts malformed, DeviceCookies devices,
@@ -76,6 +77,9 @@ public sealed class PatientSignIn(
             await throttle.ClearBucketAsync(key, device, ct);
             access.AccessCount++;
             access.LastAccess = now;
+            // The page's language is the patient's last choice (null means French); the JSON API has no switch.
+            if (!http.Request.Path.StartsWithSegments("/api") && (access.Patient.Language ?? PatientLanguages.French) != PatientLanguages.Current)
+                access.Patient.Language = PatientLanguages.Current;
             token = sessions.Start(access, ip);
             Audit.Patient(db, http, now, AccessEventKinds.LoginSuccess, access.Id, submittedKey: key);
             result = new Result(Outcome.Success, SessionToken: token, Access: access);

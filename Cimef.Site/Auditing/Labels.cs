@@ -1,3 +1,4 @@
+using Cimef.Site.Languages;
 using Cimef.Site.Data.Entities;
 
 namespace Cimef.Site.Auditing;
@@ -39,38 +40,38 @@ public static class Labels
     /// </summary>
     public static string? PatientHistory(string kind, string? detail, string? reportTitle, string date) => kind switch
     {
-        AccessEventKinds.LoginSuccess => "Connexion",
-        AccessEventKinds.Download => $"Téléchargement : {reportTitle ?? "rapport retiré"}",
-        AccessEventKinds.ShareOpen => $"{reportTitle ?? "Rapport"} — ouvert via le lien partagé du {date}",
-        AccessEventKinds.ShareDownload => $"{reportTitle ?? "Rapport"} — téléchargé via le lien partagé du {date}",
-        Access.CredentialHandover.RevealAction when detail?.Contains(", facture ", StringComparison.Ordinal) == true => "Identifiants imprimés par le cabinet",
+        AccessEventKinds.LoginSuccess => PatientText.Get("history_login"),
+        AccessEventKinds.Download => PatientText.Format("history_download", reportTitle ?? PatientText.Get("history_removed_report")),
+        AccessEventKinds.ShareOpen => PatientText.Format("history_share_open", reportTitle ?? PatientText.Get("history_report"), date),
+        AccessEventKinds.ShareDownload => PatientText.Format("history_share_download", reportTitle ?? PatientText.Get("history_report"), date),
+        Access.CredentialHandover.RevealAction when detail?.Contains(", facture ", StringComparison.Ordinal) == true => PatientText.Get("history_credentials_printed"),
         Access.CredentialHandover.RevealAction when detail?.EndsWith("canal " + Access.CredentialHandover.PageChannel, StringComparison.Ordinal) == true
-            => "Identifiants affichés par le cabinet",
-        Access.CredentialHandover.RevealAction => "Identifiants transmis par le cabinet",
-        HistoryKinds.AccessCreated => "Accès créé par le cabinet",
-        "access.deactivate" => "Accès désactivé par le cabinet",
-        "access.activate" or "access.reactivate" => "Accès réactivé par le cabinet",
-        "access.regenerate" => "Nouveaux identifiants créés par le cabinet",
-        "access.unlock" => "Accès débloqué par le cabinet",
-        HistoryKinds.CredentialsSms => "Identifiants envoyés par SMS",
-        HistoryKinds.CredentialsEmail => "Identifiants envoyés par e-mail",
+            => PatientText.Get("history_credentials_shown"),
+        Access.CredentialHandover.RevealAction => PatientText.Get("history_credentials_handed"),
+        HistoryKinds.AccessCreated => PatientText.Get("history_access_created"),
+        "access.deactivate" => PatientText.Get("history_access_deactivated"),
+        "access.activate" or "access.reactivate" => PatientText.Get("history_access_reactivated"),
+        "access.regenerate" => PatientText.Get("history_credentials_regenerated"),
+        "access.unlock" => PatientText.Get("history_access_unlocked"),
+        HistoryKinds.CredentialsSms => PatientText.Get("history_credentials_sms"),
+        HistoryKinds.CredentialsEmail => PatientText.Get("history_credentials_email"),
         _ => null,
     };
 
-    /// <summary>A coarse device name from a stored User-Agent, for the patient's history (never the raw string).</summary>
+    /// <summary>A coarse device name from a stored User-Agent, for the patient's history (never the raw string), in the request's language.</summary>
     public static string Device(string? userAgent)
     {
         var ua = userAgent ?? "";
         bool Has(string s) => ua.Contains(s, StringComparison.OrdinalIgnoreCase);
         if (Has("iPhone")) return "iPhone";
         if (Has("iPad")) return "iPad";
-        if (Has("Android")) return Has("Mobile") ? "téléphone Android" : "tablette Android";
-        if (Has("Windows Phone")) return "téléphone Windows";
-        if (Has("Windows")) return "ordinateur Windows";
+        if (Has("Android")) return PatientText.Get(Has("Mobile") ? "device_android_phone" : "device_android_tablet");
+        if (Has("Windows Phone")) return PatientText.Get("device_windows_phone");
+        if (Has("Windows")) return PatientText.Get("device_windows");
         if (Has("CrOS")) return "Chromebook";
-        if (Has("Macintosh") || Has("Mac OS X")) return "ordinateur Mac";
-        if (Has("Linux")) return "ordinateur Linux";
-        return "navigateur inconnu";
+        if (Has("Macintosh") || Has("Mac OS X")) return PatientText.Get("device_mac");
+        if (Has("Linux")) return PatientText.Get("device_linux");
+        return PatientText.Get("device_unknown");
     }
 
     public static string AlertKind(string kind) => kind switch

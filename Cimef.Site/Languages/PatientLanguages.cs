@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
 namespace Cimef.Site.Languages;
@@ -53,6 +54,23 @@ public static class PatientLanguages
                 if ((range.Quality ?? 1) > 0 && Normalize(range.Value.Value) is { } code) return code;
         }
         return French;
+    }
+
+    /// <summary>
+    /// The switch's link to <paramref name="code"/>: the current page (for a re-executed error page, the page that
+    /// failed) with its query kept and <c>lang</c> replaced, so the switch works as a plain link without JavaScript.
+    /// </summary>
+    public static string SwitchHref(HttpContext http, string code)
+    {
+        var reExecuted = http.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>();
+        var failed = http.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerPathFeature>();
+        var path = reExecuted?.OriginalPath ?? failed?.Path ?? http.Request.Path.Value ?? "/patient";
+        var query = reExecuted is not null ? QueryHelpers.ParseQuery(reExecuted.OriginalQueryString)
+            : failed is not null ? [] : http.Request.Query.ToDictionary(q => q.Key, q => q.Value);
+        var kept = query.Where(q => !string.Equals(q.Key, "lang", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)))
+            .Append(new KeyValuePair<string, string?>("lang", code));
+        return QueryHelpers.AddQueryString(path, kept);
     }
 
     /// <summary>Middleware: sets the UI culture for the request and, when <c>?lang=</c> chose it, remembers it for a year.</summary>

@@ -22,6 +22,15 @@ public static class PatientText
     /// <summary>The entry with its {0}, {1}… filled in (numbers already formatted by the caller).</summary>
     public static string Format(string name, params object?[] args) => string.Format(CultureInfo.InvariantCulture, Get(name), args);
 
+    /// <summary>A file size in the request's language's units (« 1,2 Mo » in French and Wolof, « 1,2 MB » in English); fr-SN digits.</summary>
+    public static string Size(long bytes) => bytes switch
+    {
+        < 1024 => Format("size_bytes", bytes.ToString(Web.Fr.Culture)),
+        < 1024 * 1024 => Format("size_kb", (bytes / 1024.0).ToString("0.#", Web.Fr.Culture)),
+        < 1024L * 1024 * 1024 => Format("size_mb", (bytes / (1024.0 * 1024)).ToString("0.#", Web.Fr.Culture)),
+        _ => Format("size_gb", (bytes / (1024.0 * 1024 * 1024)).ToString("0.#", Web.Fr.Culture)),
+    };
+
     /// <summary>The entries a language defines itself (no fallback), for the completeness test and the README's table.</summary>
     public static IReadOnlyDictionary<string, string> Own(string language) =>
         Catalogue.GetResourceSet(language == PatientLanguages.French ? CultureInfo.InvariantCulture : PatientLanguages.Culture(language),

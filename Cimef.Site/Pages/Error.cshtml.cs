@@ -1,3 +1,5 @@
+using System.Globalization;
+using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -6,7 +8,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Cimef.Site.Pages;
 
 /// <summary>
-/// The French error page (or, for htmx, its message alone): for status codes re-executed by
+/// The error page (French; on a patient path, in the patient's language) (or, for htmx, its message alone): for status codes re-executed by
 /// UseStatusCodePagesWithReExecute (404, 403, 405, 413…) and for exceptions re-executed by UseExceptionHandler.
 /// </summary>
 [ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
@@ -22,7 +24,8 @@ public class ErrorModel : PageModel
         http.Items[MessageKey] = message;
     }
 
-    public string Title { get; private set; } = "Erreur";
+    public string Title { get; private set; } = "";
+    public string Home { get; private set; } = "";
     public string Message { get; private set; } = "";
     public bool UsePortalLayout { get; private set; }
     public bool Fragment { get; private set; }
@@ -39,19 +42,16 @@ public class ErrorModel : PageModel
         code ??= feature?.OriginalStatusCode ?? Response.StatusCode;
         if (code is < 400 or > 599) code = 404; // ?code= is client text: never set an impossible status (it threw, a 500)
         var original = feature?.OriginalPath ?? failure?.Path ?? "";
-        UsePortalLayout = original.StartsWith("/patient", StringComparison.OrdinalIgnoreCase);
+        // By segment: /patient… is the patient side, /Patients/… the staff's patient pages.
+        UsePortalLayout = new PathString(original).StartsWithSegments("/patient", StringComparison.OrdinalIgnoreCase);
         Fragment = Request.WantsFragment();
-        (Title, Message) = code switch
-        {
-            404 => ("Page introuvable", "La page demandée n'existe pas ou n'est plus disponible."),
-            403 => ("Accès refusé", "Vous n'avez pas les droits nécessaires pour cette action."),
-            405 => ("Action non permise", "Cette action n'est pas permise sur cette page."),
-            400 => ("Requête invalide", "La requête n'a pas pu être traitée. Rechargez la page et réessayez."),
-            413 => ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
-            429 => ("Trop de tentatives", "Trop de demandes en peu de temps. Réessayez dans quelques minutes."),
-            503 => ("Service momentanément indisponible", "Réessayez dans quelques instants."),
-            _ => ("Erreur", "Une erreur est survenue."),
-        };
+        // One set of words for both sides: a patient path reads the patient catalogue in the request's language, a
+        // staff path the same catalogue in French (the staff side is French only).
+        var culture = UsePortalLayout ? CultureInfo.CurrentUICulture : CultureInfo.InvariantCulture;
+        var entry = code is 404 or 403 or 405 or 400 or 413 or 429 or 503 ? $"error_{code}" : "error";
+        Title = PatientText.Get(entry + "_title", culture);
+        Message = PatientText.Get(entry + "_message", culture);
+        Home = PatientText.Get("error_home", culture);
         if (HttpContext.Items[MessageKey] is string message) Message = message;
         Response.StatusCode = code ?? 404;
         return Page();

@@ -1,4 +1,5 @@
 using Cimef.Site.Access;
+using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -18,7 +19,7 @@ public class SharesModel(Data.CimefDb db, ReportShares shares, IOptions<PortalOp
     {
         public string SmsHref => "sms:?body=" + Uri.EscapeDataString(Message);
         public string WhatsAppHref => "https://wa.me/?text=" + Uri.EscapeDataString(Message);
-        private string Message => $"Mon résultat d'examen CIMEF : {Link} (je vous donne le code à part)";
+        private string Message => PatientText.Format("shares_message", Link);
     }
 
     public IReadOnlyList<ReportShares.Row> Active { get; private set; } = [];
@@ -45,7 +46,7 @@ public class SharesModel(Data.CimefDb db, ReportShares shares, IOptions<PortalOp
         if (r is null) return NotFoundPage();
         if (!int.TryParse(days, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var d) || !ReportShares.Durations.Contains(d))
         {
-            Error = "Choisissez une durée : 1, 7 ou 30 jours.";
+            Error = PatientText.Get("shares_duration_error");
             await LoadAsync();
             return this.PageOrPartial("_Shares", this);
         }
@@ -63,7 +64,7 @@ public class SharesModel(Data.CimefDb db, ReportShares shares, IOptions<PortalOp
         if (!int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var shareId)
             || !await shares.RevokeAsync(User.AccessId(), shareId, "patient", HttpContext.RequestAborted))
             return NotFoundPage();
-        const string message = "Le partage est révoqué : le lien ne fonctionne plus.";
+        var message = PatientText.Get("shares_revoked");
         if (!Request.WantsFragment())
         {
             StatusMessage = message;
