@@ -28,6 +28,7 @@ public class PortalAppTests : IClassFixture<CimefFactory>
         Assert.Equal("application/manifest+json", response.Content.Headers.ContentType!.MediaType);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var m = json.RootElement;
+        Assert.Equal("CIMEF", m.GetProperty("name").GetString());
         Assert.Equal("CIMEF", m.GetProperty("short_name").GetString());
         Assert.Equal("/patient/", m.GetProperty("scope").GetString());
         Assert.Equal("/patient/", m.GetProperty("start_url").GetString());

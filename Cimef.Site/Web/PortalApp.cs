@@ -19,7 +19,7 @@ public static class PortalApp
     private const string LongCache = "public, max-age=86400";
 
     private static readonly byte[] Manifest = Encoding.UTF8.GetBytes($$"""
-        {"name":"CIMEF — Mes résultats","short_name":"CIMEF","start_url":"/patient/","scope":"/patient/","display":"standalone","background_color":"{{Background}}","theme_color":"{{ThemeColor}}","icons":[{"src":"/patient/icons/cimef.svg","sizes":"any","type":"image/svg+xml"},{"src":"/patient/icons/cimef-192.png","sizes":"192x192","type":"image/png","purpose":"any maskable"},{"src":"/patient/icons/cimef-512.png","sizes":"512x512","type":"image/png","purpose":"any maskable"}]}
+        {"name":"CIMEF","short_name":"CIMEF","start_url":"/patient/","scope":"/patient/","display":"standalone","background_color":"{{Background}}","theme_color":"{{ThemeColor}}","icons":[{"src":"/patient/icons/cimef.svg","sizes":"any","type":"image/svg+xml"},{"src":"/patient/icons/cimef-192.png","sizes":"192x192","type":"image/png","purpose":"any maskable"},{"src":"/patient/icons/cimef-512.png","sizes":"512x512","type":"image/png","purpose":"any maskable"}]}
         """);
 
     // The icon: a white cross on the theme colour, inside the central 60 % (the maskable safe zone).
