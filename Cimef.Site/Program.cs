@@ -275,6 +275,7 @@ app.UseAntiforgery();
 app.MapHtmxAntiforgeryScript();
 app.MapRazorPages();
 app.MapHealth();
+app.MapPortalApp(); // the installable patient web app: manifest, icons, service worker (issue 15)
 // Every /api endpoint: a cookie-authenticated state change needs a JSON body or an antiforgery token (CSRF).
 var api = app.MapGroup("").AddEndpointFilter<ApiCsrfFilter>();
 api.MapPatientsApi(); // front desk and billing (issue 3)

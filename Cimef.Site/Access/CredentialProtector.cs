@@ -21,6 +21,7 @@ public sealed class CredentialProtector
     private readonly byte[] _secret;
     private readonly byte[] _keySecret;
     private readonly byte[] _shareCodeSecret;
+    private readonly byte[] _offlineSecret;
     private readonly IDataProtector _protector;
 
     public CredentialProtector(IOptions<StorageOptions> storage, IOptions<AccessOptions> access, IOptions<KeyRingOptions> keyRing,
@@ -33,6 +34,7 @@ public sealed class CredentialProtector
         // A derived key, so a key hash can never be confused with (or tested against) a password hash.
         _keySecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.LoginFailure.Key.v1"));
         _shareCodeSecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.ReportShare.Code.v1"));
+        _offlineSecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.OfflineCopies.v1"));
         _protector = dataProtection.CreateProtector("Cimef.PatientAccess.Password.v1");
     }
 
@@ -52,6 +54,13 @@ public sealed class CredentialProtector
     /// </summary>
     public byte[] ShareCodeHash(string tokenHash, string code) =>
         HMACSHA256.HashData(_shareCodeSecret, Encoding.UTF8.GetBytes(tokenHash + ":" + code));
+
+    /// <summary>
+    /// The name of the phone cache that holds one access's offline copies (issue 15): opaque and stable for that access,
+    /// so the service worker can tell patients apart on a shared phone without the page ever naming the key or the id.
+    /// </summary>
+    public string OfflineCacheName(int accessId) =>
+        "cimef-copies-" + Convert.ToHexStringLower(HMACSHA256.HashData(_offlineSecret, Encoding.UTF8.GetBytes(accessId.ToString(System.Globalization.CultureInfo.InvariantCulture))), 0, 16);
 
     /// <summary>Constant-time comparison. Pass <c>null</c> for an unknown key: the same work is done.</summary>
     public bool Verify(string password, byte[]? storedHash)

@@ -19,7 +19,7 @@ namespace Cimef.Site.Access;
 /// PatientSession table only its SHA-256. Idle timeout (Portal:SessionTimeoutMinutes), absolute cap
 /// (Portal:SessionAbsoluteHours), ended by logout, deactivation and regeneration.
 /// </summary>
-public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options, SqliteWriteGate gate, TimeProvider time)
+public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options, SqliteWriteGate gate, TimeProvider time, Web.ClinicClock clock)
 {
     public const string CookieName = "__Host-cimef_patient";
     public const string AccessIdClaim = "cimef:access_id";
@@ -110,12 +110,24 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         """;
 
     /// <summary>
+    /// Light on data (issue 15): the bytes of the session's patient's downloads since the clinic month began — each
+    /// "download" event (a GET from byte 0, page or API) counts its report's size; Range continuations add nothing.
+    /// Answered by the AccessEvents (PatientAccessId, At) index.
+    /// </summary>
+    private const string MonthSql = $"""
+        SELECT CAST(COALESCE(SUM(r."Size"), 0) AS BIGINT)
+        FROM "AccessEvents" e JOIN "PatientReports" r ON r."Id" = e."ReportId" AND r."PatientAccessId" = e."PatientAccessId"
+        JOIN "PatientSessions" s ON s."PatientAccessId" = e."PatientAccessId" JOIN "PatientAccesses" a ON a."Id" = s."PatientAccessId"
+        WHERE {Valid} AND e."Kind" = @download AND e."At" >= @monthStart;
+        """;
+
+    /// <summary>
     /// The session behind a raw cookie value, if it is still valid; slides LastSeenAt at most once a minute (the idle
     /// rule stays exact to the minute: a session seen within the last minute has at least 29 of its 30 minutes left).
-    /// With <paramref name="withReports"/>, the same command also reads the patient's available reports (the
-    /// dashboard's data in one round trip); they are null when the session is not valid.
+    /// With <paramref name="withReports"/>, the same command also reads the patient's available reports and this month's
+    /// downloaded bytes (the dashboard's data in one round trip); they are null when the session is not valid.
     /// </summary>
-    public async Task<(Session Session, IReadOnlyList<PatientReportFiles.Row>? Reports)?> ValidateAsync(string token, bool withReports = false, CancellationToken ct = default)
+    public async Task<(Session Session, PatientDashboardData? Dashboard)?> ValidateAsync(string token, bool withReports = false, CancellationToken ct = default)
     {
         if (token.Length is < 20 or > 100) return null;
         var hash = Hash(token);
@@ -124,16 +136,23 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         // One connection for the whole request (EF would otherwise open and close it around every query), and one
         // Dapper command on it: this runs on every patient request, so the validity rules are conditions of the query.
         await db.Database.OpenConnectionAsync(ct);
-        var args = new { hash, active = true, now, idleSince = now - idle, slideBefore = now - TimeSpan.FromMinutes(1) };
+        var today = clock.DayOf(now);
+        var args = new
+        {
+            hash, active = true, now, idleSince = now - idle, slideBefore = now - TimeSpan.FromMinutes(1),
+            download = AccessEventKinds.Download, monthStart = clock.DayStartUtc(new DateOnly(today.Year, today.Month, 1)),
+        };
         SessionRow? row;
         IReadOnlyList<PatientReportFiles.Row>? reports = null;
+        long monthBytes = 0;
         var conn = db.Database.GetDbConnection();
         if (withReports)
         {
-            await using var results = await conn.QueryMultipleAsync(new CommandDefinition(SessionSql + ReportsSql, args, cancellationToken: ct));
+            await using var results = await conn.QueryMultipleAsync(new CommandDefinition(SessionSql + ReportsSql + MonthSql, args, cancellationToken: ct));
             row = await results.ReadFirstOrDefaultAsync<SessionRow>();
             reports = (await results.ReadAsync<ReportRow>()).Select(r => new PatientReportFiles.Row((int)r.Id, r.Title, r.CreatedAt, r.ContentType,
                 r.Size, (int)r.DownloadCount, Enum.Parse<FileIntegrity>(r.Integrity))).ToList();
+            monthBytes = await results.ReadSingleAsync<long>();
         }
         else row = await conn.QueryFirstOrDefaultAsync<SessionRow>(new CommandDefinition(SessionSql, args, cancellationToken: ct));
         if (row is null) return null;
@@ -143,7 +162,7 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
                 await conn.ExecuteAsync(new CommandDefinition("""UPDATE "PatientSessions" SET "LastSeenAt" = @now WHERE "Id" = @sessionId""",
                 new { now, sessionId }, cancellationToken: ct));
         var session = new Session(sessionId, (int)row.AccessId, (int)row.PatientId, new Profile(row.FullName, row.Phone, (int)row.AccessCount, row.LastAccess, row.Language));
-        return (session, reports);
+        return (session, reports is null ? null : new PatientDashboardData(session.Profile, reports, monthBytes));
     }
 }
 
@@ -155,8 +174,11 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
 [AttributeUsage(AttributeTargets.Class)]
 public sealed class ReadsPatientReportsAttribute : Attribute;
 
-/// <summary>The signed-in patient's profile and available reports, read with the session (see <see cref="ReadsPatientReportsAttribute"/>).</summary>
-public sealed record PatientDashboardData(PatientSessions.Profile Profile, IReadOnlyList<PatientReportFiles.Row> Reports);
+/// <summary>
+/// The signed-in patient's profile, available reports and bytes downloaded this clinic month, read with the session
+/// (see <see cref="ReadsPatientReportsAttribute"/>).
+/// </summary>
+public sealed record PatientDashboardData(PatientSessions.Profile Profile, IReadOnlyList<PatientReportFiles.Row> Reports, long MonthDownloadedBytes);
 
 /// <summary>The "Patient" authentication scheme: reads the session cookie; challenges answer each caller in its own way.</summary>
 public sealed class PatientSessionHandler(
@@ -171,8 +193,8 @@ public sealed class PatientSessionHandler(
         if (string.IsNullOrEmpty(token)) return AuthenticateResult.NoResult();
         var withReports = Context.GetEndpoint()?.Metadata.GetMetadata<ReadsPatientReportsAttribute>() is not null;
         var validated = await sessions.ValidateAsync(token, withReports, Context.RequestAborted);
-        if (validated is not { Session: var session, Reports: var reports }) return AuthenticateResult.Fail("Session expirée ou inconnue.");
-        if (reports is not null) Context.Features.Set(new PatientDashboardData(session.Profile, reports));
+        if (validated is not { Session: var session, Dashboard: var dashboard }) return AuthenticateResult.Fail("Session expirée ou inconnue.");
+        if (dashboard is not null) Context.Features.Set(dashboard);
         var identity = new ClaimsIdentity(
         [
             new Claim(PatientSessions.SessionIdClaim, session.SessionId.ToString(CultureInfo.InvariantCulture)),
