@@ -145,6 +145,7 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AllowAnonymousToFolder("/Account");
     o.Conventions.AllowAnonymousToPage("/Portal/Index"); // the login page
     o.Conventions.AllowAnonymousToPage("/Portal/Logout"); // clears the cookie even when the session has expired
+    o.Conventions.AllowAnonymousToPage("/Portal/Forget"); // « Oublier ce téléphone » is offered on the login page too
     o.Conventions.AllowAnonymousToPage("/Error");
     o.Conventions.AllowAnonymousToFolder("/Payments"); // the pages Wave sends the patient back to (no patient data)
     o.Conventions.AllowAnonymousToFolder("/Share"); // a doctor's shared-report link: the code, then a cookie bound to that share

@@ -29,6 +29,10 @@ public sealed class DeviceCookies(IDataProtectionProvider dataProtection, Creden
                && string.Equals(parts[0], credentials.KeyHash(normalizedKey), StringComparison.Ordinal);
     }
 
+    /// <summary>« Oublier ce téléphone »: the phone is no longer recognised for any key.</summary>
+    public static void Delete(HttpResponse response) =>
+        response.Cookies.Delete(CookieName, new CookieOptions { HttpOnly = true, Secure = true, SameSite = SameSiteMode.Strict, Path = "/" });
+
     public void Issue(HttpResponse response, string normalizedKey)
     {
         var lifetime = TimeSpan.FromDays(options.Value.DeviceCookieDays);

@@ -11,6 +11,7 @@ public static class PatientPortalServices
         services.AddScoped<LoginThrottle>();
         services.AddSingleton<MalformedKeyAttempts>();
         services.AddSingleton<DeviceCookies>();
+        services.AddSingleton<PhoneCookies>();
         services.AddScoped<PatientSessions>();
         services.AddScoped<PatientSignIn>();
         services.AddScoped<PatientReportFiles>();

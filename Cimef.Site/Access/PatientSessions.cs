@@ -28,8 +28,11 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
 
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
-    /// <summary>Adds a new session row to the unit of work and returns the raw id for the cookie.</summary>
-    public string Start(PatientAccess access, string clientIp)
+    /// <summary>
+    /// Adds a new session row to the unit of work and returns the raw id for the cookie; <paramref name="deviceHash"/>
+    /// names the phone it was opened from (<see cref="PhoneCookies.Phone.DeviceHash"/>).
+    /// </summary>
+    public string Start(PatientAccess access, string clientIp, string deviceHash)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -41,6 +44,7 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
             LastSeenAt = now,
             ExpiresAt = now.AddHours(options.Value.SessionAbsoluteHours),
             ClientIp = clientIp.Length <= 45 ? clientIp : clientIp[..45],
+            DeviceHash = deviceHash,
         });
         return token;
     }

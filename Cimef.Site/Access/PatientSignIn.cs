@@ -14,18 +14,20 @@ namespace Cimef.Site.Access;
 /// (an unknown key costs the same), then the access state. An address over its failure limit still gets its
 /// password checked: a correct one gets in, a wrong one answers 429 like a lock, so the address learns nothing.
 /// One AccessEvent per well-formed attempt, committed in the same write transaction as its throttle reservation
-/// (one fsync per attempt). Success resets its bucket, counts the access, starts a fresh session and (re)issues the
-/// device cookie, and saves the login page's language on the patient when it changed.
+/// (one fsync per attempt). Success resets its bucket, counts the access, starts a fresh session (bound to the phone's
+/// device id) and (re)issues the device cookie and the phone cookie (<see cref="PhoneCookies"/>), which remembers the
+/// key when the caller asks (the login page's checkbox; the JSON API never does); it also saves the login page's
+/// language on the patient when it changed.
 /// </summary>
 public sealed class PatientSignIn(
-    CimefDb db, LoginThrottle throttle, MalformedKeyAttempts malformed, DeviceCookies devices,
+    CimefDb db, LoginThrottle throttle, MalformedKeyAttempts malformed, DeviceCookies devices, PhoneCookies phones,
     CredentialProtector protector, PatientSessions sessions, SqliteWriteGate gate, TimeProvider time)
 {
     public enum Outcome { Success, Invalid, Disabled, Throttled }
 
     public sealed record Result(Outcome Outcome, int RetryAfterSeconds = 0, string? SessionToken = null, PatientAccess? Access = null);
 
-    public async Task<Result> SignInAsync(HttpContext http, string? submittedKey, string? password, CancellationToken ct = default)
+    public async Task<Result> SignInAsync(HttpContext http, string? submittedKey, string? password, bool remember, CancellationToken ct)
     {
         var key = CredentialGenerator.NormalizeKey(submittedKey);
         var ip = ClientIp.Of(http);
@@ -53,7 +55,8 @@ public sealed class PatientSignIn(
         using var writer = await gate.EnterAsync(db, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.AccessKey == key, ct);
-        var device = devices.Recognises(http.Request, key);
+        var phone = phones.Read(http.Request) ?? PhoneCookies.NewPhone();
+        var device = devices.Recognises(http.Request, key) || phone.Remembers(protector.KeyHash(key));
         var reservation = await throttle.TryReserveAsync(key, device, access?.Id, bucket, ct);
         Result result;
         string? token = null;
@@ -80,14 +83,16 @@ public sealed class PatientSignIn(
             // The page's language is the patient's last choice (null means French); the JSON API has no switch.
             if (!http.Request.Path.StartsWithSegments("/api") && (access.Patient.Language ?? PatientLanguages.French) != PatientLanguages.Current)
                 access.Patient.Language = PatientLanguages.Current;
-            token = sessions.Start(access, ip);
+            token = sessions.Start(access, ip, phone.DeviceHash);
             Audit.Patient(db, http, now, AccessEventKinds.LoginSuccess, access.Id, submittedKey: key);
             result = new Result(Outcome.Success, SessionToken: token, Access: access);
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         writer?.Dispose();
-        if (token is not null) devices.Issue(http.Response, key);
+        if (token is null) return result;
+        devices.Issue(http.Response, key);
+        phones.Issue(http.Response, remember ? phones.Remember(phone, access!.Id, key, access.Patient.FullName) : phone);
         return result;
     }
 }

@@ -60,7 +60,7 @@ public static class PortalApi
             || body.AccessKey.Length > 40 || body.Password.Length > 64)
             return ApiJson.Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
 
-        var result = await signIn.SignInAsync(http, body.AccessKey, body.Password, http.RequestAborted);
+        var result = await signIn.SignInAsync(http, body.AccessKey, body.Password, remember: false, http.RequestAborted);
         switch (result.Outcome)
         {
             case PatientSignIn.Outcome.Success:

@@ -19,6 +19,7 @@ public static class Labels
         AccessEventKinds.DownloadDenied => "Téléchargement refusé",
         AccessEventKinds.DownloadGone => "Rapport retiré ou expiré",
         AccessEventKinds.FileMissing => "Fichier introuvable",
+        AccessEventKinds.PhoneForgotten => "Téléphone oublié (clés enregistrées effacées, sessions terminées)",
         _ => kind,
     };
 

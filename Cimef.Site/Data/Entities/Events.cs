@@ -57,6 +57,8 @@ public static class AccessEventKinds
     public const string ShareCodeFailure = "share_code_failure";
     /// <summary>A shared report downloaded through its share; Detail = share id.</summary>
     public const string ShareDownload = "share_download";
+    /// <summary>« Oublier ce téléphone » (issue 15): one per session it ended (PatientAccessId set), or one without access when none was open.</summary>
+    public const string PhoneForgotten = "phone_forgotten";
 }
 
 /// <summary>Patient-side event (append-only). Never a password; at most the key's last 4 characters.</summary>
