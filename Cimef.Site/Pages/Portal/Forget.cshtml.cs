@@ -3,8 +3,10 @@ using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Languages;
+using Cimef.Site.Web;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 
 namespace Cimef.Site.Pages.Portal;
@@ -15,6 +17,7 @@ namespace Cimef.Site.Pages.Portal;
 /// DeviceHash) and the one this browser holds, one <see cref="AccessEventKinds.PhoneForgotten"/> event per ended
 /// session, and asks the browser to erase its cache and storage (offline report copies, service worker).
 /// </summary>
+[EnableRateLimiting(RateLimits.PatientLogin)]
 public class ForgetModel(CimefDb db, PhoneCookies phones, TimeProvider time) : PageModel
 {
     /// <summary>The TempData entry the login page shows once after the redirect.</summary>
@@ -38,8 +41,10 @@ public class ForgetModel(CimefDb db, PhoneCookies phones, TimeProvider time) : P
             session.EndReason = EndReason;
             Audit.Patient(db, HttpContext, now, AccessEventKinds.PhoneForgotten, session.PatientAccessId, detail: "session ouverte depuis ce téléphone terminée");
         }
-        if (ended.Count == 0) Audit.Patient(db, HttpContext, now, AccessEventKinds.PhoneForgotten, null, detail: "aucune session ouverte depuis ce téléphone");
-        await db.SaveChangesAsync(HttpContext.RequestAborted);
+        // A phone with nothing open is still audited once; a request with no phone and no session writes nothing.
+        if (ended.Count == 0 && deviceHash is not null)
+            Audit.Patient(db, HttpContext, now, AccessEventKinds.PhoneForgotten, null, detail: "aucune session ouverte depuis ce téléphone");
+        if (ended.Count > 0 || deviceHash is not null) await db.SaveChangesAsync(HttpContext.RequestAborted);
 
         PhoneCookies.Delete(Response);
         DeviceCookies.Delete(Response);
