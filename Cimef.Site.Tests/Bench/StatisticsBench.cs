@@ -43,7 +43,8 @@ public class StatisticsBench(CimefFactory factory) : IClassFixture<CimefFactory>
         }
     }
 
-    private static void InsertEvents(string databasePath, DateTime now)
+    /// <summary>A year of heavy use ending at <paramref name="now"/>, straight into the database (also used by the load bench).</summary>
+    internal static void InsertEvents(string databasePath, DateTime now)
     {
         using var conn = new SqliteConnection(Sqlite.ConnectionString(databasePath));
         conn.Open();
