@@ -123,7 +123,7 @@ public class PortalBench : IClassFixture<KestrelFactory>, IClassFixture<Chromium
             lock (patients) { p = patients.Dequeue(); patients.Enqueue(p); }
             return (int)(await c.LoginJsonAsync(p.Key, p.Password)).StatusCode;
         }, connections: 16, duration: TimeSpan.FromSeconds(5));
-        BenchReport.Add(Section, "Successful logins/s, 16 connections (two SQLite write transactions each: the throttle reservation, then session + count + event)",
+        BenchReport.Add(Section, "Successful logins/s, 16 connections (one SQLite write transaction each: reservation, session, count and event)",
             $"{result.StatusCounts.GetValueOrDefault(200) / result.Seconds:N0} (p99 {result.P99Ms:N1} ms)");
         Assert.Equal(0, result.Errors);
     }

@@ -20,7 +20,11 @@ public static class PatientText
         Catalogue.GetString(name, culture) ?? throw new KeyNotFoundException($"PatientText has no entry '{name}'.");
 
     /// <summary>The entry with its {0}, {1}… filled in (numbers already formatted by the caller).</summary>
-    public static string Format(string name, params object?[] args) => string.Format(CultureInfo.InvariantCulture, Get(name), args);
+    public static string Format(string name, params object?[] args) => Format(CultureInfo.CurrentUICulture, name, args);
+
+    /// <summary>The entry in a given language (a patient's SMS and e-mail), {0}… filled in.</summary>
+    public static string Format(CultureInfo culture, string name, params object?[] args) =>
+        string.Format(CultureInfo.InvariantCulture, Get(name, culture), args);
 
     /// <summary>A file size in the request's language's units (« 1,2 Mo » in French and Wolof, « 1,2 MB » in English); fr-SN digits.</summary>
     public static string Size(long bytes) => bytes switch

@@ -13,8 +13,7 @@ public sealed record NotificationContent(OutboxKind Kind, string PatientName, st
     public System.Globalization.CultureInfo Culture => Languages.PatientLanguages.Culture(Language);
 
     /// <summary>A catalogue entry in the patient's language, {0}… filled in.</summary>
-    public string Text(string name, params object?[] args) =>
-        string.Format(System.Globalization.CultureInfo.InvariantCulture, Languages.PatientText.Get(name, Culture), args);
+    public string Text(string name, params object?[] args) => Languages.PatientText.Format(Culture, name, args);
 
     /// <summary>"ABCD EFGH JKMN": the key grouped by 4 for reading aloud or copying.</summary>
     public string GroupedKey => AccessKey.Length == 12 ? $"{AccessKey[..4]} {AccessKey[4..8]} {AccessKey[8..]}" : AccessKey;

@@ -173,8 +173,7 @@ public sealed class OutboxProcessor(
     private static string PaymentLinkText(OutboxMessage m)
     {
         var culture = Languages.PatientLanguages.Culture(m.Patient.Language);
-        string Say(string name, params object?[] args) =>
-            string.Format(System.Globalization.CultureInfo.InvariantCulture, Languages.PatientText.Get(name, culture), args);
+        string Say(string name, params object?[] args) => Languages.PatientText.Format(culture, name, args);
         var link = m.PaymentCheckout ?? throw new DeliveryException("Lien de paiement introuvable", true);
         if (link.Status != CheckoutStatus.Open) throw new DeliveryException("Lien de paiement déjà utilisé ou fermé : message non envoyé", true);
         var text = SmsText.ToGsm7(Say("sms_payment", link.Invoice.Number, link.Amount)) + link.Url;
