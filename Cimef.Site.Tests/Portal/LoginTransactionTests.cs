@@ -71,9 +71,20 @@ public class LoginTransactionTests : IClassFixture<CimefFactory>
         Assert.Equal(1, await _factory.EventCountAsync(AccessEventKinds.LoginFailure, p.AccessId));
     }
 
-    /// <summary>Counts write transactions: EF-committed transactions that ran a write, plus writes in autocommit mode.</summary>
+    /// <summary>
+    /// Counts the login request's write transactions: EF-committed transactions that ran a write, plus writes in
+    /// autocommit mode. Only writes made while serving a login request count: the host's background jobs (first runs
+    /// of retention and the monitor, timing flushes) write on their own schedule and are not the attempt's cost.
+    /// </summary>
     public sealed class WriteCounter : DbConnectionInterceptor, IDbCommandInterceptor, IDbTransactionInterceptor
     {
+        // The hosting layer sets the current request on a shared async-local when IHttpContextAccessor is registered
+        // (Identity registers it); any accessor instance reads it.
+        private static readonly Microsoft.AspNetCore.Http.HttpContextAccessor Http = new();
+
+        private static bool InLogin() =>
+            Http.HttpContext?.Request is { } r && (r.Path.StartsWithSegments("/api/patients/portal/login") || r.Path == "/patient");
+
         private readonly ConcurrentDictionary<DbTransaction, bool> _wrote = new();
         private int _writeTransactions;
         private int _sqliteCommits;
@@ -99,14 +110,18 @@ public class LoginTransactionTests : IClassFixture<CimefFactory>
         private void Hook(DbConnection connection)
         {
             if (connection is SqliteConnection { Handle: { } handle })
-                SQLitePCL.raw.sqlite3_commit_hook(handle, _ => { Interlocked.Increment(ref _sqliteCommits); return 0; }, null);
+                SQLitePCL.raw.sqlite3_commit_hook(handle, _ =>
+                {
+                    if (InLogin()) Interlocked.Increment(ref _sqliteCommits);
+                    return 0;
+                }, null);
         }
 
         private void Seen(DbCommand command)
         {
             var sql = command.CommandText.TrimStart();
             var write = !sql.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && !sql.StartsWith("PRAGMA", StringComparison.OrdinalIgnoreCase);
-            if (!write) return;
+            if (!write || !InLogin()) return;
             if (command.Transaction is { } tx) _wrote[tx] = true;
             else Interlocked.Increment(ref _writeTransactions);
         }
