@@ -244,6 +244,19 @@ public class RememberedKeysTests : IClassFixture<CimefFactory>
         Assert.DoesNotContain("remembered=", login);
     }
 
+    [Fact]
+    public async Task Forget_from_a_browser_with_no_phone_and_no_session_writes_nothing()
+    {
+        var stranger = NewPhone();
+        var events = await _factory.EventsDuringAsync(async () =>
+        {
+            var forget = await stranger.Client.PostFormAsync("/patient/forget", [], "/patient");
+            Assert.Equal(HttpStatusCode.Redirect, forget.StatusCode);
+            Assert.Equal("/patient", forget.Headers.Location!.OriginalString);
+        });
+        Assert.Equal(0, events.GetValueOrDefault(AccessEventKinds.PhoneForgotten));
+    }
+
     private async Task RememberAsync(Phone phone, TestPatient p)
     {
         var login = await phone.Client.PostFormAsync("/patient", new()
