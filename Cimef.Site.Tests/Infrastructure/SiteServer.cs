@@ -15,6 +15,7 @@ public sealed class SiteServer : IAsyncDisposable
     private readonly Process _process;
     public string Address { get; }
     public bool HasExited => _process.HasExited;
+    public int ProcessId => _process.Id;
 
     private SiteServer(Process process, string address)
     {

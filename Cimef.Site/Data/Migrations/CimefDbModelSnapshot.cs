@@ -61,6 +61,8 @@ namespace Cimef.Site.Data.Migrations
 
                     b.HasIndex("Kind", "At", "PatientAccessId", "ReportId");
 
+                    b.HasIndex("PatientAccessId", "Kind", "At", "ReportId");
+
                     b.ToTable("AccessEvents");
                 });
 

@@ -69,6 +69,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
 
                     b.HasIndex("Kind", "At", "PatientAccessId", "ReportId");
 
+                    b.HasIndex("PatientAccessId", "Kind", "At", "ReportId");
+
                     b.ToTable("AccessEvents");
                 });
 
