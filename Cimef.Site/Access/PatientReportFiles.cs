@@ -14,7 +14,8 @@ namespace Cimef.Site.Access;
 /// starts at byte 0 counts as a download (download_count + 1, AccessEvent "download"), a Range continuation
 /// writes an AccessEvent "download_part" without counting, so range-only scraping still shows in the audit
 /// and the download-burst alert. HEAD (no bytes) and an unsatisfiable range (416) write nothing.
-/// Exactly one AccessEvent per request. The list the patient picks from (dashboard, JSON API) follows the same rules.
+/// Exactly one AccessEvent per request. The list the patient picks from (dashboard, JSON API) follows the same rules
+/// (<see cref="PatientSessions"/>' ReportsSql, read with the session check).
 /// </summary>
 public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvider time, ClinicClock clock)
 {
@@ -28,14 +29,6 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
         public bool Available => Integrity is not (FileIntegrity.Missing or FileIntegrity.Altered);
         public string FileType => FileTypes.Label(ContentType);
     }
-
-    /// <summary>The session's patient's active, unexpired reports, newest first.</summary>
-    public async Task<IReadOnlyList<Row>> AvailableAsync(int accessId, DateTime now) =>
-        await db.PatientReports.AsNoTracking()
-            .Where(r => r.PatientAccessId == accessId && r.IsActive && (r.ExpiresAt == null || r.ExpiresAt > now))
-            .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
-            .Select(r => new Row(r.Id, r.Title, r.CreatedAt, r.ContentType, r.Size, r.DownloadCount, r.Integrity))
-            .ToListAsync();
 
     public async Task<Result> OpenAsync(HttpContext http, int accessId, string? idText, CancellationToken ct = default)
     {

@@ -19,7 +19,7 @@ namespace Cimef.Site.Access;
 /// PatientSession table only its SHA-256. Idle timeout (Portal:SessionTimeoutMinutes), absolute cap
 /// (Portal:SessionAbsoluteHours), ended by logout, deactivation and regeneration.
 /// </summary>
-public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options, SqliteWriteGate gate, TimeProvider time, Web.ClinicClock clock)
+public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options, SqliteWriteGate gate, TimeProvider time, Web.ClinicClock clock, HotQueries queries)
 {
     public const string CookieName = "__Host-cimef_patient";
     public const string AccessIdClaim = "cimef:access_id";
@@ -89,10 +89,6 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
 
     public sealed record Profile(string FullName, string Phone, int AccessCount, DateTime? LastAccess, string? Language);
 
-    private sealed record SessionRow(long Id, long AccessId, long PatientId, long Slide, string FullName, string Phone, long AccessCount, DateTime? LastAccess, string? Language);
-
-    private sealed record ReportRow(long Id, string Title, DateTime CreatedAt, string ContentType, long Size, long DownloadCount, string Integrity);
-
     /// <summary>The conditions of a valid session (s = the session, a = its access), shared by both statements below.</summary>
     private const string Valid = """
         s."TokenHash" = @hash AND s."EndedAt" IS NULL AND a."IsActive" = @active AND s."ExpiresAt" > @now AND s."LastSeenAt" >= @idleSince
@@ -105,7 +101,7 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         WHERE {Valid};
         """;
 
-    /// <summary><see cref="PatientReportFiles.AvailableAsync"/>'s list, for the session's patient.</summary>
+    /// <summary>The session's patient's active, unexpired reports, newest first (the dashboard's and the JSON API's list).</summary>
     private const string ReportsSql = $"""
         SELECT r."Id", r."Title", r."CreatedAt", r."ContentType", r."Size", r."DownloadCount", r."Integrity"
         FROM "PatientReports" r JOIN "PatientSessions" s ON s."PatientAccessId" = r."PatientAccessId" JOIN "PatientAccesses" a ON a."Id" = s."PatientAccessId"
@@ -131,46 +127,70 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
     /// <summary>
     /// The session behind a raw cookie value, if it is still valid; slides LastSeenAt at most once a minute (the idle
     /// rule stays exact to the minute: a session seen within the last minute has at least 29 of its 30 minutes left).
-    /// With <paramref name="withReports"/>, the same command also reads the patient's available reports and this month's
-    /// downloaded bytes (the dashboard's data in one round trip); they are null when the session is not valid.
+    /// <paramref name="reads"/> adds, in the same command, the patient's available reports (and for the dashboard this
+    /// month's downloaded bytes): one round trip, its statements compiled once (<see cref="HotQueries"/>); they are null
+    /// when the session is not valid.
     /// </summary>
-    public async Task<(Session Session, PatientDashboardData? Dashboard)?> ValidateAsync(string token, bool withReports = false, CancellationToken ct = default)
+    public async Task<(Session Session, PatientDashboardData? Dashboard)?> ValidateAsync(string token, PatientReads reads = PatientReads.Session, CancellationToken ct = default)
     {
         if (token.Length is < 20 or > 100) return null;
         var hash = Hash(token);
         var now = time.GetUtcNow().UtcDateTime;
         var idle = TimeSpan.FromMinutes(options.Value.SessionTimeoutMinutes);
-        // One connection for the whole request (EF would otherwise open and close it around every query), and one
-        // Dapper command on it: this runs on every patient request, so the validity rules are conditions of the query.
-        await db.Database.OpenConnectionAsync(ct);
-        var today = clock.DayOf(now);
-        var args = new
+        var sql = reads switch { PatientReads.Dashboard => DashboardSql, PatientReads.Reports => ReportsListSql, _ => SessionSql };
+        var found = await queries.ReadAsync(db, sql, cmd =>
         {
-            hash, active = true, now, idleSince = now - idle, slideBefore = now - TimeSpan.FromMinutes(1),
-            download = AccessEventKinds.Download, monthStart = clock.DayStartUtc(new DateOnly(today.Year, today.Month, 1)),
-        };
-        SessionRow? row;
-        IReadOnlyList<PatientReportFiles.Row>? reports = null;
-        long monthBytes = 0;
-        var conn = db.Database.GetDbConnection();
-        if (withReports)
+            HotQueries.Add(cmd, "hash", hash);
+            HotQueries.Add(cmd, "active", true);
+            HotQueries.Add(cmd, "now", now);
+            HotQueries.Add(cmd, "idleSince", now - idle);
+            HotQueries.Add(cmd, "slideBefore", now - TimeSpan.FromMinutes(1));
+            if (reads != PatientReads.Dashboard) return;
+            var today = clock.DayOf(now);
+            HotQueries.Add(cmd, "download", AccessEventKinds.Download);
+            HotQueries.Add(cmd, "monthStart", clock.DayStartUtc(new DateOnly(today.Year, today.Month, 1)));
+        }, r => ReadAsync(r, reads, ct), ct);
+        if (found is not { } f) return null;
+        if (f.Slide)
         {
-            await using var results = await conn.QueryMultipleAsync(new CommandDefinition(SessionSql + ReportsSql + MonthSql, args, cancellationToken: ct));
-            row = await results.ReadFirstOrDefaultAsync<SessionRow>();
-            reports = (await results.ReadAsync<ReportRow>()).Select(r => new PatientReportFiles.Row((int)r.Id, r.Title, r.CreatedAt, r.ContentType,
-                r.Size, (int)r.DownloadCount, Enum.Parse<FileIntegrity>(r.Integrity))).ToList();
-            monthBytes = await results.ReadSingleAsync<long>();
-        }
-        else row = await conn.QueryFirstOrDefaultAsync<SessionRow>(new CommandDefinition(SessionSql, args, cancellationToken: ct));
-        if (row is null) return null;
-        var sessionId = (int)row.Id;
-        if (row.Slide == 1)
+            await db.Database.OpenConnectionAsync(ct); // EF's open applies the connection's pragmas
             using (await gate.EnterAsync(db, ct))
-                await conn.ExecuteAsync(new CommandDefinition("""UPDATE "PatientSessions" SET "LastSeenAt" = @now WHERE "Id" = @sessionId""",
-                new { now, sessionId }, cancellationToken: ct));
-        var session = new Session(sessionId, (int)row.AccessId, (int)row.PatientId, new Profile(row.FullName, row.Phone, (int)row.AccessCount, row.LastAccess, row.Language));
-        return (session, reports is null ? null : new PatientDashboardData(session.Profile, reports, monthBytes));
+                await db.Database.GetDbConnection().ExecuteAsync(new CommandDefinition(
+                    """UPDATE "PatientSessions" SET "LastSeenAt" = @now WHERE "Id" = @sessionId""", new { now, sessionId = f.Session.SessionId }, cancellationToken: ct));
+        }
+        return (f.Session, f.Reports is null ? null : new PatientDashboardData(f.Session.Profile, f.Reports, f.MonthBytes));
     }
+
+    private const string ReportsListSql = SessionSql + ReportsSql;
+    private const string DashboardSql = SessionSql + ReportsSql + MonthSql;
+
+    private static async Task<(Session Session, bool Slide, IReadOnlyList<PatientReportFiles.Row>? Reports, long MonthBytes)?> ReadAsync(
+        System.Data.Common.DbDataReader r, PatientReads reads, CancellationToken ct)
+    {
+        if (!await r.ReadAsync(ct)) return null;
+        var session = new Session((int)HotQueries.Long(r, 0), (int)HotQueries.Long(r, 1), (int)HotQueries.Long(r, 2), new Profile(
+            r.GetString(4), r.GetString(5), (int)HotQueries.Long(r, 6), HotQueries.NullableDate(r, 7), HotQueries.NullableString(r, 8)));
+        var slide = HotQueries.Long(r, 3) == 1;
+        if (reads == PatientReads.Session) return (session, slide, null, 0);
+        await r.NextResultAsync(ct);
+        var reports = new List<PatientReportFiles.Row>();
+        while (await r.ReadAsync(ct))
+            reports.Add(new PatientReportFiles.Row((int)HotQueries.Long(r, 0), r.GetString(1), HotQueries.Date(r, 2), r.GetString(3),
+                HotQueries.Long(r, 4), (int)HotQueries.Long(r, 5), Enum.Parse<FileIntegrity>(r.GetString(6))));
+        long monthBytes = 0;
+        if (reads == PatientReads.Dashboard && await r.NextResultAsync(ct) && await r.ReadAsync(ct)) monthBytes = HotQueries.Long(r, 0);
+        return (session, slide, reports, monthBytes);
+    }
+}
+
+/// <summary>What the patient authentication reads with the session check (<see cref="PatientSessions.ValidateAsync"/>).</summary>
+public enum PatientReads
+{
+    Session,
+    /// <summary>+ the available reports (the JSON list).</summary>
+    Reports,
+    /// <summary>+ the available reports and this month's downloaded bytes (the dashboard).</summary>
+    Dashboard,
 }
 
 /// <summary>
@@ -179,7 +199,10 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
 /// profile, in <see cref="PatientDashboardData"/> (an HttpContext feature).
 /// </summary>
 [AttributeUsage(AttributeTargets.Class)]
-public sealed class ReadsPatientReportsAttribute : Attribute;
+public sealed class ReadsPatientReportsAttribute(PatientReads reads = PatientReads.Dashboard) : Attribute
+{
+    public PatientReads Reads { get; } = reads;
+}
 
 /// <summary>
 /// The signed-in patient's profile, available reports and bytes downloaded this clinic month, read with the session
@@ -198,8 +221,8 @@ public sealed class PatientSessionHandler(
     {
         var token = Request.Cookies[PatientSessions.CookieName];
         if (string.IsNullOrEmpty(token)) return AuthenticateResult.NoResult();
-        var withReports = Context.GetEndpoint()?.Metadata.GetMetadata<ReadsPatientReportsAttribute>() is not null;
-        var validated = await sessions.ValidateAsync(token, withReports, Context.RequestAborted);
+        var reads = Context.GetEndpoint()?.Metadata.GetMetadata<ReadsPatientReportsAttribute>()?.Reads ?? PatientReads.Session;
+        var validated = await sessions.ValidateAsync(token, reads, Context.RequestAborted);
         if (validated is not { Session: var session, Dashboard: var dashboard }) return AuthenticateResult.Fail("Session expirée ou inconnue.");
         if (dashboard is not null) Context.Features.Set(dashboard);
         var identity = new ClaimsIdentity(

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
@@ -32,7 +33,7 @@ public static class ReportsApi
 
         // The patient's own reports (spec's patient API): a valid patient session, nothing else.
         var patient = app.MapGroup("/api/reports").RequireAuthorization(Policies.Patient);
-        patient.MapGet("/patient/", PatientReportsAsync);
+        patient.MapGet("/patient/", PatientReports).WithMetadata(new ReadsPatientReportsAttribute(PatientReads.Reports));
         patient.MapMethods("/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync);
     }
 
@@ -88,13 +89,12 @@ public static class ReportsApi
 
     private static ReportJson ToJson(PatientReport r, string invoiceNumber) => new(r.Id, r.IsActive, invoiceNumber, r.Sha256, r.Size);
 
-    private static async Task<IResult> PatientReportsAsync(HttpContext http, PatientReportFiles files, AccessEventBatch events, TimeProvider time)
+    /// <summary>The list was read with the session check, in the same round trip (<see cref="PatientReads.Reports"/>).</summary>
+    private static IResult PatientReports(HttpContext http, AccessEventBatch events, TimeProvider time)
     {
         http.Response.Headers.CacheControl = "no-store";
-        var accessId = http.User.AccessId();
-        var now = time.GetUtcNow().UtcDateTime;
-        var rows = await files.AvailableAsync(accessId, now);
-        events.Enqueue(Audit.PatientEvent(http, now, AccessEventKinds.ReportList, accessId, detail: "api"));
+        var rows = http.Features.GetRequiredFeature<PatientDashboardData>().Reports;
+        events.Enqueue(Audit.PatientEvent(http, time.GetUtcNow().UtcDateTime, AccessEventKinds.ReportList, http.User.AccessId(), detail: "api"));
         return Results.Json(rows.Select(r => new PatientReportJson(r.Id, r.Title, r.CreatedAt, r.DownloadCount, r.Available,
             r.FileType, r.Size, $"/api/reports/download/{r.Id}/")));
     }

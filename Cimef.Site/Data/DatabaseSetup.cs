@@ -15,11 +15,14 @@ public static class DatabaseSetup
     public static IServiceCollection AddDatabase(this IServiceCollection services)
     {
         services.AddSingleton<SqlitePragmaInterceptor>();
+        // The options are built once per host (singleton), not once per request: building them (warnings configuration,
+        // extensions) was a measurable share of a patient request (issue 13). Everything they read is a singleton.
         services.AddDbContext<CimefDb>((sp, o) => o
             .UseSqlite(Sqlite.ConnectionString(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabasePath))
-            .AddInterceptors(sp.GetRequiredService<SqlitePragmaInterceptor>()));
+            .AddInterceptors(sp.GetRequiredService<SqlitePragmaInterceptor>()), optionsLifetime: ServiceLifetime.Singleton);
         services.AddDbContext<PostgresCimefDb>((sp, o) => o
-            .UseNpgsql(Postgres.ConnectionString(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value)));
+            .UseNpgsql(Postgres.ConnectionString(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value)), optionsLifetime: ServiceLifetime.Singleton);
+        services.AddSingleton<HotQueries>();
         // Everything asks for CimefDb (pages, Identity stores, workers): hand out the context of the configured engine.
         services.Replace(ServiceDescriptor.Scoped<CimefDb>(sp =>
             IsPostgres(sp) ? sp.GetRequiredService<PostgresCimefDb>() : new CimefDb(sp.GetRequiredService<DbContextOptions<CimefDb>>())));

@@ -16,8 +16,18 @@ public static class PatientText
     /// <summary>The entry in the current request's language.</summary>
     public static string Get(string name) => Get(name, CultureInfo.CurrentUICulture);
 
-    public static string Get(string name, CultureInfo culture) =>
-        Catalogue.GetString(name, culture) ?? throw new KeyNotFoundException($"PatientText has no entry '{name}'.");
+    public static string Get(string name, CultureInfo culture)
+    {
+        // ResourceManager takes a process-wide lock on every lookup (measured: the dashboard's ~40 lookups contended on
+        // it under load); a catalogue never changes while the site runs, so each (culture, name) is looked up once.
+        var key = (culture.Name, name);
+        if (Looked.TryGetValue(key, out var text)) return text;
+        text = Catalogue.GetString(name, culture) ?? throw new KeyNotFoundException($"PatientText has no entry '{name}'.");
+        Looked.TryAdd(key, text);
+        return text;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Culture, string Name), string> Looked = new();
 
     /// <summary>The entry with its {0}, {1}… filled in (numbers already formatted by the caller).</summary>
     public static string Format(string name, params object?[] args) => Format(CultureInfo.CurrentUICulture, name, args);

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Data;
+
+/// <summary>
+/// The statements every patient request runs (the session check, with the dashboard's or the list's data), compiled
+/// once. Microsoft.Data.Sqlite compiles the SQL of every new command (dotnet/efcore#14044); measured on the dashboard,
+/// <c>sqlite3_prepare_v2</c> was a fifth of the request. On SQLite this keeps a few connections of its own open, each
+/// keeping its commands, and so their compiled statements, by SQL text: a query takes one connection, binds, reads
+/// and gives it back. They only read (<c>query_only</c>); writes stay on the request's context and the write gate.
+/// On PostgreSQL the same command runs on the request's EF connection.
+/// </summary>
+public sealed class HotQueries(IOptions<DatabaseOptions> database, IOptions<StorageOptions> storage) : IDisposable
+{
+    /// <summary>Idle connections kept; a burst beyond it opens more and closes them afterwards.</summary>
+    private const int MaxIdle = 6;
+
+    private readonly ConcurrentStack<Reader> _idle = new();
+    private volatile bool _disposed;
+
+    /// <summary>Runs <paramref name="sql"/> with the parameters <paramref name="bind"/> adds, and reads its result(s).</summary>
+    public async Task<T> ReadAsync<T>(CimefDb db, string sql, Action<DbCommand> bind, Func<DbDataReader, Task<T>> read, CancellationToken ct)
+    {
+        if (database.Value.IsPostgres)
+        {
+            await db.Database.OpenConnectionAsync(ct);
+            await using var cmd = db.Database.GetDbConnection().CreateCommand();
+            cmd.CommandText = sql;
+            bind(cmd);
+            await using var results = await cmd.ExecuteReaderAsync(ct);
+            return await read(results);
+        }
+
+        var reader = Rent();
+        try
+        {
+            var cmd = reader.Command(sql);
+            cmd.Parameters.Clear();
+            bind(cmd);
+            T value;
+            // SQLite runs the statement in this thread: the reads complete synchronously.
+            using (var results = cmd.ExecuteReader()) value = await read(results);
+            Return(reader);
+            return value;
+        }
+        catch
+        {
+            reader.Dispose(); // never reuse a connection left in an unknown state
+            throw;
+        }
+    }
+
+    /// <summary>Adds a named parameter (the same text serves SQLite and PostgreSQL).</summary>
+    public static void Add(DbCommand cmd, string name, object? value)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value ?? DBNull.Value;
+        cmd.Parameters.Add(p);
+    }
+
+    public static long Long(DbDataReader r, int i) => Convert.ToInt64(r.GetValue(i), CultureInfo.InvariantCulture);
+
+    /// <summary>Every stored time is UTC (as EF reads it); SQLite keeps it as text without a zone.</summary>
+    public static DateTime Date(DbDataReader r, int i) => DateTime.SpecifyKind(r.GetDateTime(i), DateTimeKind.Utc);
+
+    public static DateTime? NullableDate(DbDataReader r, int i) => r.IsDBNull(i) ? null : Date(r, i);
+
+    public static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private Reader Rent()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _idle.TryPop(out var reader) ? reader : new Reader(storage.Value.DatabasePath);
+    }
+
+    private void Return(Reader reader)
+    {
+        if (_disposed || _idle.Count >= MaxIdle) reader.Dispose();
+        else _idle.Push(reader);
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        while (_idle.TryPop(out var reader)) reader.Dispose();
+    }
+
+    /// <summary>One open connection and its commands by SQL text (a handful: the patient statements).</summary>
+    private sealed class Reader : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+        public Reader(string databasePath)
+        {
+            // Not from the pool: a pooled connection's statements are finalised when it goes back to the pool.
+            _connection = new SqliteConnection(new SqliteConnectionStringBuilder(Sqlite.ConnectionString(databasePath)) { Pooling = false }.ToString());
+            _connection.Open();
+            using var pragmas = _connection.CreateCommand();
+            pragmas.CommandText = Sqlite.PerConnectionPragmas + " PRAGMA query_only=ON;";
+            pragmas.ExecuteNonQuery();
+        }
+
+        public SqliteCommand Command(string sql)
+        {
+            if (_commands.TryGetValue(sql, out var cmd)) return cmd;
+            cmd = _connection.CreateCommand();
+            cmd.CommandText = sql;
+            _commands[sql] = cmd;
+            return cmd;
+        }
+
+        public void Dispose()
+        {
+            foreach (var cmd in _commands.Values) cmd.Dispose();
+            _connection.Dispose();
+        }
+    }
+}
