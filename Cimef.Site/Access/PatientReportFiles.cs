@@ -17,7 +17,7 @@ namespace Cimef.Site.Access;
 /// Exactly one AccessEvent per request. The list the patient picks from (dashboard, JSON API) follows the same rules
 /// (<see cref="PatientSessions"/>' ReportsSql, read with the session check).
 /// </summary>
-public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvider time, ClinicClock clock)
+public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvider time, ClinicClock clock, HotQueries queries, AccessEventBatch events)
 {
     public enum Outcome { Ok, NotFound, Gone, Unavailable }
 
@@ -35,7 +35,7 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
         var now = time.GetUtcNow().UtcDateTime;
         PatientReport? report = null;
         if (int.TryParse(idText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && id > 0)
-            report = await db.PatientReports.SingleOrDefaultAsync(r => r.Id == id && r.PatientAccessId == accessId, ct);
+            report = await FindAsync(id, accessId, ct);
         if (report is null)
         {
             Audit.Patient(db, http, now, AccessEventKinds.DownloadDenied, accessId, detail: $"id demandé : {Truncate(idText)}");
@@ -74,20 +74,37 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
         http.Response.RegisterForDisposeAsync(file.Content);
         switch (DeliveryOf(http.Request, file.Length, file.LastModified.UtcDateTime))
         {
+            // Committed (group commit, one transaction with the count) before the bytes are sent.
             case Delivery.FromStart:
-                await db.PatientReports.Where(r => r.Id == report.Id).ExecuteUpdateAsync(u => u
-                    .SetProperty(r => r.DownloadCount, r => r.DownloadCount + 1)
-                    .SetProperty(r => r.LastDownloadAt, now), ct);
-                Audit.Patient(db, http, now, AccessEventKinds.Download, accessId, report.Id, detail: RangeDetail(http.Request));
-                await db.SaveChangesAsync(ct);
+                await events.CommitAsync(Audit.PatientEvent(http, now, AccessEventKinds.Download, accessId, report.Id, detail: RangeDetail(http.Request)),
+                    countsDownloadOf: report.Id);
                 break;
             case Delivery.Continuation:
-                Audit.Patient(db, http, now, AccessEventKinds.DownloadPart, accessId, report.Id, detail: RangeDetail(http.Request));
-                await db.SaveChangesAsync(ct);
+                await events.CommitAsync(Audit.PatientEvent(http, now, AccessEventKinds.DownloadPart, accessId, report.Id, detail: RangeDetail(http.Request)));
                 break;
         }
         return new Result(Outcome.Ok, file, report);
     }
+
+    private const string FindSql = """
+        SELECT "Id", "Title", "StoredFileName", "ContentType", "Size", "CreatedAt", "ExpiresAt", "IsActive", "Integrity"
+        FROM "PatientReports" WHERE "Id" = @id AND "PatientAccessId" = @access
+        """;
+
+    /// <summary>The report if it is this access's (statement compiled once); only the columns a download uses, not tracked.</summary>
+    private Task<PatientReport?> FindAsync(int id, int accessId, CancellationToken ct) =>
+        queries.ReadAsync(db, FindSql, cmd =>
+        {
+            HotQueries.Add(cmd, "id", id);
+            HotQueries.Add(cmd, "access", accessId);
+        }, async r => await r.ReadAsync(ct)
+            ? new PatientReport
+            {
+                Id = (int)HotQueries.Long(r, 0), PatientAccessId = accessId, Title = r.GetString(1), StoredFileName = r.GetString(2),
+                ContentType = r.GetString(3), Size = HotQueries.Long(r, 4), CreatedAt = HotQueries.Date(r, 5), ExpiresAt = HotQueries.NullableDate(r, 6),
+                IsActive = HotQueries.Long(r, 7) != 0, Integrity = Enum.Parse<FileIntegrity>(r.GetString(8)),
+            }
+            : null, ct);
 
     public enum Delivery { Nothing, FromStart, Continuation }
 
