@@ -18,7 +18,7 @@ namespace Cimef.Site.Access;
 /// clinic Wi-Fi), so an address over its limit still has its password checked, and only a wrong one is refused.
 /// A success deletes its bucket's rows; staff unlock a key by deleting both (<see cref="ClearKeyAsync"/>).
 /// </summary>
-public sealed class LoginThrottle(CimefDb db, CredentialProtector protector, IOptions<PortalOptions> options, TimeProvider time)
+public sealed class LoginThrottle(CimefDb db, CredentialProtector protector, IOptions<PortalOptions> options, TimeProvider time, HotQueries queries)
 {
     /// <summary>
     /// Reserved = the attempt may be checked (its row already counts as a failure); otherwise 429 after RetryAfterSeconds.
@@ -30,7 +30,17 @@ public sealed class LoginThrottle(CimefDb db, CredentialProtector protector, IOp
     public static string StoredKey(CredentialProtector protector, string normalizedKey, bool device) =>
         (device ? "d" : "k") + protector.KeyHash(normalizedKey) + CredentialGenerator.Suffix(normalizedKey);
 
-    public async Task<Reservation> TryReserveAsync(string normalizedKey, bool device, int? accessId, string clientBucket, CancellationToken ct = default)
+    /// <summary>The reservation in a write transaction of its own (see <see cref="ReserveAsync"/>).</summary>
+    public Task<Reservation> TryReserveAsync(string normalizedKey, bool device, int? accessId, string clientBucket, CancellationToken ct = default) =>
+        queries.WriteAsync(db, c => ReserveAsync(c, normalizedKey, device, accessId, clientBucket, ct), ct);
+
+    /// <summary>
+    /// Reserves the attempt inside the caller's write transaction (<see cref="HotQueries.WriteAsync{T}"/>): SQLite's
+    /// single writer makes the INSERT … WHERE count &lt; limit atomic by itself; on PostgreSQL (READ COMMITTED would let
+    /// concurrent statements all see the same count) the transaction first takes advisory locks on the key bucket,
+    /// then the address (<see cref="SqlDialect.TransactionLock"/>).
+    /// </summary>
+    public async Task<Reservation> ReserveAsync(HotQueries.Commands c, string normalizedKey, bool device, int? accessId, string clientBucket, CancellationToken ct)
     {
         var o = options.Value;
         var now = time.GetUtcNow().UtcDateTime;
@@ -39,35 +49,50 @@ public sealed class LoginThrottle(CimefDb db, CredentialProtector protector, IOp
         var ip = Bounded(clientBucket, 45);
         // Device-cookie rows carry no access id: the staff lock state is the one every other device sees.
         var owner = device ? null : accessId;
-        // PostgreSQL only (SqlDialect.TransactionLock is null on SQLite, whose single writer makes the INSERT below
-        // atomic by itself): READ COMMITTED lets concurrent INSERT … WHERE count < limit statements all see the same
-        // count, so the reservation runs in a transaction holding advisory locks on the key bucket, then the address.
         var dialect = SqlDialect.Of(db);
-        var keyLock = dialect.TransactionLock(LockSpace.LoginKey, "{0}");
-        await using var tx = keyLock is not null && db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
-        if (keyLock is not null)
+        if (dialect.TransactionLock(LockSpace.LoginKey, "@key") is { } keyLock)
         {
-            await db.Database.ExecuteSqlRawAsync(keyLock, [key], ct);
-            await db.Database.ExecuteSqlRawAsync(dialect.TransactionLock(LockSpace.LoginAddress, "{0}")!, [ip], ct);
+            await c.ExecuteAsync(keyLock + ";", cmd => HotQueries.Add(cmd, "key", key), ct);
+            await c.ExecuteAsync(dialect.TransactionLock(LockSpace.LoginAddress, "@ip") + ";", cmd => HotQueries.Add(cmd, "ip", ip), ct);
         }
-        var addressFailures = await db.LoginFailures.CountAsync(f => f.ClientIp == ip && f.At > since, ct);
-        var inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO "LoginFailures" ("Key", "ClientIp", "At", "PatientAccessId")
-            SELECT {key}, {ip}, {now}, CAST({owner} AS INTEGER)
-            WHERE (SELECT COUNT(*) FROM "LoginFailures" WHERE "Key" = {key} AND "At" > {since}) < {o.MaxLoginAttempts}
-            """, ct);
-        if (tx is not null) await tx.CommitAsync(ct);
+        var addressFailures = await CountAsync(c, AddressFailuresSql, ip, since, ct);
+        var inserted = await c.ExecuteAsync(ReserveSql, cmd =>
+        {
+            HotQueries.Add(cmd, "key", key);
+            HotQueries.Add(cmd, "ip", ip);
+            HotQueries.Add(cmd, "now", now);
+            HotQueries.Add(cmd, "owner", owner);
+            HotQueries.Add(cmd, "since", since);
+            HotQueries.Add(cmd, "limit", o.MaxLoginAttempts);
+        }, ct);
         if (inserted != 1)
-            return new Reservation(false, await RetryAfterAsync(f => f.Key == key, o.MaxLoginAttempts, now, since, ct));
+            return new Reservation(false, await RetryAfterAsync(c, KeyTimesSql, key, o.MaxLoginAttempts, now, since, ct));
         if (addressFailures < o.MaxLoginFailuresPerIp) return new Reservation(true, 0);
-        return new Reservation(true, await RetryAfterAsync(f => f.ClientIp == ip, o.MaxLoginFailuresPerIp, now, since, ct), AddressOverLimit: true);
+        return new Reservation(true, await RetryAfterAsync(c, AddressTimesSql, ip, o.MaxLoginFailuresPerIp, now, since, ct), AddressOverLimit: true);
     }
 
-    /// <summary>A successful login resets the counter of the bucket it succeeded in.</summary>
-    public Task<int> ClearBucketAsync(string normalizedKey, bool device, CancellationToken ct = default)
+    private const string AddressFailuresSql = """SELECT COUNT(*) FROM "LoginFailures" WHERE "ClientIp" = @value AND "At" > @since""";
+    private const string ReserveSql = """
+        INSERT INTO "LoginFailures" ("Key", "ClientIp", "At", "PatientAccessId")
+        SELECT @key, @ip, @now, CAST(@owner AS INTEGER)
+        WHERE (SELECT COUNT(*) FROM "LoginFailures" WHERE "Key" = @key AND "At" > @since) < @limit
+        """;
+    private const string KeyTimesSql = """SELECT "At" FROM "LoginFailures" WHERE "Key" = @value AND "At" > @since ORDER BY "At" """;
+    private const string AddressTimesSql = """SELECT "At" FROM "LoginFailures" WHERE "ClientIp" = @value AND "At" > @since ORDER BY "At" """;
+    private const string ClearBucketSql = """DELETE FROM "LoginFailures" WHERE "Key" = @key""";
+
+    private static Task<long> CountAsync(HotQueries.Commands c, string sql, string value, DateTime since, CancellationToken ct) =>
+        c.ReadAsync(sql, cmd =>
+        {
+            HotQueries.Add(cmd, "value", value);
+            HotQueries.Add(cmd, "since", since);
+        }, async r => await r.ReadAsync(ct) ? HotQueries.Long(r, 0) : 0, ct);
+
+    /// <summary>A successful login resets the counter of the bucket it succeeded in (inside its write transaction).</summary>
+    public Task<int> ClearBucketAsync(HotQueries.Commands c, string normalizedKey, bool device, CancellationToken ct)
     {
         var key = StoredKey(protector, normalizedKey, device);
-        return db.LoginFailures.Where(f => f.Key == key).ExecuteDeleteAsync(ct);
+        return c.ExecuteAsync(ClearBucketSql, cmd => HotQueries.Add(cmd, "key", key), ct);
     }
 
     /// <summary>Staff unlock: both buckets of the key.</summary>
@@ -78,11 +103,20 @@ public sealed class LoginThrottle(CimefDb db, CredentialProtector protector, IOp
     }
 
     /// <summary>The lock lifts when the oldest failure that keeps the limit reached leaves the window.</summary>
-    private async Task<int> RetryAfterAsync(System.Linq.Expressions.Expression<Func<Data.Entities.LoginFailure, bool>> match, int limit,
+    private async Task<int> RetryAfterAsync(HotQueries.Commands c, string sql, string value, int limit,
         DateTime now, DateTime since, CancellationToken ct)
     {
         var o = options.Value;
-        var times = await db.LoginFailures.Where(match).Where(f => f.At > since).OrderBy(f => f.At).Select(f => f.At).ToListAsync(ct);
+        var times = await c.ReadAsync(sql, cmd =>
+        {
+            HotQueries.Add(cmd, "value", value);
+            HotQueries.Add(cmd, "since", since);
+        }, async r =>
+        {
+            var list = new List<DateTime>();
+            while (await r.ReadAsync(ct)) list.Add(HotQueries.Date(r, 0));
+            return list;
+        }, ct);
         var unlockAt = (times.Count >= limit ? times[times.Count - limit] : now).AddSeconds(o.LoginAttemptDelaySeconds);
         var seconds = (int)Math.Ceiling((unlockAt - now).TotalSeconds);
         return Math.Clamp(seconds, 1, o.LoginAttemptDelaySeconds);

@@ -29,25 +29,29 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     /// <summary>
-    /// Adds a new session row to the unit of work and returns the raw id for the cookie; <paramref name="deviceHash"/>
-    /// names the phone it was opened from (<see cref="PhoneCookies.Phone.DeviceHash"/>).
+    /// Inserts a new session in the caller's write transaction and returns the raw id for the cookie;
+    /// <paramref name="deviceHash"/> names the phone it was opened from (<see cref="PhoneCookies.Phone.DeviceHash"/>).
     /// </summary>
-    public string Start(PatientAccess access, string clientIp, string deviceHash)
+    public async Task<string> StartAsync(HotQueries.Commands c, int accessId, string clientIp, string deviceHash, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        db.PatientSessions.Add(new PatientSession
+        await c.ExecuteAsync(StartSql, cmd =>
         {
-            TokenHash = Hash(token),
-            PatientAccess = access,
-            CreatedAt = now,
-            LastSeenAt = now,
-            ExpiresAt = now.AddHours(options.Value.SessionAbsoluteHours),
-            ClientIp = clientIp.Length <= 45 ? clientIp : clientIp[..45],
-            DeviceHash = deviceHash,
-        });
+            HotQueries.Add(cmd, "hash", Hash(token));
+            HotQueries.Add(cmd, "access", accessId);
+            HotQueries.Add(cmd, "now", now);
+            HotQueries.Add(cmd, "expires", now.AddHours(options.Value.SessionAbsoluteHours));
+            HotQueries.Add(cmd, "ip", clientIp.Length <= 45 ? clientIp : clientIp[..45]);
+            HotQueries.Add(cmd, "device", deviceHash);
+        }, ct);
         return token;
     }
+
+    private const string StartSql = """
+        INSERT INTO "PatientSessions" ("TokenHash", "PatientAccessId", "CreatedAt", "LastSeenAt", "ExpiresAt", "ClientIp", "DeviceHash")
+        VALUES (@hash, @access, @now, @now, @expires, @ip, @device)
+        """;
 
     public static void WriteCookie(HttpResponse response, string token) =>
         response.Cookies.Append(CookieName, token, CookieOptions());

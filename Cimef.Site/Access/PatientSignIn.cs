@@ -21,7 +21,7 @@ namespace Cimef.Site.Access;
 /// </summary>
 public sealed class PatientSignIn(
     CimefDb db, LoginThrottle throttle, MalformedKeyAttempts malformed, DeviceCookies devices, PhoneCookies phones,
-    CredentialProtector protector, PatientSessions sessions, SqliteWriteGate gate, TimeProvider time)
+    CredentialProtector protector, PatientSessions sessions, HotQueries queries, TimeProvider time)
 {
     public enum Outcome { Success, Invalid, Disabled, Throttled }
 
@@ -46,53 +46,77 @@ public sealed class PatientSignIn(
             return counted.OverLimit ? new Result(Outcome.Throttled, counted.RetryAfterSeconds) : new Result(Outcome.Invalid);
         }
 
-        // One write transaction per attempt, so one fsync (synchronous=FULL): on SQLite EF's transaction is
-        // BEGIN IMMEDIATE (the write lock is taken first, so the reservation's count and insert stay atomic and no
-        // read-to-write upgrade can fail); on PostgreSQL the throttle takes its advisory locks inside it. The
-        // reservation, the password check (in memory) and the outcome (event, or session + count + event) commit
-        // together. No savepoint: the whole attempt either commits or rolls back.
-        db.Database.AutoSavepointsEnabled = false;
-        using var writer = await gate.EnterAsync(db, ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.AccessKey == key, ct);
+        // One write transaction per attempt, so one fsync (synchronous=FULL): on SQLite BEGIN IMMEDIATE inside the write
+        // gate (the write lock is taken first, so the reservation's count and insert stay atomic and no read-to-write
+        // upgrade can fail), its statements compiled once (HotQueries); on PostgreSQL the throttle takes its advisory
+        // locks inside it. The reservation, the password check (in memory) and the outcome (event, or session + count
+        // + event) commit together; the whole attempt either commits or rolls back.
         var phone = phones.Read(http.Request) ?? PhoneCookies.NewPhone();
         var device = devices.Recognises(http.Request, key) || phone.Remembers(protector.KeyHash(key));
-        var reservation = await throttle.TryReserveAsync(key, device, access?.Id, bucket, ct);
-        Result result;
+        var pageLanguage = http.Request.Path.StartsWithSegments("/api") ? null : PatientLanguages.Current;
         string? token = null;
-        if (!reservation.Reserved)
+        var (result, access) = await queries.WriteAsync(db, async c =>
         {
-            Audit.Patient(db, http, now, AccessEventKinds.LoginThrottled, null, submittedKey: key);
-            result = new Result(Outcome.Throttled, reservation.RetryAfterSeconds);
-        }
-        else if (!protector.Verify(password ?? "", access?.PasswordHash) || access is null)
-        {
-            Audit.Patient(db, http, now, AccessEventKinds.LoginFailure, access?.Id, submittedKey: key);
-            result = reservation.AddressOverLimit ? new Result(Outcome.Throttled, reservation.RetryAfterSeconds) : new Result(Outcome.Invalid);
-        }
-        else if (!access.IsActive)
-        {
-            Audit.Patient(db, http, now, AccessEventKinds.LoginDisabled, access.Id, submittedKey: key);
-            result = new Result(Outcome.Disabled);
-        }
-        else
-        {
-            await throttle.ClearBucketAsync(key, device, ct);
+            var access = await c.ReadAsync(FindAccessSql, cmd => HotQueries.Add(cmd, "key", key), async r => await r.ReadAsync(ct)
+                ? new PatientAccess
+                {
+                    Id = (int)HotQueries.Long(r, 0), PatientId = (int)HotQueries.Long(r, 1), AccessKey = key, PasswordHash = (byte[])r.GetValue(2),
+                    IsActive = HotQueries.Long(r, 3) != 0, AccessCount = (int)HotQueries.Long(r, 4), LastAccess = HotQueries.NullableDate(r, 5),
+                    Patient = new Patient { Id = (int)HotQueries.Long(r, 1), FullName = r.GetString(6), Phone = r.GetString(7), Language = HotQueries.NullableString(r, 8) },
+                }
+                : null, ct);
+            var reservation = await throttle.ReserveAsync(c, key, device, access?.Id, bucket, ct);
+            if (!reservation.Reserved)
+            {
+                await EventAsync(c, http, now, AccessEventKinds.LoginThrottled, null, key, ct);
+                return (new Result(Outcome.Throttled, reservation.RetryAfterSeconds), access);
+            }
+            if (!protector.Verify(password ?? "", access?.PasswordHash) || access is null)
+            {
+                await EventAsync(c, http, now, AccessEventKinds.LoginFailure, access?.Id, key, ct);
+                return (reservation.AddressOverLimit ? new Result(Outcome.Throttled, reservation.RetryAfterSeconds) : new Result(Outcome.Invalid), access);
+            }
+            if (!access.IsActive)
+            {
+                await EventAsync(c, http, now, AccessEventKinds.LoginDisabled, access.Id, key, ct);
+                return (new Result(Outcome.Disabled), access);
+            }
+            await throttle.ClearBucketAsync(c, key, device, ct);
             access.AccessCount++;
             access.LastAccess = now;
+            await c.ExecuteAsync(CountAccessSql, cmd =>
+            {
+                HotQueries.Add(cmd, "id", access.Id);
+                HotQueries.Add(cmd, "now", now);
+            }, ct);
             // The page's language is the patient's last choice (null means French); the JSON API has no switch.
-            if (!http.Request.Path.StartsWithSegments("/api") && (access.Patient.Language ?? PatientLanguages.French) != PatientLanguages.Current)
-                access.Patient.Language = PatientLanguages.Current;
-            token = sessions.Start(access, ip, phone.DeviceHash);
-            Audit.Patient(db, http, now, AccessEventKinds.LoginSuccess, access.Id, submittedKey: key);
-            result = new Result(Outcome.Success, SessionToken: token, Access: access);
-        }
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        writer?.Dispose();
+            if (pageLanguage is not null && (access.Patient.Language ?? PatientLanguages.French) != pageLanguage)
+            {
+                access.Patient.Language = pageLanguage;
+                await c.ExecuteAsync(LanguageSql, cmd =>
+                {
+                    HotQueries.Add(cmd, "id", access.PatientId);
+                    HotQueries.Add(cmd, "language", pageLanguage);
+                }, ct);
+            }
+            token = await sessions.StartAsync(c, access.Id, ip, phone.DeviceHash, ct);
+            await EventAsync(c, http, now, AccessEventKinds.LoginSuccess, access.Id, key, ct);
+            return (new Result(Outcome.Success, SessionToken: token, Access: access), access);
+        }, ct);
         if (token is null) return result;
         devices.Issue(http.Response, key);
         phones.Issue(http.Response, remember ? phones.Remember(phone, access!.Id, key, access.Patient.FullName) : phone);
         return result;
     }
+
+    private const string FindAccessSql = """
+        SELECT a."Id", a."PatientId", a."PasswordHash", a."IsActive", a."AccessCount", a."LastAccess", p."FullName", p."Phone", p."Language"
+        FROM "PatientAccesses" a JOIN "Patients" p ON p."Id" = a."PatientId" WHERE a."AccessKey" = @key
+        """;
+    private const string CountAccessSql = """UPDATE "PatientAccesses" SET "AccessCount" = "AccessCount" + 1, "LastAccess" = @now WHERE "Id" = @id""";
+    private const string LanguageSql = """UPDATE "Patients" SET "Language" = @language WHERE "Id" = @id""";
+
+    /// <summary>The attempt's one AccessEvent, in its transaction.</summary>
+    private static Task<int> EventAsync(HotQueries.Commands c, HttpContext http, DateTime now, string kind, int? accessId, string key, CancellationToken ct) =>
+        Audit.InsertAsync(c, Audit.PatientEvent(http, now, kind, accessId, submittedKey: key), ct);
 }

@@ -52,6 +52,25 @@ public static class Audit
         };
     }
 
+    private const string InsertEventSql = """
+        INSERT INTO "AccessEvents" ("At", "Kind", "PatientAccessId", "ReportId", "KeySuffix", "ClientIp", "UserAgent", "Detail")
+        VALUES (@at, @kind, @access, @report, @suffix, @ip, @agent, @detail)
+        """;
+
+    /// <summary>Writes the event in a hot write transaction (<see cref="Data.HotQueries.WriteAsync{T}"/>).</summary>
+    public static Task<int> InsertAsync(Data.HotQueries.Commands c, AccessEvent ev, CancellationToken ct) =>
+        c.ExecuteAsync(InsertEventSql, cmd =>
+        {
+            Data.HotQueries.Add(cmd, "at", ev.At);
+            Data.HotQueries.Add(cmd, "kind", ev.Kind);
+            Data.HotQueries.Add(cmd, "access", ev.PatientAccessId);
+            Data.HotQueries.Add(cmd, "report", ev.ReportId);
+            Data.HotQueries.Add(cmd, "suffix", ev.KeySuffix);
+            Data.HotQueries.Add(cmd, "ip", ev.ClientIp);
+            Data.HotQueries.Add(cmd, "agent", ev.UserAgent);
+            Data.HotQueries.Add(cmd, "detail", ev.Detail);
+        }, ct);
+
     private static string? Truncate(string? s, int max) =>
         string.IsNullOrEmpty(s) ? s : s.Length <= max ? s : s[..max];
 }

@@ -12,11 +12,15 @@ namespace Cimef.Site.Data;
 /// once. Microsoft.Data.Sqlite compiles the SQL of every new command (dotnet/efcore#14044); measured on the dashboard,
 /// <c>sqlite3_prepare_v2</c> was a fifth of the request. On SQLite this keeps a few connections of its own open, each
 /// keeping its commands, and so their compiled statements, by SQL text: a query takes one connection, binds, reads
-/// and gives it back. They only read (<c>query_only</c>); writes stay on the request's context and the write gate.
-/// On PostgreSQL the same command runs on the request's EF connection.
+/// and gives it back; those only read (<c>query_only</c>). The hot write transactions (a login attempt) run on one more
+/// connection of its own, inside the write gate, with compiled statements too (<see cref="WriteAsync{T}"/>).
+/// On PostgreSQL the same commands run on the request's EF connection and transaction.
 /// </summary>
-public sealed class HotQueries(IOptions<DatabaseOptions> database, IOptions<StorageOptions> storage) : IDisposable
+public sealed class HotQueries(IOptions<DatabaseOptions> database, IOptions<StorageOptions> storage, SqliteWriteGate gate) : IDisposable
 {
+    private Reader? _writer;
+    private readonly List<Action<SqliteConnection>> _observers = [];
+
     /// <summary>Idle connections kept; a burst beyond it opens more and closes them afterwards.</summary>
     private const int MaxIdle = 6;
 
@@ -55,6 +59,100 @@ public sealed class HotQueries(IOptions<DatabaseOptions> database, IOptions<Stor
         }
     }
 
+    /// <summary>
+    /// One write transaction: on SQLite inside the write gate, on this class's writer connection, BEGIN IMMEDIATE (the
+    /// write lock first), statements compiled once, all of it in the calling thread (SQLite's calls complete
+    /// synchronously: the gate is never held across a thread switch); on PostgreSQL an EF transaction. Commits when
+    /// <paramref name="work"/> returns; nothing is kept when it throws.
+    /// </summary>
+    public async Task<T> WriteAsync<T>(CimefDb db, Func<Commands, Task<T>> work, CancellationToken ct)
+    {
+        if (database.Value.IsPostgres)
+        {
+            await db.Database.OpenConnectionAsync(ct);
+            await using var pgTx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
+            var connection = db.Database.GetDbConnection();
+            var transaction = Microsoft.EntityFrameworkCore.Storage.DbContextTransactionExtensions.GetDbTransaction(db.Database.CurrentTransaction!);
+            var value = await work(new Commands(sql =>
+            {
+                var cmd = connection.CreateCommand();
+                cmd.CommandText = sql;
+                cmd.Transaction = transaction;
+                return cmd;
+            }, dispose: true));
+            if (pgTx is not null) await pgTx.CommitAsync(ct);
+            return value;
+        }
+
+        using (await gate.EnterAsync(ct))
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var writer = _writer ??= Observed(new Reader(storage.Value.DatabasePath, readOnly: false));
+            try
+            {
+                using var tx = writer.Connection.BeginTransaction(); // Microsoft.Data.Sqlite: BEGIN IMMEDIATE
+                var value = await work(new Commands(sql =>
+                {
+                    var cmd = writer.Command(sql);
+                    cmd.Transaction = tx;
+                    cmd.Parameters.Clear();
+                    return cmd;
+                }, dispose: false));
+                tx.Commit();
+                return value;
+            }
+            catch
+            {
+                _writer = null; // a connection left in an unknown state is not reused
+                writer.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="observe"/> on each connection this class opens (now and later): the tests hook SQLite's commit counter.</summary>
+    public void Observe(Action<SqliteConnection> observe)
+    {
+        lock (_observers) _observers.Add(observe);
+        foreach (var reader in _idle) observe(reader.Connection);
+        if (_writer is { } w) observe(w.Connection);
+    }
+
+    private Reader Observed(Reader reader)
+    {
+        lock (_observers) foreach (var o in _observers) o(reader.Connection);
+        return reader;
+    }
+
+    /// <summary>The statements of one write transaction, by SQL text.</summary>
+    public sealed class Commands(Func<string, DbCommand> command, bool dispose)
+    {
+        public async Task<int> ExecuteAsync(string sql, Action<DbCommand> bind, CancellationToken ct)
+        {
+            var cmd = Bound(sql, bind);
+            try { return await cmd.ExecuteNonQueryAsync(ct); }
+            finally { if (dispose) await cmd.DisposeAsync(); }
+        }
+
+        public async Task<T> ReadAsync<T>(string sql, Action<DbCommand> bind, Func<DbDataReader, Task<T>> read, CancellationToken ct)
+        {
+            var cmd = Bound(sql, bind);
+            try
+            {
+                await using var results = await cmd.ExecuteReaderAsync(ct);
+                return await read(results);
+            }
+            finally { if (dispose) await cmd.DisposeAsync(); }
+        }
+
+        private DbCommand Bound(string sql, Action<DbCommand> bind)
+        {
+            var cmd = command(sql);
+            bind(cmd);
+            return cmd;
+        }
+    }
+
     /// <summary>Adds a named parameter (the same text serves SQLite and PostgreSQL).</summary>
     public static void Add(DbCommand cmd, string name, object? value)
     {
@@ -76,7 +174,7 @@ public sealed class HotQueries(IOptions<DatabaseOptions> database, IOptions<Stor
     private Reader Rent()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _idle.TryPop(out var reader) ? reader : new Reader(storage.Value.DatabasePath);
+        return _idle.TryPop(out var reader) ? reader : Observed(new Reader(storage.Value.DatabasePath, readOnly: true));
     }
 
     private void Return(Reader reader)
@@ -89,6 +187,7 @@ public sealed class HotQueries(IOptions<DatabaseOptions> database, IOptions<Stor
     {
         _disposed = true;
         while (_idle.TryPop(out var reader)) reader.Dispose();
+        _writer?.Dispose();
     }
 
     /// <summary>One open connection and its commands by SQL text (a handful: the patient statements).</summary>
@@ -97,13 +196,15 @@ public sealed class HotQueries(IOptions<DatabaseOptions> database, IOptions<Stor
         private readonly SqliteConnection _connection;
         private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
-        public Reader(string databasePath)
+        public SqliteConnection Connection => _connection;
+
+        public Reader(string databasePath, bool readOnly)
         {
             // Not from the pool: a pooled connection's statements are finalised when it goes back to the pool.
             _connection = new SqliteConnection(new SqliteConnectionStringBuilder(Sqlite.ConnectionString(databasePath)) { Pooling = false }.ToString());
             _connection.Open();
             using var pragmas = _connection.CreateCommand();
-            pragmas.CommandText = Sqlite.PerConnectionPragmas + " PRAGMA query_only=ON;";
+            pragmas.CommandText = Sqlite.PerConnectionPragmas + (readOnly ? " PRAGMA query_only=ON;" : "");
             pragmas.ExecuteNonQuery();
         }
 

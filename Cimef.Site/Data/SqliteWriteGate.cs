@@ -22,6 +22,13 @@ public sealed class SqliteWriteGate
         return new Releaser(_gate);
     }
 
+    /// <summary>Waits for the gate (the caller knows it runs on SQLite).</summary>
+    public async ValueTask<IDisposable> EnterAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        return new Releaser(_gate);
+    }
+
     private sealed class Releaser(SemaphoreSlim gate) : IDisposable
     {
         private int _released;
