@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
-using Microsoft.EntityFrameworkCore;
 
 namespace Cimef.Site.Auditing;
 
@@ -99,25 +98,28 @@ public sealed class AccessEventBatch(IServiceScopeFactory scopes, ILogger<Access
         while (_queue.Reader.TryRead(out var item)) yield return item;
     }
 
-    /// <summary>One transaction: the download counts, then every event.</summary>
+    /// <summary>One transaction (<see cref="HotQueries.WriteAsync{T}"/>: compiled statements): the download counts, then every event.</summary>
     private async Task WriteAsync(IReadOnlyList<Item> items, CancellationToken ct)
     {
         if (!items.Any(i => i.Event is not null)) return;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
-        using (await scope.ServiceProvider.GetRequiredService<SqliteWriteGate>().EnterAsync(db, ct))
+        await scope.ServiceProvider.GetRequiredService<HotQueries>().WriteAsync(db, async c =>
         {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
             foreach (var downloads in items.Where(i => i.CountsDownloadOf is not null).GroupBy(i => i.CountsDownloadOf!.Value))
-            {
-                var (id, count, at) = (downloads.Key, downloads.Count(), downloads.Max(i => i.Event!.At));
-                await db.PatientReports.Where(r => r.Id == id).ExecuteUpdateAsync(u => u
-                    .SetProperty(r => r.DownloadCount, r => r.DownloadCount + count)
-                    .SetProperty(r => r.LastDownloadAt, at), ct);
-            }
-            db.AccessEvents.AddRange(items.Where(i => i.Event is not null).Select(i => i.Event!));
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+                await c.ExecuteAsync(CountDownloadsSql, cmd =>
+                {
+                    HotQueries.Add(cmd, "id", downloads.Key);
+                    HotQueries.Add(cmd, "count", downloads.Count());
+                    HotQueries.Add(cmd, "at", downloads.Max(i => i.Event!.At));
+                }, ct);
+            foreach (var item in items)
+                if (item.Event is { } ev) await Audit.InsertAsync(c, ev, ct);
+            return 0;
+        }, ct);
     }
+
+    private const string CountDownloadsSql = """
+        UPDATE "PatientReports" SET "DownloadCount" = "DownloadCount" + @count, "LastDownloadAt" = @at WHERE "Id" = @id
+        """;
 }
