@@ -64,6 +64,7 @@ AddOptions<ClusterOptions>(ClusterOptions.Section);
 builder.Services.AddSingleton<Cimef.Site.Data.ClusterLeader>();
 builder.Services.AddDatabase();
 builder.Services.AddSingleton<SqliteWriteGate>();
+builder.Services.AddSingleton<Cimef.Site.Pages.Portal.RenderedDashboards>();
 
 // Key ring (and the credential HMAC secret with it): keys directory or database (issue 17), optionally certificate-encrypted.
 AddOptions<KeyRingOptions>(KeyRingOptions.Section);
@@ -162,7 +163,7 @@ builder.Services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(o
     o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
 builder.Services.AddAntiforgery(o =>
 {
-    o.Cookie.Name = "cimef_af";
+    o.Cookie.Name = Cimef.Site.Pages.Portal.RenderedDashboards.AntiforgeryCookie;
     o.Cookie.SameSite = SameSiteMode.Strict;
     o.HeaderName = "RequestVerificationToken";
 });

@@ -24,7 +24,9 @@ namespace Cimef.Site.Pages.Portal;
 /// list costs a 304 with no body. The language switch used here is saved on the patient.
 /// </summary>
 [ReadsPatientReports]
-public class DashboardModel(AccessEventBatch events, TimeProvider time, CredentialProtector protector, CimefDb db, SqliteWriteGate gate) : PageModel
+[RenderedDashboards.Keep]
+public class DashboardModel(AccessEventBatch events, TimeProvider time, CredentialProtector protector, CimefDb db, SqliteWriteGate gate,
+    RenderedDashboards rendered) : PageModel
 {
     /// <summary>Changes with every build, so new markup is never answered with an old fragment's 304.</summary>
     private static readonly string Build = typeof(DashboardModel).Assembly.ManifestModule.ModuleVersionId.ToString("N");
@@ -48,7 +50,7 @@ public class DashboardModel(AccessEventBatch events, TimeProvider time, Credenti
         if (!Request.WantsFragment())
         {
             Response.Headers.CacheControl = "no-cache, no-store"; // as antiforgery wants it (no warning per request)
-            return this.PageOrPartial("_Reports", this);
+            return FullPage(accessId);
         }
         // The fragment carries no antiforgery token: the browser may keep it, but must ask again every time.
         var etag = new EntityTagHeaderValue(FragmentTag(accessId), isWeak: true);
@@ -63,15 +65,46 @@ public class DashboardModel(AccessEventBatch events, TimeProvider time, Credenti
     }
 
     /// <summary>A hash of everything the fragment shows: the build, the language, the patient, the month's total and each row.</summary>
-    private string FragmentTag(int accessId)
+    private string FragmentTag(int accessId) =>
+        "\"" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(FragmentData(accessId))), 0, 18).Replace('+', '-').Replace('/', '_') + "\"";
+
+    private string FragmentData(int accessId)
     {
         var text = new StringBuilder().Append(Build).Append('|').Append(CultureInfo.CurrentUICulture.Name).Append('|')
             .Append(accessId).Append('|').Append(MonthDownloadedBytes);
         foreach (var r in Reports)
             text.Append('|').Append(r.Id).Append(';').Append(r.Title).Append(';').Append(r.CreatedAt.Ticks).Append(';').Append(r.ContentType)
                 .Append(';').Append(r.Size).Append(';').Append(r.DownloadCount).Append(';').Append(r.Integrity);
-        return "\"" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 0, 18).Replace('+', '-').Replace('/', '_') + "\"";
+        return text.ToString();
     }
+
+    /// <summary>
+    /// The full page, rendered once per session and state (<see cref="RenderedDashboards"/>): the key holds the session,
+    /// the antiforgery cookie the browser sent (the forms' tokens are bound to it and to the session), the profile and
+    /// the fragment's data. A page rendered without that cookie set one; a copy served again sets the same one.
+    /// </summary>
+    private IActionResult FullPage(int accessId)
+    {
+        var afCookie = Request.Cookies[RenderedDashboards.AntiforgeryCookie] ?? "";
+        var key = RenderedDashboards.Key([
+            User.FindFirst(PatientSessions.SessionIdClaim)?.Value ?? "", afCookie,
+            Patient.FullName, Patient.Phone, Patient.AccessCount.ToString(CultureInfo.InvariantCulture),
+            Patient.LastAccess?.Ticks.ToString(CultureInfo.InvariantCulture) ?? "", FragmentData(accessId)]);
+        if (rendered.Find(key) is { } page)
+        {
+            if (page.SetCookie is not null) Response.Headers.SetCookie = page.SetCookie;
+            if (page.FrameOptions is not null) Response.Headers.XFrameOptions = page.FrameOptions;
+            Response.Headers.Pragma = "no-cache";
+            Response.Headers.Append("Vary", "HX-Request");
+            return File(page.Body, "text/html; charset=utf-8");
+        }
+        // A language switch (?lang=) sets its own cookie and saves the choice: rendered, never kept.
+        if (Request.Query.ContainsKey("lang")) return this.PageOrPartial("_Reports", this);
+        // Rendered into the response and into the cache at once (RenderedDashboards.KeepAttribute, after the page ran).
+        HttpContext.Items[RenderedDashboards.KeyItem] = key;
+        return this.PageOrPartial("_Reports", this);
+    }
+
 
     /// <summary>The language switch used while signed in (?lang=): saved on the patient, one UPDATE only when it changed.</summary>
     private async Task SaveLanguageAsync()
