@@ -65,6 +65,7 @@ builder.Services.AddSingleton<Cimef.Site.Data.ClusterLeader>();
 builder.Services.AddDatabase();
 builder.Services.AddSingleton<SqliteWriteGate>();
 builder.Services.AddSingleton<Cimef.Site.Pages.Portal.RenderedDashboards>();
+builder.Services.AddSingleton<Cimef.Site.Access.MonthlyDownloads>();
 
 // Key ring (and the credential HMAC secret with it): keys directory or database (issue 17), optionally certificate-encrypted.
 AddOptions<KeyRingOptions>(KeyRingOptions.Section);

@@ -19,7 +19,7 @@ namespace Cimef.Site.Access;
 /// PatientSession table only its SHA-256. Idle timeout (Portal:SessionTimeoutMinutes), absolute cap
 /// (Portal:SessionAbsoluteHours), ended by logout, deactivation and regeneration.
 /// </summary>
-public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options, SqliteWriteGate gate, TimeProvider time, Web.ClinicClock clock, HotQueries queries)
+public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options, SqliteWriteGate gate, TimeProvider time, Web.ClinicClock clock, HotQueries queries, MonthlyDownloads monthly)
 {
     public const string CookieName = "__Host-cimef_patient";
     public const string AccessIdClaim = "cimef:access_id";
@@ -119,21 +119,20 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
     /// Answered by the AccessEvents (PatientAccessId, Kind, At, ReportId) index: a range of this patient's downloads of
     /// the month only (index-only), never every patient's downloads (the (Kind, At, …) index) nor every event of this
     /// patient's month (the (PatientAccessId, At) index; measured: the dashboard at half its throughput after a bench
-    /// had given each session a thousand list views).
+    /// had given each session a thousand list views). Run only when the total can have changed (<see cref="MonthlyDownloads"/>).
     /// </summary>
-    private const string MonthSql = $"""
+    private const string MonthSql = """
         SELECT CAST(COALESCE(SUM(r."Size"), 0) AS BIGINT)
         FROM "AccessEvents" e JOIN "PatientReports" r ON r."Id" = e."ReportId" AND r."PatientAccessId" = e."PatientAccessId"
-        JOIN "PatientSessions" s ON s."PatientAccessId" = e."PatientAccessId" JOIN "PatientAccesses" a ON a."Id" = s."PatientAccessId"
-        WHERE {Valid} AND e."Kind" = @download AND e."At" >= @monthStart;
+        WHERE e."PatientAccessId" = @access AND e."Kind" = @download AND e."At" >= @monthStart;
         """;
 
     /// <summary>
     /// The session behind a raw cookie value, if it is still valid; slides LastSeenAt at most once a minute (the idle
     /// rule stays exact to the minute: a session seen within the last minute has at least 29 of its 30 minutes left).
-    /// <paramref name="reads"/> adds, in the same command, the patient's available reports (and for the dashboard this
-    /// month's downloaded bytes): one round trip, its statements compiled once (<see cref="HotQueries"/>); they are null
-    /// when the session is not valid.
+    /// <paramref name="reads"/> adds, in the same command, the patient's available reports: one round trip, its
+    /// statements compiled once (<see cref="HotQueries"/>); for the dashboard, this month's downloaded bytes, kept
+    /// between views (<see cref="MonthlyDownloads"/>). They are null when the session is not valid.
     /// </summary>
     public async Task<(Session Session, PatientDashboardData? Dashboard)?> ValidateAsync(string token, PatientReads reads = PatientReads.Session, CancellationToken ct = default)
     {
@@ -141,7 +140,7 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         var hash = Hash(token);
         var now = time.GetUtcNow().UtcDateTime;
         var idle = TimeSpan.FromMinutes(options.Value.SessionTimeoutMinutes);
-        var sql = reads switch { PatientReads.Dashboard => DashboardSql, PatientReads.Reports => ReportsListSql, _ => SessionSql };
+        var sql = reads == PatientReads.Session ? SessionSql : ReportsListSql;
         var found = await queries.ReadAsync(db, sql, cmd =>
         {
             HotQueries.Add(cmd, "hash", hash);
@@ -149,12 +148,10 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
             HotQueries.Add(cmd, "now", now);
             HotQueries.Add(cmd, "idleSince", now - idle);
             HotQueries.Add(cmd, "slideBefore", now - TimeSpan.FromMinutes(1));
-            if (reads != PatientReads.Dashboard) return;
-            var today = clock.DayOf(now);
-            HotQueries.Add(cmd, "download", AccessEventKinds.Download);
-            HotQueries.Add(cmd, "monthStart", clock.DayStartUtc(new DateOnly(today.Year, today.Month, 1)));
         }, r => ReadAsync(r, reads, ct), ct);
         if (found is not { } f) return null;
+        long monthBytes = 0;
+        if (reads == PatientReads.Dashboard) monthBytes = await MonthBytesAsync(f.Session.AccessId, f.Reports!, now, ct);
         if (f.Slide)
         {
             await db.Database.OpenConnectionAsync(ct); // EF's open applies the connection's pragmas
@@ -162,28 +159,42 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
                 await db.Database.GetDbConnection().ExecuteAsync(new CommandDefinition(
                     """UPDATE "PatientSessions" SET "LastSeenAt" = @now WHERE "Id" = @sessionId""", new { now, sessionId = f.Session.SessionId }, cancellationToken: ct));
         }
-        return (f.Session, f.Reports is null ? null : new PatientDashboardData(f.Session.Profile, f.Reports, f.MonthBytes));
+        return (f.Session, f.Reports is null ? null : new PatientDashboardData(f.Session.Profile, f.Reports, monthBytes));
     }
 
     private const string ReportsListSql = SessionSql + ReportsSql;
-    private const string DashboardSql = SessionSql + ReportsSql + MonthSql;
 
-    private static async Task<(Session Session, bool Slide, IReadOnlyList<PatientReportFiles.Row>? Reports, long MonthBytes)?> ReadAsync(
+    /// <summary>This clinic month's downloaded bytes, counted from the events again only when it can have changed (<see cref="MonthlyDownloads"/>).</summary>
+    private async Task<long> MonthBytesAsync(int accessId, IReadOnlyList<PatientReportFiles.Row> reports, DateTime now, CancellationToken ct)
+    {
+        var today = clock.DayOf(now);
+        var monthStart = clock.DayStartUtc(new DateOnly(today.Year, today.Month, 1));
+        var key = MonthlyDownloads.KeyOf(monthStart, reports);
+        if (monthly.TryGet(accessId, key, out var bytes)) return bytes;
+        bytes = await queries.ReadAsync(db, MonthSql, cmd =>
+        {
+            HotQueries.Add(cmd, "access", accessId);
+            HotQueries.Add(cmd, "download", AccessEventKinds.Download);
+            HotQueries.Add(cmd, "monthStart", monthStart);
+        }, async r => await r.ReadAsync(ct) ? HotQueries.Long(r, 0) : 0, ct);
+        monthly.Keep(accessId, key, bytes);
+        return bytes;
+    }
+
+    private static async Task<(Session Session, bool Slide, IReadOnlyList<PatientReportFiles.Row>? Reports)?> ReadAsync(
         System.Data.Common.DbDataReader r, PatientReads reads, CancellationToken ct)
     {
         if (!await r.ReadAsync(ct)) return null;
         var session = new Session((int)HotQueries.Long(r, 0), (int)HotQueries.Long(r, 1), (int)HotQueries.Long(r, 2), new Profile(
             r.GetString(4), r.GetString(5), (int)HotQueries.Long(r, 6), HotQueries.NullableDate(r, 7), HotQueries.NullableString(r, 8)));
         var slide = HotQueries.Long(r, 3) == 1;
-        if (reads == PatientReads.Session) return (session, slide, null, 0);
+        if (reads == PatientReads.Session) return (session, slide, null);
         await r.NextResultAsync(ct);
         var reports = new List<PatientReportFiles.Row>();
         while (await r.ReadAsync(ct))
             reports.Add(new PatientReportFiles.Row((int)HotQueries.Long(r, 0), r.GetString(1), HotQueries.Date(r, 2), r.GetString(3),
                 HotQueries.Long(r, 4), (int)HotQueries.Long(r, 5), Enum.Parse<FileIntegrity>(r.GetString(6))));
-        long monthBytes = 0;
-        if (reads == PatientReads.Dashboard && await r.NextResultAsync(ct) && await r.ReadAsync(ct)) monthBytes = HotQueries.Long(r, 0);
-        return (session, slide, reports, monthBytes);
+        return (session, slide, reports);
     }
 }
 
