@@ -17,9 +17,12 @@ namespace Cimef.Site.Access;
 /// Exactly one AccessEvent per request. The list the patient picks from (dashboard, JSON API) follows the same rules
 /// (<see cref="PatientSessions"/>' ReportsSql, read with the session check).
 /// </summary>
-public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvider time, ClinicClock clock, HotQueries queries, AccessEventBatch events)
+public sealed class PatientReportFiles(IServiceProvider services, ReportStore store, TimeProvider time, ClinicClock clock, HotQueries queries, AccessEventBatch events)
 {
     public enum Outcome { Ok, NotFound, Gone, Unavailable }
+
+    /// <summary>The request's context, built only when used: a download on SQLite never needs it.</summary>
+    private CimefDb db => field ??= services.GetRequiredService<CimefDb>();
 
     /// <summary>On Ok, the opened file (disposed with the response).</summary>
     public sealed record Result(Outcome Outcome, ReportStore.OpenedFile? File = null, PatientReport? Report = null);
@@ -93,7 +96,7 @@ public sealed class PatientReportFiles(CimefDb db, ReportStore store, TimeProvid
 
     /// <summary>The report if it is this access's (statement compiled once); only the columns a download uses, not tracked.</summary>
     private Task<PatientReport?> FindAsync(int id, int accessId, CancellationToken ct) =>
-        queries.ReadAsync(db, FindSql, cmd =>
+        queries.ReadAsync(() => db, FindSql, cmd =>
         {
             HotQueries.Add(cmd, "id", id);
             HotQueries.Add(cmd, "access", accessId);

@@ -19,9 +19,12 @@ namespace Cimef.Site.Access;
 /// PatientSession table only its SHA-256. Idle timeout (Portal:SessionTimeoutMinutes), absolute cap
 /// (Portal:SessionAbsoluteHours), ended by logout, deactivation and regeneration.
 /// </summary>
-public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options, SqliteWriteGate gate, TimeProvider time, Web.ClinicClock clock, HotQueries queries, MonthlyDownloads monthly)
+public sealed class PatientSessions(IServiceProvider services, IOptions<PortalOptions> options, SqliteWriteGate gate, TimeProvider time, Web.ClinicClock clock, HotQueries queries, MonthlyDownloads monthly)
 {
     public const string CookieName = "__Host-cimef_patient";
+
+    /// <summary>The request's context, built only when used: the session check on SQLite never needs it.</summary>
+    private CimefDb db => field ??= services.GetRequiredService<CimefDb>();
     public const string AccessIdClaim = "cimef:access_id";
     public const string PatientIdClaim = "cimef:patient_id";
     public const string SessionIdClaim = "cimef:session_id";
@@ -141,7 +144,7 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         var now = time.GetUtcNow().UtcDateTime;
         var idle = TimeSpan.FromMinutes(options.Value.SessionTimeoutMinutes);
         var sql = reads == PatientReads.Session ? SessionSql : ReportsListSql;
-        var found = await queries.ReadAsync(db, sql, cmd =>
+        var found = await queries.ReadAsync(() => db, sql, cmd =>
         {
             HotQueries.Add(cmd, "hash", hash);
             HotQueries.Add(cmd, "active", true);
@@ -171,7 +174,7 @@ public sealed class PatientSessions(CimefDb db, IOptions<PortalOptions> options,
         var monthStart = clock.DayStartUtc(new DateOnly(today.Year, today.Month, 1));
         var key = MonthlyDownloads.KeyOf(monthStart, reports);
         if (monthly.TryGet(accessId, key, out var bytes)) return bytes;
-        bytes = await queries.ReadAsync(db, MonthSql, cmd =>
+        bytes = await queries.ReadAsync(() => db, MonthSql, cmd =>
         {
             HotQueries.Add(cmd, "access", accessId);
             HotQueries.Add(cmd, "download", AccessEventKinds.Download);

@@ -25,7 +25,7 @@ namespace Cimef.Site.Pages.Portal;
 /// </summary>
 [ReadsPatientReports]
 [RenderedDashboards.Keep]
-public class DashboardModel(AccessEventBatch events, TimeProvider time, CredentialProtector protector, CimefDb db, SqliteWriteGate gate,
+public class DashboardModel(AccessEventBatch events, TimeProvider time, CredentialProtector protector, SqliteWriteGate gate,
     RenderedDashboards rendered) : PageModel
 {
     /// <summary>Changes with every build, so new markup is never answered with an old fragment's 304.</summary>
@@ -35,7 +35,7 @@ public class DashboardModel(AccessEventBatch events, TimeProvider time, Credenti
     public IReadOnlyList<PatientReportFiles.Row> Reports { get; private set; } = [];
     public long MonthDownloadedBytes { get; private set; }
     /// <summary>The phone cache of this patient's offline copies (an opaque per-access name, see <see cref="CredentialProtector.OfflineCacheName"/>).</summary>
-    public string OfflineCache { get; private set; } = "";
+    public string OfflineCache => protector.OfflineCacheName(User.AccessId()); // an HMAC: computed only when the page is rendered
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -45,7 +45,6 @@ public class DashboardModel(AccessEventBatch events, TimeProvider time, Credenti
         MonthDownloadedBytes = data.MonthDownloadedBytes;
         await SaveLanguageAsync();
         var accessId = User.AccessId();
-        OfflineCache = protector.OfflineCacheName(accessId);
         events.Enqueue(Audit.PatientEvent(HttpContext, time.GetUtcNow().UtcDateTime, AccessEventKinds.ReportList, accessId));
         if (!Request.WantsFragment())
         {
@@ -110,6 +109,7 @@ public class DashboardModel(AccessEventBatch events, TimeProvider time, Credenti
     private async Task SaveLanguageAsync()
     {
         if (PatientLanguages.Normalize(Request.Query["lang"]) is not { } language || language == (Patient.Language ?? PatientLanguages.French)) return;
+        var db = HttpContext.RequestServices.GetRequiredService<CimefDb>();
         using (await gate.EnterAsync(db, HttpContext.RequestAborted))
             await db.Database.GetDbConnection().ExecuteAsync(new CommandDefinition(
                 """UPDATE "Patients" SET "Language" = @language WHERE "Id" = @id""",
