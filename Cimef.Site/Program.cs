@@ -66,6 +66,7 @@ builder.Services.AddDatabase();
 builder.Services.AddSingleton<SqliteWriteGate>();
 builder.Services.AddSingleton<Cimef.Site.Pages.Portal.RenderedDashboards>();
 builder.Services.AddSingleton<Cimef.Site.Access.MonthlyDownloads>();
+builder.Services.AddSingleton<Cimef.Site.Pages.AuditPages.ClosedDays>();
 
 // Key ring (and the credential HMAC secret with it): keys directory or database (issue 17), optionally certificate-encrypted.
 AddOptions<KeyRingOptions>(KeyRingOptions.Section);

@@ -17,7 +17,7 @@ namespace Cimef.Site.Pages.AuditPages;
 /// Days are the clinic's days (Clinic:TimeZone), as at the cash desk.
 /// </summary>
 [Authorize(Policy = Policies.Admin)]
-public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time) : PageModel
+public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time, ClosedDays closedDays) : PageModel
 {
     public static readonly int[] Periods = [30, 90];
     public const int Top = 10;
@@ -160,10 +160,8 @@ public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time) :
         var open = await AccessEventRollups.EnsureAsync(db, clock, FirstDay, time.GetUtcNow().UtcDateTime, HttpContext.RequestAborted);
         var openFrom = clock.DayStartUtc(open);
         var days = EachDay().ToList();
-        var rolled = (await conn.QueryAsync<(DateOnly Day, string Kind, long N)>("""
-            SELECT "Day", "Kind", CAST(SUM("Count") AS BIGINT) FROM "AccessEventDays"
-            WHERE "Day" >= @first AND "Day" < @open GROUP BY "Day", "Kind"
-            """, new { first = FirstDay, open })).ToDictionary(x => (DayKey(x.Day), x.Kind), x => x.N);
+        var closed = await closedDays.GetAsync(conn, FirstDay, open);
+        var rolled = closed.Rolled;
         var openDays = days.Count(d => string.CompareOrdinal(d, DayKey(open)) >= 0);
         var sql = new StringBuilder();
         var args = new DynamicParameters(new { login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download });
@@ -185,31 +183,26 @@ public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time) :
         (ActiveAccesses, TotalAccesses) = await conn.QuerySingleAsync<(long, long)>(
             """SELECT COUNT(CASE WHEN "IsActive" = @active THEN 1 END), COUNT(*) FROM "PatientAccesses" """, new { active = true });
 
-        // Per access and per (access, report): the rollups of the closed days plus the raw events since the open day.
-        var q = new { first = FirstDay, open, openFrom, login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download };
-        var buckets = (await conn.QueryAsync<(long Bucket, long Patients)>("""
-            SELECT CAST(CASE WHEN n = 1 THEN 0 WHEN n <= 5 THEN 1 WHEN n <= 10 THEN 2 ELSE 3 END AS BIGINT) AS "Bucket", COUNT(*) AS "Patients"
-            FROM (SELECT SUM("N") AS n FROM (
-                    SELECT "PatientAccessId" AS "A", "Count" AS "N" FROM "AccessEventDays"
-                    WHERE "Day" >= @first AND "Day" < @open AND "Kind" = @login AND "PatientAccessId" <> 0
-                    UNION ALL
-                    SELECT "PatientAccessId", 1 FROM "AccessEvents"
-                    WHERE "Kind" = @login AND "At" >= @openFrom AND "PatientAccessId" IS NOT NULL) AS "events"
-                  GROUP BY "A") AS "perPatient"
-            GROUP BY 1
-            """, q)).ToDictionary(b => b.Bucket, b => b.Patients);
+        // Per access and per (access, report): the closed days' rollups (read once a day, ClosedDays) plus the raw
+        // events since the open day.
+        var q = new { openFrom, login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download };
+        var loginsPerAccess = new Dictionary<long, long>(closed.LoginsPerAccess);
+        foreach (var (access, n) in await conn.QueryAsync<(long Access, long N)>("""
+            SELECT CAST("PatientAccessId" AS BIGINT), COUNT(*) FROM "AccessEvents"
+            WHERE "Kind" = @login AND "At" >= @openFrom AND "PatientAccessId" IS NOT NULL GROUP BY "PatientAccessId"
+            """, q))
+            loginsPerAccess[access] = loginsPerAccess.GetValueOrDefault(access) + n;
+        var buckets = loginsPerAccess.Values.GroupBy(n => n switch { 1 => 0, <= 5 => 1, <= 10 => 2, _ => 3 }).ToDictionary(g => (long)g.Key, g => (long)g.Count());
         Frequency = Enumerable.Range(0, FrequencyBuckets.Length).Select(i => buckets.GetValueOrDefault(i)).ToList();
 
         // One grouped read of the period's downloads serves the top reports, the top patients and "released vs downloaded".
-        var pairs = (await conn.QueryAsync<(long Access, long Report, long N)>("""
-            SELECT CAST("A" AS BIGINT), CAST("R" AS BIGINT), CAST(SUM("N") AS BIGINT) FROM (
-                SELECT "PatientAccessId" AS "A", "ReportId" AS "R", "Count" AS "N" FROM "AccessEventDays"
-                WHERE "Day" >= @first AND "Day" < @open AND "Kind" = @download
-                UNION ALL
-                SELECT COALESCE("PatientAccessId", 0), COALESCE("ReportId", 0), 1 FROM "AccessEvents"
-                WHERE "Kind" = @download AND "At" >= @openFrom) AS "events"
-            GROUP BY "A", "R"
-            """, q)).ToList();
+        var pairCounts = new Dictionary<(long Access, long Report), long>(closed.Downloads);
+        foreach (var (a, r, n) in await conn.QueryAsync<(long Access, long Report, long N)>("""
+            SELECT CAST(COALESCE("PatientAccessId", 0) AS BIGINT), CAST(COALESCE("ReportId", 0) AS BIGINT), COUNT(*) FROM "AccessEvents"
+            WHERE "Kind" = @download AND "At" >= @openFrom GROUP BY 1, 2
+            """, q))
+            pairCounts[(a, r)] = pairCounts.GetValueOrDefault((a, r)) + n;
+        var pairs = pairCounts.Select(kv => (kv.Key.Access, kv.Key.Report, N: kv.Value)).ToList();
         var perReport = Ranked(pairs.Where(x => x.Report != 0).GroupBy(x => x.Report, x => x.N), top);
         var perAccess = Ranked(pairs.Where(x => x.Access != 0).GroupBy(x => x.Access, x => x.N), top);
 
@@ -264,5 +257,42 @@ public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time) :
 
     private IEnumerable<string> EachDay() => Enumerable.Range(0, Days).Select(i => DayKey(FirstDay.AddDays(i)));
 
-    private static string DayKey(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+    internal static string DayKey(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// The statistics of closed clinic days, read from the daily rollups once per period and day (issue 13): a closed day
+/// is never rewritten (<see cref="AccessEventRollups"/>), so only the open day is counted again on each view. Keyed by
+/// the period's first day and the first open day; a handful of entries at most.
+/// </summary>
+public sealed class ClosedDays
+{
+    public sealed record Totals(
+        IReadOnlyDictionary<(string Day, string Kind), long> Rolled,
+        IReadOnlyDictionary<long, long> LoginsPerAccess,
+        IReadOnlyDictionary<(long Access, long Report), long> Downloads);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(DateOnly First, DateOnly Open), Totals> _kept = new();
+
+    public async Task<Totals> GetAsync(System.Data.Common.DbConnection conn, DateOnly first, DateOnly open)
+    {
+        if (_kept.TryGetValue((first, open), out var totals)) return totals;
+        var q = new { first, open, login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download };
+        var rolled = (await conn.QueryAsync<(DateOnly Day, string Kind, long N)>("""
+            SELECT "Day", "Kind", CAST(SUM("Count") AS BIGINT) FROM "AccessEventDays"
+            WHERE "Day" >= @first AND "Day" < @open GROUP BY "Day", "Kind"
+            """, q)).ToDictionary(x => (StatisticsModel.DayKey(x.Day), x.Kind), x => x.N);
+        var logins = (await conn.QueryAsync<(long Access, long N)>("""
+            SELECT CAST("PatientAccessId" AS BIGINT), CAST(SUM("Count") AS BIGINT) FROM "AccessEventDays"
+            WHERE "Day" >= @first AND "Day" < @open AND "Kind" = @login AND "PatientAccessId" <> 0 GROUP BY "PatientAccessId"
+            """, q)).ToDictionary(x => x.Access, x => x.N);
+        var downloads = (await conn.QueryAsync<(long Access, long Report, long N)>("""
+            SELECT CAST("PatientAccessId" AS BIGINT), CAST("ReportId" AS BIGINT), CAST(SUM("Count") AS BIGINT) FROM "AccessEventDays"
+            WHERE "Day" >= @first AND "Day" < @open AND "Kind" = @download GROUP BY "PatientAccessId", "ReportId"
+            """, q)).ToDictionary(x => (x.Access, x.Report), x => x.N);
+        totals = new Totals(rolled, logins, downloads);
+        if (_kept.Count >= 8) _kept.Clear(); // yesterday's entries go when the day turns
+        _kept[(first, open)] = totals;
+        return totals;
+    }
 }
