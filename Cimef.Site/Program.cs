@@ -209,6 +209,14 @@ builder.Services.AddRateLimiter(o =>
             ? new ValueTask(ApiJson.Throttled(seconds).ExecuteAsync(ctx.HttpContext))
             : ValueTask.CompletedTask;
     };
+    o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => RateLimits.IsPatientRequest(http.Request)
+        ? RateLimitPartition.GetConcurrencyLimiter("patient", _ => new ConcurrencyLimiterOptions
+        {
+            PermitLimit = RateLimits.PatientRequestsAtOnce,
+            QueueLimit = RateLimits.PatientRequestsWaiting,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        })
+        : RateLimitPartition.GetNoLimiter("staff"));
     o.AddPolicy(RateLimits.PatientLogin, http =>
     {
         var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;

@@ -14,4 +14,20 @@ public static class RateLimits
 
     /// <summary>Per-IP cap on staff sign-in submissions (Staff:SignInRequestsPerMinutePerIp).</summary>
     public const string StaffSignIn = "staff-sign-in";
+
+    /// <summary>
+    /// Patient requests served at once (issue 13): under a patient burst the others wait here, in order, instead of in
+    /// the thread pool's queue, so a staff page (the cash desk, the statistics) starts at once and shares the cores with
+    /// a few patient requests instead of waiting behind hundreds. Four per core keeps the cores busy while some of them
+    /// wait on a commit or a file. A patient request never waits for a staff one.
+    /// </summary>
+    public static int PatientRequestsAtOnce => 4 * Environment.ProcessorCount;
+
+    /// <summary>Patient requests that may wait for <see cref="PatientRequestsAtOnce"/>; beyond, 429 (a flood, not a clinic's day).</summary>
+    public const int PatientRequestsWaiting = 5000;
+
+    /// <summary>The patient side: its pages, its JSON API, its report list and downloads.</summary>
+    public static bool IsPatientRequest(HttpRequest request) =>
+        request.Path.StartsWithSegments("/patient") || request.Path.StartsWithSegments("/api/patients/portal")
+        || request.Path.StartsWithSegments("/api/reports/patient") || request.Path.StartsWithSegments("/api/reports/download");
 }
