@@ -26,8 +26,15 @@ public static class RateLimits
     /// <summary>Patient requests that may wait for <see cref="PatientRequestsAtOnce"/>; beyond, 429 (a flood, not a clinic's day).</summary>
     public const int PatientRequestsWaiting = 5000;
 
-    /// <summary>The patient side: its pages, its JSON API, its report list and downloads.</summary>
+    /// <summary>
+    /// The patient side's reads that are limited: GET and HEAD of its pages, its JSON API and its report list. Not the
+    /// report downloads — a client that reads a file slowly (or never: a stalled download) would keep its permit for as
+    /// long as it likes, and a handful of them would stop every patient — and not the POSTs, whose body a slow client
+    /// could likewise trickle (logins already queue at the write gate and have their own per-address limits).
+    /// </summary>
     public static bool IsPatientRequest(HttpRequest request) =>
-        request.Path.StartsWithSegments("/patient") || request.Path.StartsWithSegments("/api/patients/portal")
-        || request.Path.StartsWithSegments("/api/reports/patient") || request.Path.StartsWithSegments("/api/reports/download");
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        && (request.Path.StartsWithSegments("/patient") || request.Path.StartsWithSegments("/api/patients/portal")
+            || request.Path.StartsWithSegments("/api/reports/patient"))
+        && !request.Path.StartsWithSegments("/patient/reports");
 }

@@ -61,52 +61,24 @@ public sealed class RenderedDashboards(TimeProvider time)
                 await next();
                 return;
             }
+            // The page is rendered into memory, then written in one piece (and kept): the response is complete or
+            // absent, whatever sits below (compression), and the copy is exactly what was sent.
             var response = http.Response;
             var body = response.Body;
-            var capture = new Capture(body);
-            response.Body = capture;
+            using var buffer = new MemoryStream();
+            response.Body = buffer;
             try { await next(); }
             finally { response.Body = body; }
+            var bytes = buffer.ToArray();
             var cookies = response.Headers.SetCookie;
             if (response.StatusCode == StatusCodes.Status200OK
                 && (cookies.Count == 0 || (cookies.Count == 1 && cookies[0]!.StartsWith(AntiforgeryCookie + "=", StringComparison.Ordinal))))
-                http.RequestServices.GetRequiredService<RenderedDashboards>().Store(key, capture.Bytes(), cookies.Count == 1 ? cookies[0] : null,
+                http.RequestServices.GetRequiredService<RenderedDashboards>().Store(key, bytes, cookies.Count == 1 ? cookies[0] : null,
                     response.Headers.XFrameOptions is { Count: 1 } f ? f.ToString() : null);
+            await body.WriteAsync(bytes, http.RequestAborted);
         }
     }
 
     /// <summary>The antiforgery cookie's name (Program: AddAntiforgery).</summary>
     public const string AntiforgeryCookie = "cimef_af";
-
-    /// <summary>Tees what the page writes into a buffer.</summary>
-    private sealed class Capture(Stream inner) : Stream
-    {
-        private readonly MemoryStream _copy = new();
-        public byte[] Bytes() => _copy.ToArray();
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            _copy.Write(buffer, offset, count);
-            inner.Write(buffer, offset, count);
-        }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
-        {
-            _copy.Write(buffer.Span);
-            await inner.WriteAsync(buffer, ct);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-            WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
-    }
 }
