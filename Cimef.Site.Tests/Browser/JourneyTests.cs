@@ -232,7 +232,10 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
         await page.GetByLabel("Adresse e-mail").FillAsync(email);
         await page.GetByLabel("Mot de passe").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.Contains("/Account/SignIn"));
+        // The outcome, not a lifecycle event: the staff home greets the user. (Once in CI, a loaded machine's Chromium
+        // reached network-idle on "/" but never fired "load" within 30 s, and the default WaitForURL waits for "load".)
+        await page.WaitForURLAsync(url => !url.Contains("/Account/SignIn"), new() { WaitUntil = WaitUntilState.Commit });
+        await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Bonjour", new() { Timeout = 30_000 });
     }
 
     /// <summary>From the patient's page, "Nouvelle facture" → /Billing/Create (optionally with the catalogue's first exam); returns the draft's id and number.</summary>
