@@ -18,8 +18,11 @@ namespace Cimef.Site.Access;
 /// clinic Wi-Fi), so an address over its limit still has its password checked, and only a wrong one is refused.
 /// A success deletes its bucket's rows; staff unlock a key by deleting both (<see cref="ClearKeyAsync"/>).
 /// </summary>
-public sealed class LoginThrottle(CimefDb db, CredentialProtector protector, IOptions<PortalOptions> options, TimeProvider time, HotQueries queries)
+public sealed class LoginThrottle(IServiceProvider services, CredentialProtector protector, IOptions<PortalOptions> options, TimeProvider time, HotQueries queries)
 {
+    /// <summary>The request's context, built only when used (PostgreSQL, clearing buckets): not on a SQLite login.</summary>
+    private CimefDb db => field ??= services.GetRequiredService<CimefDb>();
+
     /// <summary>
     /// Reserved = the attempt may be checked (its row already counts as a failure); otherwise 429 after RetryAfterSeconds.
     /// AddressOverLimit: the address is past its failure limit — a wrong password answers 429 after RetryAfterSeconds.
@@ -32,7 +35,7 @@ public sealed class LoginThrottle(CimefDb db, CredentialProtector protector, IOp
 
     /// <summary>The reservation in a write transaction of its own (see <see cref="ReserveAsync"/>).</summary>
     public Task<Reservation> TryReserveAsync(string normalizedKey, bool device, int? accessId, string clientBucket, CancellationToken ct = default) =>
-        queries.WriteAsync(db, c => ReserveAsync(c, normalizedKey, device, accessId, clientBucket, ct), ct);
+        queries.WriteAsync(() => db, c => ReserveAsync(c, normalizedKey, device, accessId, clientBucket, ct), ct);
 
     /// <summary>
     /// Reserves the attempt inside the caller's write transaction (<see cref="HotQueries.WriteAsync{T}"/>): SQLite's
@@ -49,7 +52,7 @@ public sealed class LoginThrottle(CimefDb db, CredentialProtector protector, IOp
         var ip = Bounded(clientBucket, 45);
         // Device-cookie rows carry no access id: the staff lock state is the one every other device sees.
         var owner = device ? null : accessId;
-        var dialect = SqlDialect.Of(db);
+        var dialect = queries.Dialect;
         if (dialect.TransactionLock(LockSpace.LoginKey, "@key") is { } keyLock)
         {
             await c.ExecuteAsync(keyLock + ";", cmd => HotQueries.Add(cmd, "key", key), ct);

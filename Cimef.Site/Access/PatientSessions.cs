@@ -77,19 +77,33 @@ public sealed class PatientSessions(IServiceProvider services, IOptions<PortalOp
     public async Task LogoutAsync(HttpContext http)
     {
         var token = http.Request.Cookies[CookieName];
-        var hash = string.IsNullOrEmpty(token) || token.Length > 100 ? null : Hash(token);
-        var session = hash is null ? null : await db.PatientSessions.SingleOrDefaultAsync(s => s.TokenHash == hash && s.EndedAt == null, http.RequestAborted);
-        if (session is not null)
+        if (!string.IsNullOrEmpty(token) && token.Length <= 100)
         {
+            var hash = Hash(token);
             var now = time.GetUtcNow().UtcDateTime;
-            session.EndedAt = now;
-            session.EndReason = "logout";
-            Auditing.Audit.Patient(db, http, now, AccessEventKinds.Logout, session.PatientAccessId);
-            await db.SaveChangesAsync(http.RequestAborted);
+            // One write transaction on compiled statements (HotQueries): the session's end and its event, together.
+            await queries.WriteAsync(() => db, async c =>
+            {
+                var accessId = await c.ReadAsync(EndSql, cmd =>
+                {
+                    HotQueries.Add(cmd, "hash", hash);
+                    HotQueries.Add(cmd, "now", now);
+                    HotQueries.Add(cmd, "reason", "logout");
+                }, async r => await r.ReadAsync(http.RequestAborted) ? (int?)HotQueries.Long(r, 0) : null, http.RequestAborted);
+                if (accessId is int id) await Auditing.Audit.InsertAsync(c, Auditing.Audit.PatientEvent(http, now, AccessEventKinds.Logout, id), http.RequestAborted);
+                return accessId;
+            }, http.RequestAborted);
         }
         DeleteCookie(http.Response);
         http.Response.Headers.CacheControl = "no-store";
     }
+
+    /// <summary>Ends the open session a token names; returns its access (no row: nothing to end).</summary>
+    private const string EndSql = """
+        UPDATE "PatientSessions" SET "EndedAt" = @now, "EndReason" = @reason
+        WHERE "TokenHash" = @hash AND "EndedAt" IS NULL
+        RETURNING "PatientAccessId"
+        """;
 
     /// <summary>A valid session, with the profile the dashboard shows (read with it at no extra cost).</summary>
     public sealed record Session(int SessionId, int AccessId, int PatientId, Profile Profile);

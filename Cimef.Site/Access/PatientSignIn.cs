@@ -20,10 +20,13 @@ namespace Cimef.Site.Access;
 /// language on the patient when it changed.
 /// </summary>
 public sealed class PatientSignIn(
-    CimefDb db, LoginThrottle throttle, MalformedKeyAttempts malformed, DeviceCookies devices, PhoneCookies phones,
+    IServiceProvider services, LoginThrottle throttle, MalformedKeyAttempts malformed, DeviceCookies devices, PhoneCookies phones,
     CredentialProtector protector, PatientSessions sessions, HotQueries queries, TimeProvider time)
 {
     public enum Outcome { Success, Invalid, Disabled, Throttled }
+
+    /// <summary>The request's context, built only when used (a sampled malformed key, PostgreSQL): not on a SQLite attempt.</summary>
+    private CimefDb db => field ??= services.GetRequiredService<CimefDb>();
 
     public sealed record Result(Outcome Outcome, int RetryAfterSeconds = 0, string? SessionToken = null, PatientAccess? Access = null);
 
@@ -55,7 +58,7 @@ public sealed class PatientSignIn(
         var device = devices.Recognises(http.Request, key) || phone.Remembers(protector.KeyHash(key));
         var pageLanguage = http.Request.Path.StartsWithSegments("/api") ? null : PatientLanguages.Current;
         string? token = null;
-        var (result, access) = await queries.WriteAsync(db, async c =>
+        var (result, access) = await queries.WriteAsync(() => db, async c =>
         {
             var access = await c.ReadAsync(FindAccessSql, cmd => HotQueries.Add(cmd, "key", key), async r => await r.ReadAsync(ct)
                 ? new PatientAccess

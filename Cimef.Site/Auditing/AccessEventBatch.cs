@@ -103,8 +103,8 @@ public sealed class AccessEventBatch(IServiceScopeFactory scopes, ILogger<Access
     {
         if (!items.Any(i => i.Event is not null)) return;
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CimefDb>();
-        await scope.ServiceProvider.GetRequiredService<HotQueries>().WriteAsync(db, async c =>
+        var services = scope.ServiceProvider;
+        await services.GetRequiredService<HotQueries>().WriteAsync(() => services.GetRequiredService<CimefDb>(), async c =>
         {
             foreach (var downloads in items.Where(i => i.CountsDownloadOf is not null).GroupBy(i => i.CountsDownloadOf!.Value))
                 await c.ExecuteAsync(CountDownloadsSql, cmd =>

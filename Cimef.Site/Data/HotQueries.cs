@@ -27,6 +27,9 @@ public sealed class HotQueries(IOptions<DatabaseOptions> database, IOptions<Stor
     private readonly ConcurrentStack<Reader> _idle = new();
     private volatile bool _disposed;
 
+    /// <summary>The configured engine's SQL fragments (without building a context to ask it).</summary>
+    public SqlDialect Dialect => database.Value.IsPostgres ? SqlDialect.Postgres : SqlDialect.Sqlite;
+
     /// <summary>Runs <paramref name="sql"/> with the parameters <paramref name="bind"/> adds, and reads its result(s).</summary>
     public Task<T> ReadAsync<T>(CimefDb db, string sql, Action<DbCommand> bind, Func<DbDataReader, Task<T>> read, CancellationToken ct) =>
         ReadAsync(() => db, sql, bind, read, ct);
@@ -70,10 +73,14 @@ public sealed class HotQueries(IOptions<DatabaseOptions> database, IOptions<Stor
     /// synchronously: the gate is never held across a thread switch); on PostgreSQL an EF transaction. Commits when
     /// <paramref name="work"/> returns; nothing is kept when it throws.
     /// </summary>
-    public async Task<T> WriteAsync<T>(CimefDb db, Func<Commands, Task<T>> work, CancellationToken ct)
+    public Task<T> WriteAsync<T>(CimefDb db, Func<Commands, Task<T>> work, CancellationToken ct) => WriteAsync(() => db, work, ct);
+
+    /// <summary>The same, asking for the request's context only on PostgreSQL.</summary>
+    public async Task<T> WriteAsync<T>(Func<CimefDb> context, Func<Commands, Task<T>> work, CancellationToken ct)
     {
         if (database.Value.IsPostgres)
         {
+            var db = context();
             await db.Database.OpenConnectionAsync(ct);
             await using var pgTx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
             var connection = db.Database.GetDbConnection();
