@@ -46,7 +46,25 @@ public sealed class SiteServer : IAsyncDisposable
     {
         if (!File.Exists(PublishedExecutable))
             throw new FileNotFoundException("Run `./run.ps1 publish` first (the load bench runs against the published site).", PublishedExecutable);
-        return StartAsync(new ProcessStartInfo(PublishedExecutable), Path.GetDirectoryName(PublishedExecutable)!, dataDir, environment);
+        // As the service runs it: the published runtime.env (systemd EnvironmentFile=) first, the caller's settings over it.
+        var directory = Path.GetDirectoryName(PublishedExecutable)!;
+        var merged = RuntimeEnvironment(Path.Combine(directory, "runtime.env"));
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) merged[k] = v;
+        return StartAsync(new ProcessStartInfo(PublishedExecutable), directory, dataDir, merged);
+    }
+
+    /// <summary>The KEY=VALUE lines of an environment file as systemd reads it (# comments and blank lines skipped).</summary>
+    public static Dictionary<string, string> RuntimeEnvironment(string path)
+    {
+        var values = new Dictionary<string, string>();
+        if (!File.Exists(path)) return values;
+        foreach (var raw in File.ReadLines(path))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#') || line.IndexOf('=') is not (> 0 and var eq)) continue;
+            values[line[..eq].Trim()] = line[(eq + 1)..].Trim();
+        }
+        return values;
     }
 
     private static async Task<SiteServer> StartAsync(ProcessStartInfo psi, string workingDirectory, string dataDir, IDictionary<string, string>? environment)

@@ -115,6 +115,6 @@ public static class ReportsApi
     private static IResult File(HttpContext http, PatientReportFiles files, PatientReportFiles.Result result)
     {
         http.Response.Headers.ContentDisposition = files.ContentDisposition(result.Report!, inline: false);
-        return Results.File(result.File!.Content, result.Report!.ContentType, lastModified: result.File.LastModified, enableRangeProcessing: true);
+        return new Storage.ReportResponse(result.File!, result.Report!.ContentType);
     }
 }

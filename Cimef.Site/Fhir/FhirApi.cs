@@ -242,7 +242,7 @@ public static class FhirApi
         }
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.ContentDisposition = files.ContentDisposition(report, inline: false);
-        return Results.File(file.Content, report.ContentType, lastModified: file.LastModified, enableRangeProcessing: true);
+        return new Storage.ReportResponse(file, report.ContentType);
     }
 
     public sealed record PageRequest(int Count, int Offset);

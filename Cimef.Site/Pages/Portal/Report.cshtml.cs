@@ -17,10 +17,7 @@ public class ReportModel(PatientReportFiles files) : PageModel
         {
             case PatientReportFiles.Outcome.Ok:
                 Response.Headers.ContentDisposition = files.ContentDisposition(result.Report!, inline: view is "1" or "true");
-                var file = File(result.File!.Content, result.Report!.ContentType);
-                file.LastModified = result.File.LastModified;
-                file.EnableRangeProcessing = true;
-                return file;
+                return new Storage.ReportResponse(result.File!, result.Report!.ContentType);
             case PatientReportFiles.Outcome.Gone:
                 Response.StatusCode = StatusCodes.Status410Gone;
                 Message = PatientMessages.ReportGone;

@@ -44,10 +44,7 @@ public class ReportModel(ReportShares shares, PatientReportFiles files, ReportSt
             await db.SaveChangesAsync(HttpContext.RequestAborted);
         }
         Response.Headers.ContentDisposition = files.ContentDisposition(report, inline: view is "1" or "true");
-        var result = File(file.Content, report.ContentType);
-        result.LastModified = file.LastModified;
-        result.EnableRangeProcessing = true;
-        return result;
+        return new ReportResponse(file, report.ContentType);
     }
 
     private PageResult Fail(int status, string message)
