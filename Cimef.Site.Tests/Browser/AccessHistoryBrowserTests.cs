@@ -65,7 +65,7 @@ public class AccessHistoryBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         await _screens.StepAsync(javaScript ? "09-patient-history-phone" : "09-patient-history-nojs", page, screenshot: javaScript, step: async () =>
         {
             await page.GetByRole(AriaRole.Link, new() { Name = "Historique de mon accès" }).ClickAsync();
-            await page.WaitForURLAsync("**/patient/history");
+            await page.WaitForPageAsync("**/patient/history");
             Assert.Equal("Historique de mon accès", await page.Locator("h1").TextContentAsync());
             Assert.Equal(20, await page.Locator("ol.hist li").CountAsync());
             Assert.Contains("Connexion — téléphone Android", await page.Locator("ol.hist").InnerTextAsync());
@@ -86,7 +86,7 @@ public class AccessHistoryBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         }
         else
         {
-            await page.WaitForURLAsync("**/patient/history?p=2");
+            await page.WaitForPageAsync("**/patient/history?p=2");
             Assert.InRange(await page.Locator("ol.hist li").CountAsync(), 11, 13);
             Assert.Equal(1, await page.GetByRole(AriaRole.Link, new() { Name = "Plus récents" }).CountAsync());
         }

@@ -38,14 +38,14 @@ public class FamilyPhoneBrowserTests : IClassFixture<KestrelFactory>, IClassFixt
         await page.GetByLabel("Mot de passe (8 caractères)").FillAsync(p.Password);
         await page.GetByLabel("Se souvenir de cette clé sur ce téléphone").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient/dashboard");
+        await page.WaitForPageAsync("**/patient/dashboard");
         await LogoutAsync(page);
     }
 
     private static async Task LogoutAsync(IPage page)
     {
         await page.GetByRole(AriaRole.Button, new() { Name = "Se déconnecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient");
+        await page.WaitForPageAsync("**/patient");
     }
 
     /// <summary>Taps the remembered key, types only the password, lands on the dashboard of that patient.</summary>
@@ -53,11 +53,11 @@ public class FamilyPhoneBrowserTests : IClassFixture<KestrelFactory>, IClassFixt
     {
         await page.GotoAsync("/patient");
         await page.GetByRole(AriaRole.Link, new() { Name = button }).ClickAsync();
-        await page.WaitForURLAsync("**/patient?remembered=*");
+        await page.WaitForPageAsync("**/patient?remembered=*");
         Assert.Equal(0, await page.GetByLabel("Clé d'accès (12 caractères)").CountAsync());
         await page.GetByLabel("Mot de passe (8 caractères)").FillAsync(p.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient/dashboard");
+        await page.WaitForPageAsync("**/patient/dashboard");
         Assert.Equal($"Bonjour {p.FullName}", await page.Locator("h1").TextContentAsync());
     }
 
@@ -89,7 +89,7 @@ public class FamilyPhoneBrowserTests : IClassFixture<KestrelFactory>, IClassFixt
         await TapAndLoginAsync(page, Button(mother, "A. D."), mother);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Oublier ce téléphone" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient");
+        await page.WaitForPageAsync("**/patient");
         Assert.Contains("Ce téléphone a été oublié", await page.Locator("main").InnerTextAsync());
         Assert.Equal(0, await page.Locator("a[href^='/patient?remembered=']").CountAsync());
         Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Oublier ce téléphone" }).CountAsync());

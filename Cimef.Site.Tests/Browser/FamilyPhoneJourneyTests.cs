@@ -38,10 +38,10 @@ public class FamilyPhoneJourneyTests : IClassFixture<KestrelFactory>, IClassFixt
         await page.GetByLabel(Wo("login_password_label")).FillAsync(p.Password);
         await page.GetByLabel(Wo("phone_remember")).CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = Wo("login_button"), Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/patient/dashboard");
+        await page.WaitForPageAsync("**/patient/dashboard");
         Assert.Equal(string.Format(CultureInfo.InvariantCulture, Wo("dashboard_hello"), p.FullName), await page.Locator("h1").TextContentAsync());
         await page.GetByRole(AriaRole.Button, new() { Name = Wo("dashboard_logout"), Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/patient");
+        await page.WaitForPageAsync("**/patient");
     }
 
     private static async Task TapAndPasswordAsync(IPage page, TestPatient p, string initials)
@@ -50,7 +50,7 @@ public class FamilyPhoneJourneyTests : IClassFixture<KestrelFactory>, IClassFixt
         await page.GetByRole(AriaRole.Link, new() { Name = $"{initials} — …{p.Key[^4..]}" }).ClickAsync();
         await page.GetByLabel(Wo("phone_password_label")).FillAsync(p.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = Wo("phone_submit"), Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/patient/dashboard");
+        await page.WaitForPageAsync("**/patient/dashboard");
         Assert.Equal(string.Format(CultureInfo.InvariantCulture, Wo("dashboard_hello"), p.FullName), await page.Locator("h1").TextContentAsync());
     }
 
@@ -70,7 +70,7 @@ public class FamilyPhoneJourneyTests : IClassFixture<KestrelFactory>, IClassFixt
         {
             await page.GotoAsync("/patient");
             await page.GetByRole(AriaRole.Link, new() { Name = "Wolof" }).ClickAsync();
-            await page.WaitForURLAsync("**/patient?lang=wo");
+            await page.WaitForPageAsync("**/patient?lang=wo");
             Assert.Equal("wo", await page.Locator("html").GetAttributeAsync("lang"));
             Assert.Equal(1, await page.GetByLabel(Wo("login_key_label")).CountAsync());
         });
@@ -86,7 +86,7 @@ public class FamilyPhoneJourneyTests : IClassFixture<KestrelFactory>, IClassFixt
         Assert.Contains("Radiographie du poignet", await page.Locator("#reports").InnerTextAsync());
         Assert.DoesNotContain("Échographie", await page.Locator("#reports").InnerTextAsync());
         await page.GetByRole(AriaRole.Button, new() { Name = Wo("dashboard_logout"), Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/patient");
+        await page.WaitForPageAsync("**/patient");
         await TapAndPasswordAsync(page, mother, "A. D.");
 
         await page.WaitForFunctionAsync("() => navigator.serviceWorker.controller !== null");
@@ -108,7 +108,7 @@ public class FamilyPhoneJourneyTests : IClassFixture<KestrelFactory>, IClassFixt
 
         // « Fàtte telefon bii »: keys, sessions and kept copies are gone (Clear-Site-Data erases Cache Storage).
         await page.GetByRole(AriaRole.Button, new() { Name = Wo("phone_forget"), Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/patient");
+        await page.WaitForPageAsync("**/patient");
         Assert.Equal(0, await page.Locator("a[href^='/patient?remembered=']").CountAsync());
         Assert.Empty(await page.EvaluateAsync<string[]>("() => caches.keys()"));
         await context.SetOfflineAsync(true);

@@ -77,7 +77,7 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
             await secretaryPage.GetByLabel("Téléphone").FillAsync("77 412 33 08");
             await secretaryPage.GetByLabel("E-mail (facultatif)").FillAsync("aminata.diop@example.sn");
             await secretaryPage.GetByRole(AriaRole.Button, new() { Name = "Enregistrer" }).ClickAsync();
-            await secretaryPage.WaitForURLAsync(new Regex(@"/Patients/Details/\d+$"));
+            await secretaryPage.WaitForPageAsync(new Regex(@"/Patients/Details/\d+$"));
             patientId = int.Parse(secretaryPage.Url[(secretaryPage.Url.LastIndexOf('/') + 1)..]);
             Assert.Contains(PatientName, await secretaryPage.Locator("h1").InnerTextAsync());
         });
@@ -104,7 +104,7 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
             await accountantPage.GotoAsync($"/Billing/Pay/{invoiceId}");
             await accountantPage.GetByLabel("Mode de paiement").SelectOptionAsync(nameof(PaymentMethod.Cash));
             await accountantPage.GetByRole(AriaRole.Button, new() { Name = "Enregistrer le paiement" }).ClickAsync();
-            await accountantPage.WaitForURLAsync($"**/Billing/Details/{invoiceId}");
+            await accountantPage.WaitForPageAsync($"**/Billing/Details/{invoiceId}");
             Assert.Contains($"facture {invoiceNumber} payée", await accountantPage.Locator(".status").InnerTextAsync());
             Assert.Equal("Payée", (await accountantPage.Locator(".badge").First.InnerTextAsync()).Trim());
         });
@@ -130,9 +130,9 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
             await doctorPage.GotoAsync("/Reports");
             await doctorPage.GetByLabel("Rechercher un patient").FillAsync("Aminata");
             await doctorPage.GetByRole(AriaRole.Button, new() { Name = "Rechercher" }).ClickAsync();
-            await doctorPage.WaitForURLAsync("**/Reports?q=Aminata");
+            await doctorPage.WaitForPageAsync("**/Reports?q=Aminata");
             await doctorPage.GetByRole(AriaRole.Link, new() { Name = PatientName }).ClickAsync();
-            await doctorPage.WaitForURLAsync($"**/Reports?patientId={patientId}");
+            await doctorPage.WaitForPageAsync($"**/Reports?patientId={patientId}");
             await doctorPage.GetByLabel("Facture / examen").SelectOptionAsync(invoiceId.ToString());
             await Expect(doctorPage.Locator("#validation"), $"Clés validées avec facture {invoiceNumber}");
             await doctorPage.GetByLabel("Titre").FillAsync(ReportTitle);
@@ -157,7 +157,7 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
         await _screens.StepAsync("06-patient-dashboard-phone", patientPage, async () =>
         {
             await patientPage.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-            await patientPage.WaitForURLAsync("**/patient/dashboard");
+            await patientPage.WaitForPageAsync("**/patient/dashboard");
             Assert.Contains(PatientName, await patientPage.Locator("h1").InnerTextAsync());
             Assert.Contains(ReportTitle, await patientPage.Locator("#reports").InnerTextAsync());
         });
@@ -186,7 +186,7 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
         {
             await adminPage.GotoAsync("/Access");
             await adminPage.GetByRole(AriaRole.Link, new() { Name = PatientName }).ClickAsync();
-            await adminPage.WaitForURLAsync(new Regex(@"/Access/Details/\d+$"));
+            await adminPage.WaitForPageAsync(new Regex(@"/Access/Details/\d+$"));
             adminPage.Dialog += AcceptDialog;
             await adminPage.GetByRole(AriaRole.Button, new() { Name = "Désactiver", Exact = true }).ClickAsync();
             await Expect(adminPage.Locator(".cards .badge"), "Inactif");
@@ -196,7 +196,7 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
             // The still-open dashboard: its "Actualiser" (htmx) request is refused and the browser lands on the login page.
             Assert.EndsWith("/patient/dashboard", patientPage.Url);
             await patientPage.GetByRole(AriaRole.Link, new() { Name = "Actualiser" }).ClickAsync();
-            await patientPage.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/patient");
+            await patientPage.WaitForPageAsync(url => new Uri(url).AbsolutePath == "/patient");
             await patientPage.GetByLabel("Clé d'accès (12 caractères)").WaitForAsync();
             // A plain reload of the dashboard is refused too.
             await patientPage.GotoAsync("/patient/dashboard");
@@ -232,9 +232,8 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
         await page.GetByLabel("Adresse e-mail").FillAsync(email);
         await page.GetByLabel("Mot de passe").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-        // The outcome, not a lifecycle event: the staff home greets the user. (Once in CI, a loaded machine's Chromium
-        // reached network-idle on "/" but never fired "load" within 30 s, and the default WaitForURL waits for "load".)
-        await page.WaitForURLAsync(url => !url.Contains("/Account/SignIn"), new() { WaitUntil = WaitUntilState.Commit });
+        // The outcome, not a lifecycle event: the staff home greets the user (see PageWaits).
+        await page.WaitForPageAsync(url => !url.Contains("/Account/SignIn"));
         await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Bonjour", new() { Timeout = 30_000 });
     }
 
@@ -243,11 +242,11 @@ public class JourneyTests : IClassFixture<KestrelFactory>, IClassFixture<Chromiu
     {
         await page.GotoAsync($"/Patients/Details/{patientId}");
         await page.GetByRole(AriaRole.Link, new() { Name = "Nouvelle facture" }).ClickAsync();
-        await page.WaitForURLAsync($"**/Billing/Create?patientId={patientId}");
+        await page.WaitForPageAsync($"**/Billing/Create?patientId={patientId}");
         Assert.Contains(PatientName, await page.Locator("main").InnerTextAsync());
         if (firstExam) await page.Locator("#Input_ExamCode").SelectOptionAsync(new SelectOptionValue { Index = 1 });
         await page.GetByRole(AriaRole.Button, new() { Name = "Créer le brouillon" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"/Billing/Details/\d+$"));
+        await page.WaitForPageAsync(new Regex(@"/Billing/Details/\d+$"));
         var id = int.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..]);
         var number = (await page.Locator("h1").InnerTextAsync()).Replace("Facture ", "").Trim();
         Assert.Matches(@"^FAC-\d{4}-\d+$", number);

@@ -45,7 +45,7 @@ public class LanguageSwitchBrowserTests : IClassFixture<KestrelFactory>, IClassF
             await page.GotoAsync("/patient");
             Assert.Equal("fr", await page.GetAttributeAsync("html", "lang"));
             await page.GetByRole(AriaRole.Navigation, new() { Name = "Langue" }).GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
-            await page.WaitForURLAsync($"**/patient?lang={language}");
+            await page.WaitForPageAsync($"**/patient?lang={language}");
             Assert.Equal(language, await page.GetAttributeAsync("html", "lang"));
             Assert.Equal(PatientText.Get("login_heading", culture), await page.Locator("h1").TextContentAsync());
             Assert.Equal("true", await page.GetByRole(AriaRole.Link, new() { Name = name }).GetAttributeAsync("aria-current"));
@@ -59,12 +59,12 @@ public class LanguageSwitchBrowserTests : IClassFixture<KestrelFactory>, IClassF
         await PortalBudget.LoginAsync(page, p, language);
         // From the dashboard: to French and back, as a patient would; each is a plain link to the same page.
         await page.GetByRole(AriaRole.Link, new() { Name = "Français" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient/dashboard?lang=fr");
+        await page.WaitForPageAsync("**/patient/dashboard?lang=fr");
         Assert.Equal("fr", await page.GetAttributeAsync("html", "lang"));
         await _screens.StepAsync($"portal-dashboard-{language}", page, async () =>
         {
             await page.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
-            await page.WaitForURLAsync($"**/patient/dashboard?lang={language}");
+            await page.WaitForPageAsync($"**/patient/dashboard?lang={language}");
             Assert.Equal(language, await page.GetAttributeAsync("html", "lang"));
             Assert.Equal(PatientText.Get("dashboard_hello", culture).Replace("{0}", "Aminata Diop"), await page.Locator("h1").TextContentAsync());
             await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = PatientText.Get("reports_download", culture) + " IRM du genou droit" })).ToBeVisibleAsync();

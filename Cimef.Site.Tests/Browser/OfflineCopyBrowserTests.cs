@@ -82,7 +82,7 @@ public class OfflineCopyBrowserTests : IClassFixture<KestrelFactory>, IClassFixt
         await context.SetOfflineAsync(false);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Effacer mes copies" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient");
+        await page.WaitForPageAsync("**/patient");
         // /patient/ (the login page again) is inside the worker's scope: what the worker does there, it would do anywhere.
         await page.GotoAsync("/patient/");
         await page.WaitForFunctionAsync("() => navigator.serviceWorker.controller !== null");
@@ -102,7 +102,7 @@ public class OfflineCopyBrowserTests : IClassFixture<KestrelFactory>, IClassFixt
         var motherCache = await DashboardAsync(page, mother);
         await KeepAsync(page);
         await page.GetByRole(AriaRole.Button, new() { Name = "Garder mes copies" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient");
+        await page.WaitForPageAsync("**/patient");
 
         var childCache = await DashboardAsync(page, child);
         Assert.NotEqual(motherCache, childCache);
@@ -116,7 +116,7 @@ public class OfflineCopyBrowserTests : IClassFixture<KestrelFactory>, IClassFixt
 
         // Back to the mother: her kept copy opens offline again.
         await page.GetByRole(AriaRole.Button, new() { Name = "Se déconnecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient");
+        await page.WaitForPageAsync("**/patient");
         await DashboardAsync(page, mother);
         await Assertions.Expect(page.GetByText("copie enregistrée sur ce téléphone")).ToBeVisibleAsync();
         await context.SetOfflineAsync(true);

@@ -70,7 +70,7 @@ public class PatientPortalBrowserTests : IClassFixture<KestrelFactory>, IClassFi
         await page.GotoAsync("/patient/dashboard");
         Assert.Contains("téléchargé 1 fois", await page.ContentAsync());
         await page.GetByRole(AriaRole.Button, new() { Name = "Se déconnecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient");
+        await page.WaitForPageAsync("**/patient");
         await page.GotoAsync("/patient/dashboard");
         Assert.EndsWith("/patient", page.Url);
     }

@@ -67,6 +67,6 @@ public static class PortalBudget
         await page.GetByLabel(PatientText.Get("login_key_label", culture)).FillAsync($"{p.Key[..4]}-{p.Key[4..8]}-{p.Key[8..]}".ToLowerInvariant());
         await page.GetByLabel(PatientText.Get("login_password_label", culture)).FillAsync(p.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = PatientText.Get("login_button", culture) }).ClickAsync();
-        await page.WaitForURLAsync("**/patient/dashboard");
+        await page.WaitForPageAsync("**/patient/dashboard");
     }
 }

@@ -34,7 +34,7 @@ public class TwoNodeBrowserTests(ClusterFixture cluster, ChromiumFixture chromiu
         await desk.GetByLabel("Adresse e-mail").FillAsync(email);
         await desk.GetByLabel("Mot de passe").FillAsync(CimefFactory.StaffPassword);
         await desk.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-        await desk.WaitForURLAsync(url => !url.Contains("/Account/SignIn"));
+        await desk.WaitForPageAsync(url => !url.Contains("/Account/SignIn"));
         await desk.GotoAsync(A($"/Patients/Details/{p.PatientId}"));
         Assert.StartsWith(A("/Patients/Details/"), desk.Url);
         Assert.Contains(p.FullName, await desk.ContentAsync());
@@ -46,7 +46,7 @@ public class TwoNodeBrowserTests(ClusterFixture cluster, ChromiumFixture chromiu
         await page.GetByLabel("Clé d'accès (12 caractères)").FillAsync(p.Key);
         await page.GetByLabel("Mot de passe (8 caractères)").FillAsync(p.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient/dashboard");
+        await page.WaitForPageAsync("**/patient/dashboard");
         await page.GotoAsync(B("/patient/dashboard"));
         Assert.Equal(B("/patient/dashboard"), page.Url);
         Assert.Contains(p.FullName, await page.Locator("h1").TextContentAsync());
@@ -61,7 +61,7 @@ public class TwoNodeBrowserTests(ClusterFixture cluster, ChromiumFixture chromiu
         Assert.Contains("téléchargé 1 fois", await page.ContentAsync());
         await page.GotoAsync(B("/patient/dashboard"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Se déconnecter" }).ClickAsync();
-        await page.WaitForURLAsync("**/patient");
+        await page.WaitForPageAsync("**/patient");
         await page.GotoAsync(A("/patient/dashboard"));
         Assert.Equal(A("/patient"), page.Url);
     }

@@ -75,7 +75,7 @@ public class WaveBrowserTests(WaveKestrelFactory factory, ChromiumFixture chromi
         await _screens.StepAsync("14-wave-paid-phone", page, async () =>
         {
             await page.GotoAsync(url);
-            await page.WaitForURLAsync("**/paiement/wave/succes");
+            await page.WaitForPageAsync("**/paiement/wave/succes");
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Paiement reçu");
             await Assertions.Expect(page.Locator("#wave-success")).ToContainTextAsync("identifiants d'accès à vos résultats arrivent par SMS");
             Assert.DoesNotContain("Mariama", await page.ContentAsync());

@@ -40,7 +40,7 @@ public class ShareBrowserTests : IClassFixture<KestrelFactory>, IClassFixture<Ch
         {
             await PortalBudget.LoginAsync(patient, p);
             await patient.GetByRole(AriaRole.Link, new() { Name = "Partager avec mon médecin IRM du genou droit" }).ClickAsync();
-            await patient.WaitForURLAsync(new Regex(@"/patient/shares\?report=\d+$"));
+            await patient.WaitForPageAsync(new Regex(@"/patient/shares\?report=\d+$"));
             await patient.GetByLabel("30 jours").CheckAsync();
         });
         await _screens.StepAsync("10-share-link-and-code", patient, async () =>
