@@ -131,6 +131,10 @@ public sealed class PortalOptions
     [Range(1, 100000)] public int MaxLoginFailuresPerIp { get; set; } = 20;
     /// <summary>Login requests per minute per IP before the rate limiter answers 429.</summary>
     [Range(1, 100000)] public int LoginRequestsPerMinutePerIp { get; set; } = 60;
+    /// <summary>Patient reads served at once (<see cref="Web.RateLimits.IsPatientRequest"/>); 0 = four per core.</summary>
+    [Range(0, 10000)] public int PatientRequestsAtOnce { get; set; }
+    /// <summary>Patient reads that may wait for one of those; beyond, 429.</summary>
+    [Range(0, 100000)] public int PatientRequestsWaiting { get; set; } = 5000;
     /// <summary>Lifetime of the signed device cookie a successful login sets (OWASP device cookies).</summary>
     [Range(1, 3650)] public int DeviceCookieDays { get; set; } = 365;
 }

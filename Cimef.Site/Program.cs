@@ -210,11 +210,15 @@ builder.Services.AddRateLimiter(o =>
             : ValueTask.CompletedTask;
     };
     o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => RateLimits.IsPatientRequest(http.Request)
-        ? RateLimitPartition.GetConcurrencyLimiter("patient", _ => new ConcurrencyLimiterOptions
+        ? RateLimitPartition.GetConcurrencyLimiter("patient", _ =>
         {
-            PermitLimit = RateLimits.PatientRequestsAtOnce,
-            QueueLimit = RateLimits.PatientRequestsWaiting,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
+            return new ConcurrencyLimiterOptions
+            {
+                PermitLimit = RateLimits.PatientRequestsAtOnce(portal),
+                QueueLimit = portal.PatientRequestsWaiting,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            };
         })
         : RateLimitPartition.GetNoLimiter("staff"));
     o.AddPolicy(RateLimits.PatientLogin, http =>

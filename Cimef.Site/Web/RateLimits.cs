@@ -16,15 +16,14 @@ public static class RateLimits
     public const string StaffSignIn = "staff-sign-in";
 
     /// <summary>
-    /// Patient requests served at once (issue 13): under a patient burst the others wait here, in order, instead of in
-    /// the thread pool's queue, so a staff page (the cash desk, the statistics) starts at once and shares the cores with
-    /// a few patient requests instead of waiting behind hundreds. Four per core keeps the cores busy while some of them
-    /// wait on a commit or a file. A patient request never waits for a staff one.
+    /// Patient requests served at once (issue 13; Portal:PatientRequestsAtOnce, 0 = this default): under a patient burst
+    /// the others wait, in order, instead of in the thread pool's queue, so a staff page (the cash desk, the statistics)
+    /// starts at once and shares the cores with a few patient requests instead of waiting behind hundreds. Four per core
+    /// keeps the cores busy while some of them wait on a commit or a file. A patient request never waits for a staff
+    /// one. Up to Portal:PatientRequestsWaiting (5,000) wait; beyond, 429 (a flood, not a clinic's day).
     /// </summary>
-    public static int PatientRequestsAtOnce => 4 * Environment.ProcessorCount;
-
-    /// <summary>Patient requests that may wait for <see cref="PatientRequestsAtOnce"/>; beyond, 429 (a flood, not a clinic's day).</summary>
-    public const int PatientRequestsWaiting = 5000;
+    public static int PatientRequestsAtOnce(PortalOptions portal) =>
+        portal.PatientRequestsAtOnce > 0 ? portal.PatientRequestsAtOnce : 4 * Environment.ProcessorCount;
 
     /// <summary>
     /// The patient side's reads that are limited: GET and HEAD of its pages, its JSON API and its report list. Not the
