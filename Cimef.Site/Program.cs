@@ -153,6 +153,12 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AllowAnonymousToFolder("/Payments"); // the pages Wave sends the patient back to (no patient data)
     o.Conventions.AllowAnonymousToFolder("/Share"); // a doctor's shared-report link: the code, then a cookie bound to that share
     o.Conventions.AuthorizeFolder("/Staff", Policies.Admin);
+}).ConfigureApplicationPartManager(parts =>
+{
+    // Pages and minimal APIs only: no search for controllers or view components, which loads every type of the
+    // site's assembly and of the htmx packages (issue 13).
+    parts.FeatureProviders.Remove(parts.FeatureProviders.OfType<Microsoft.AspNetCore.Mvc.Controllers.ControllerFeatureProvider>().Single());
+    parts.FeatureProviders.Remove(parts.FeatureProviders.OfType<Microsoft.AspNetCore.Mvc.ViewComponents.ViewComponentFeatureProvider>().Single());
 });
 builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(FrenchModelBinding.Apply);
 // No 500 from bad input (issue 10): unknown page handlers are 404/405; minimal-API binding failures throw

@@ -69,6 +69,56 @@ public class MigrationSetsTests : IDisposable
         Assert.DoesNotContain(current.Database.GetMigrations(), m => m.Contains("Postgres", StringComparison.Ordinal));
     }
 
+    [Fact, Trait("Provider", "SqliteOnly")]
+    public async Task Start_up_finds_the_same_pending_migrations_as_EF_without_its_migrator()
+    {
+        Directory.CreateDirectory(_dir);
+        var path = Path.Combine(_dir, "pending.db");
+        await using var db = Sqlite(path);
+        // The ids listed at build time (csproj) are EF's own list, for both engines.
+        Assert.Equal(db.Database.GetMigrations(), DatabaseStartup.KnownMigrations(sqlite: true));
+        using (var pg = new PostgresCimefDbDesignTimeFactory().CreateDbContext([]))
+            Assert.Equal(pg.Database.GetMigrations(), DatabaseStartup.KnownMigrations(sqlite: false));
+
+        // New database (no history table), half migrated, fully migrated: the same answer as EF's.
+        Assert.Equal(ClinicMigrations, await DatabaseStartup.PendingMigrationsAsync(db, sqlite: true));
+        await db.GetService<IMigrator>().MigrateAsync(ClinicMigrations[4]);
+        var half = await DatabaseStartup.PendingMigrationsAsync(db, sqlite: true);
+        Assert.Equal(ClinicMigrations[5..], half);
+        Assert.Equal(await db.Database.GetPendingMigrationsAsync(), half);
+        await db.Database.MigrateAsync();
+        Assert.Empty(await DatabaseStartup.PendingMigrationsAsync(db, sqlite: true));
+    }
+
+    /// <summary>
+    /// Each engine's model is compiled ahead (Data/CompiledModels, `dotnet ef dbcontext optimize`, README): it must be
+    /// the model OnModelCreating builds, or the site would run on a stale one. Regenerate it when this fails.
+    /// </summary>
+    [Fact]
+    public void The_compiled_models_are_the_models_OnModelCreating_builds()
+    {
+        using var sqlite = Sqlite(Path.Combine(_dir, "model.db"));
+        using var pg = new PostgresCimefDbDesignTimeFactory().CreateDbContext([]);
+        foreach (DbContext db in new DbContext[] { sqlite, pg })
+        {
+            var compiled = db.Model;
+            Assert.IsAssignableFrom<Microsoft.EntityFrameworkCore.Metadata.RuntimeModel>(compiled);
+            Assert.StartsWith("Cimef.Site.Data.CompiledModels.", compiled.GetType().FullName);
+            var built = db.GetService<IDesignTimeModel>().Model;
+            // The migrations differ refuses the read-optimized model: compare what it would compare, table by table.
+            static IEnumerable<string> Shape(IModel m) => m.GetRelationalModel().Tables.OrderBy(t => t.Name).SelectMany(t =>
+                t.Columns.OrderBy(c => c.Name).Select(c => $"{t.Name}.{c.Name} {c.StoreType} null={c.IsNullable}")
+                    .Append($"{t.Name} pk {t.PrimaryKey?.Name}({string.Join(",", t.PrimaryKey?.Columns.Select(c => c.Name) ?? [])})")
+                    .Concat(t.Indexes.OrderBy(i => i.Name).Select(i => $"{t.Name} index {i.Name}({string.Join(",", i.Columns.Select(c => c.Name))}) unique={i.IsUnique} filter={i.Filter}"))
+                    .Concat(t.ForeignKeyConstraints.OrderBy(f => f.Name).Select(f => $"{t.Name} fk {f.Name}({string.Join(",", f.Columns.Select(c => c.Name))}) -> {f.PrincipalTable.Name} {f.OnDeleteAction}")))
+                .Concat(m.GetEntityTypes().OrderBy(e => e.Name).SelectMany(e =>
+                    e.GetProperties().Select(p => $"{e.Name}.{p.Name}:{p.ClrType.Name}:{p.GetValueConverter()?.GetType().Name}:{p.GetMaxLength()}:{p.IsNullable}:{p.ValueGenerated}")
+                        .Concat(e.GetNavigations().Select(n => $"{e.Name}.{n.Name}->{n.TargetEntityType.Name}"))));
+            Assert.True(Shape(built).SequenceEqual(Shape(compiled)),
+                $"{db.GetType().Name}: the compiled model differs from OnModelCreating; run dotnet ef dbcontext optimize (README)");
+        }
+    }
+
     /// <summary>
     /// SQLite rebuilds a table to add a foreign key, from the model in that migration's own snapshot: a migration written
     /// beside another one (parallel branches) can silently drop the other's columns. Every mapped column must exist.

@@ -183,28 +183,32 @@ public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time, C
         (ActiveAccesses, TotalAccesses) = await conn.QuerySingleAsync<(long, long)>(
             """SELECT COUNT(CASE WHEN "IsActive" = @active THEN 1 END), COUNT(*) FROM "PatientAccesses" """, new { active = true });
 
-        // Per access and per (access, report): the closed days' rollups (read once a day, ClosedDays) plus the raw
-        // events since the open day.
+        // Per access and per report: the closed days' sums (read once a day, ClosedDays) plus the raw events since the
+        // open day, merged as they are read: the closed days' tables are never copied (issue 13: a view of 90 days used
+        // to allocate ~10 MB of copies and groupings, most of it on the large-object heap).
         var q = new { openFrom, login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download };
-        var loginsPerAccess = new Dictionary<long, long>(closed.LoginsPerAccess);
-        foreach (var (access, n) in await conn.QueryAsync<(long Access, long N)>("""
+        var openLogins = (await conn.QueryAsync<(long Access, long N)>("""
             SELECT CAST("PatientAccessId" AS BIGINT), COUNT(*) FROM "AccessEvents"
             WHERE "Kind" = @login AND "At" >= @openFrom AND "PatientAccessId" IS NOT NULL GROUP BY "PatientAccessId"
-            """, q))
-            loginsPerAccess[access] = loginsPerAccess.GetValueOrDefault(access) + n;
-        var buckets = loginsPerAccess.Values.GroupBy(n => n switch { 1 => 0, <= 5 => 1, <= 10 => 2, _ => 3 }).ToDictionary(g => (long)g.Key, g => (long)g.Count());
-        Frequency = Enumerable.Range(0, FrequencyBuckets.Length).Select(i => buckets.GetValueOrDefault(i)).ToList();
+            """, q)).ToDictionary(x => x.Access, x => x.N);
+        var frequency = new long[FrequencyBuckets.Length];
+        static int Bucket(long n) => n switch { 1 => 0, <= 5 => 1, <= 10 => 2, _ => 3 };
+        foreach (var (access, n) in closed.LoginsPerAccess) frequency[Bucket(n + openLogins.GetValueOrDefault(access))]++;
+        foreach (var (access, n) in openLogins) if (!closed.LoginsPerAccess.ContainsKey(access)) frequency[Bucket(n)]++;
+        Frequency = frequency.ToList();
 
-        // One grouped read of the period's downloads serves the top reports, the top patients and "released vs downloaded".
-        var pairCounts = new Dictionary<(long Access, long Report), long>(closed.Downloads);
+        var openReports = new Dictionary<long, long>();
+        var openAccesses = new Dictionary<long, long>();
         foreach (var (a, r, n) in await conn.QueryAsync<(long Access, long Report, long N)>("""
             SELECT CAST(COALESCE("PatientAccessId", 0) AS BIGINT), CAST(COALESCE("ReportId", 0) AS BIGINT), COUNT(*) FROM "AccessEvents"
             WHERE "Kind" = @download AND "At" >= @openFrom GROUP BY 1, 2
             """, q))
-            pairCounts[(a, r)] = pairCounts.GetValueOrDefault((a, r)) + n;
-        var pairs = pairCounts.Select(kv => (kv.Key.Access, kv.Key.Report, N: kv.Value)).ToList();
-        var perReport = Ranked(pairs.Where(x => x.Report != 0).GroupBy(x => x.Report, x => x.N), top);
-        var perAccess = Ranked(pairs.Where(x => x.Access != 0).GroupBy(x => x.Access, x => x.N), top);
+        {
+            if (r != 0) openReports[r] = openReports.GetValueOrDefault(r) + n;
+            if (a != 0) openAccesses[a] = openAccesses.GetValueOrDefault(a) + n;
+        }
+        var perReport = Ranked(closed.DownloadsPerReport, openReports, top);
+        var perAccess = Ranked(closed.DownloadsPerAccess, openAccesses, top);
 
         var reportNames = (await conn.QueryAsync<(long Id, string Title, string? Patient)>($"""
             SELECT CAST(r."Id" AS BIGINT), r."Title", pt."FullName" FROM "PatientReports" r
@@ -224,10 +228,9 @@ public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time, C
             Id = x.Id, Label = patientNames.GetValueOrDefault(x.Id) ?? $"Accès {x.Id}", Patient = patientNames.GetValueOrDefault(x.Id), Downloads = x.N,
         }).ToList();
 
-        var downloaded = pairs.Where(x => x.Report != 0).Select(x => x.Report).ToHashSet();
         var released = (await conn.QueryAsync<long>("""SELECT CAST("Id" AS BIGINT) FROM "PatientReports" WHERE "CreatedAt" >= @from""", p)).ToList();
         Released = released.Count;
-        ReleasedDownloaded = released.Count(downloaded.Contains);
+        ReleasedDownloaded = released.Count(id => closed.DownloadsPerReport.ContainsKey(id) || openReports.ContainsKey(id));
 
         // Grouped by clinic day here, not in SQL, whose day of a stored timestamp is the UTC day.
         var invoices = await db.Invoices.AsNoTracking()
@@ -252,8 +255,23 @@ public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time, C
             """, p)).ToList();
     }
 
-    private static List<(long Id, long N)> Ranked(IEnumerable<IGrouping<long, long>> groups, int top) =>
-        groups.Select(g => (Id: g.Key, N: g.Sum())).OrderByDescending(x => x.N).ThenBy(x => x.Id).Take(top).ToList();
+    /// <summary>The <paramref name="top"/> largest closed + open sums (most downloads first, then the smaller id), kept in a heap of that size.</summary>
+    internal static List<(long Id, long N)> Ranked(IReadOnlyDictionary<long, long> closed, IReadOnlyDictionary<long, long> open, int top)
+    {
+        // Min-heap on (N, -Id): its root is the row the next better one replaces.
+        var heap = new PriorityQueue<(long Id, long N), (long N, long NegId)>(top + 1);
+        void Offer(long id, long n)
+        {
+            if (heap.Count < top) heap.Enqueue((id, n), (n, -id));
+            else if (heap.TryPeek(out _, out var least) && (n, -id).CompareTo(least) > 0) heap.EnqueueDequeue((id, n), (n, -id));
+        }
+        foreach (var (id, n) in closed) Offer(id, n + open.GetValueOrDefault(id));
+        foreach (var (id, n) in open) if (!closed.ContainsKey(id)) Offer(id, n);
+        var ranked = new List<(long Id, long N)>(heap.Count);
+        while (heap.TryDequeue(out var row, out _)) ranked.Add(row);
+        ranked.Reverse();
+        return ranked;
+    }
 
     private IEnumerable<string> EachDay() => Enumerable.Range(0, Days).Select(i => DayKey(FirstDay.AddDays(i)));
 
@@ -270,7 +288,8 @@ public sealed class ClosedDays
     public sealed record Totals(
         IReadOnlyDictionary<(string Day, string Kind), long> Rolled,
         IReadOnlyDictionary<long, long> LoginsPerAccess,
-        IReadOnlyDictionary<(long Access, long Report), long> Downloads);
+        IReadOnlyDictionary<long, long> DownloadsPerReport,
+        IReadOnlyDictionary<long, long> DownloadsPerAccess);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(DateOnly First, DateOnly Open), Totals> _kept = new();
 
@@ -286,11 +305,15 @@ public sealed class ClosedDays
             SELECT CAST("PatientAccessId" AS BIGINT), CAST(SUM("Count") AS BIGINT) FROM "AccessEventDays"
             WHERE "Day" >= @first AND "Day" < @open AND "Kind" = @login AND "PatientAccessId" <> 0 GROUP BY "PatientAccessId"
             """, q)).ToDictionary(x => x.Access, x => x.N);
-        var downloads = (await conn.QueryAsync<(long Access, long Report, long N)>("""
-            SELECT CAST("PatientAccessId" AS BIGINT), CAST("ReportId" AS BIGINT), CAST(SUM("Count") AS BIGINT) FROM "AccessEventDays"
-            WHERE "Day" >= @first AND "Day" < @open AND "Kind" = @download GROUP BY "PatientAccessId", "ReportId"
-            """, q)).ToDictionary(x => (x.Access, x.Report), x => x.N);
-        totals = new Totals(rolled, logins, downloads);
+        var perReport = (await conn.QueryAsync<(long Report, long N)>("""
+            SELECT CAST("ReportId" AS BIGINT), CAST(SUM("Count") AS BIGINT) FROM "AccessEventDays"
+            WHERE "Day" >= @first AND "Day" < @open AND "Kind" = @download AND "ReportId" <> 0 GROUP BY "ReportId"
+            """, q)).ToDictionary(x => x.Report, x => x.N);
+        var perAccess = (await conn.QueryAsync<(long Access, long N)>("""
+            SELECT CAST("PatientAccessId" AS BIGINT), CAST(SUM("Count") AS BIGINT) FROM "AccessEventDays"
+            WHERE "Day" >= @first AND "Day" < @open AND "Kind" = @download AND "PatientAccessId" <> 0 GROUP BY "PatientAccessId"
+            """, q)).ToDictionary(x => x.Access, x => x.N);
+        totals = new Totals(rolled, logins, perReport, perAccess);
         if (_kept.Count >= 8) _kept.Clear(); // yesterday's entries go when the day turns
         _kept[(first, open)] = totals;
         return totals;
