@@ -94,6 +94,7 @@ builder.Services.AddSingleton<Cimef.Site.Notifications.SmsSender>();
 builder.Services.AddHttpClient(Cimef.Site.Notifications.SmsSender.HttpClientName);
 builder.Services.AddScoped<Cimef.Site.Notifications.OutboxProcessor>();
 builder.Services.AddHostedService<Cimef.Site.Notifications.OutboxWorker>();
+builder.Services.AddHostedService<NativeHeapTrim>(); // working set (issue 13)
 builder.Services.AddSingleton<IntegrityWorker>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<IntegrityWorker>());
 builder.Services.AddPatientPortal(); // Patient portal: session scheme, login throttle, downloads (issue 4)
