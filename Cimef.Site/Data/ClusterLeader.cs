@@ -19,9 +19,11 @@ public sealed class ClusterLeader(IOptions<DatabaseOptions> database, ILogger<Cl
     private bool _leading;
 
     /// <summary>True when this node is the leader now (taking the lock if it is free).</summary>
-    public async Task<bool> IsLeaderAsync(CancellationToken ct = default)
+    // One server on SQLite always leads; Npgsql is loaded only where there is a cluster (issue 13).
+    public Task<bool> IsLeaderAsync(CancellationToken ct = default) => database.Value.IsPostgres ? PostgresLeaderAsync(ct) : Task.FromResult(true);
+
+    private async Task<bool> PostgresLeaderAsync(CancellationToken ct)
     {
-        if (!database.Value.IsPostgres) return true;
         await _gate.WaitAsync(ct);
         try
         {

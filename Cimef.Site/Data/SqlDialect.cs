@@ -14,7 +14,8 @@ public abstract class SqlDialect
     public static readonly SqlDialect Sqlite = new SqliteDialect();
     public static readonly SqlDialect Postgres = new PostgresDialect();
 
-    public static SqlDialect Of(DbConnection connection) => connection is Npgsql.NpgsqlConnection ? Postgres : Sqlite;
+    // Tested against SQLite's type: asking for Npgsql's would load its assembly into every SQLite clinic (issue 13).
+    public static SqlDialect Of(DbConnection connection) => connection is Microsoft.Data.Sqlite.SqliteConnection ? Sqlite : Postgres;
 
     public static SqlDialect Of(CimefDb db) => db is PostgresCimefDb ? Postgres : Sqlite;
 
