@@ -44,6 +44,9 @@ public class PatientRequestLimitTests : IClassFixture<CimefFactory>
             {
                 // The view saves its language (?lang=) under the write gate, so it keeps the one permit until the gate opens.
                 if (held is null || held.IsCompleted) held = holder.GetAsync("/patient/dashboard?lang=wo");
+                // Real time, not a fake clock: nothing here is timed; this gives the held request (another task, through
+                // the whole pipeline) the moment it needs to take the permit and reach the gate before the probe asks.
+                // A probe that comes first is simply retried (the loop), so the pause only saves wasted probes.
                 await Task.Delay(200);
                 if (held.IsCompleted) continue; // refused itself: a probe had the permit at that instant
                 var probe = await other.GetAsync("/api/patients/portal/profile/");
