@@ -91,6 +91,8 @@ public sealed class DatabaseOptions : IValidatableObject
     public string? ConnectionString { get; set; }
     /// <summary>PostgreSQL: a statement running longer than this is cancelled (and answered as a 503 « réessayez »).</summary>
     [Range(1, 3600)] public int StatementTimeoutSeconds { get; set; } = 30;
+    /// <summary>PostgreSQL: how long a starting node waits for another node's start-up (its migrations) before giving up.</summary>
+    [Range(1, 86400)] public int StartupLockWaitSeconds { get; set; } = 900;
 
     public bool IsPostgres => string.Equals(Provider, Postgres, StringComparison.OrdinalIgnoreCase)
         || string.Equals(Provider, "PostgreSQL", StringComparison.OrdinalIgnoreCase);

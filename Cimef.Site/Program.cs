@@ -273,6 +273,11 @@ catch (OptionsValidationException e)
 {
     return InvalidConfiguration(e);
 }
+catch (StartupRefusedException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 3;
+}
 if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Services, Console.Out);
 
 app.UseForwardedHeaders();

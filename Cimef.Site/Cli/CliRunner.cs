@@ -73,6 +73,11 @@ public static class CliRunner
             await stderr.WriteLineAsync("Configuration invalide : " + string.Join(" ", e.Failures));
             return 3;
         }
+        catch (StartupRefusedException e)
+        {
+            await stderr.WriteLineAsync(e.Message);
+            return 3;
+        }
     }
 
     private static int PrintUsage(TextWriter w, string? problem, string? verb = null)
