@@ -13,7 +13,7 @@ namespace Cimef.Site.Tests.Browser;
 /// « Garder sur ce téléphone » on a 360×640 phone in Chromium (issue 15): a kept report opens with no network; logout
 /// with « Effacer mes copies » erases it and the service worker no longer answers it; a second patient on the same
 /// phone cannot open the first one's kept copy; while the server answers, a kept report is the server's answer (a
-/// session that ended gets the login page, a withdrawn report a 404), never the copy; offline the copy opens only while
+/// session that ended gets the login page, a withdrawn report a 410), never the copy; offline the copy opens only while
 /// the phone's current-patient marker lives (the server's "no session", the login page and its expiry end it); the
 /// next dashboard deletes the copy of a report no longer in the list; axe-core; the README's screenshot (portal-offline-copy).
 /// </summary>
@@ -230,7 +230,7 @@ public class OfflineCopyBrowserTests : IClassFixture<KestrelFactory>, IClassFixt
     }
 
     [ChromiumFact]
-    public async Task A_report_withdrawn_on_the_staff_side_answers_404_online_and_the_next_dashboard_deletes_its_copy()
+    public async Task A_report_withdrawn_on_the_staff_side_is_gone_online_and_the_next_dashboard_deletes_its_copy()
     {
         var (p, withdrawn, _) = await PatientWithReportAsync("Mame Diouf");
         var kept = await _factory.Data.ReportAsync(p, "Radiographie du thorax");
@@ -255,7 +255,7 @@ public class OfflineCopyBrowserTests : IClassFixture<KestrelFactory>, IClassFixt
         });
 
         var online = await FetchOnlineAsync(page, withdrawn);
-        Assert.Equal(404, online.Status); // the server's answer, not the copy still on the phone
+        Assert.Equal(410, online.Status); // « retiré »: the server's answer, not the copy still on the phone
 
         await page.ReloadAsync(); // an online dashboard without the withdrawn report
         await page.WaitForFunctionAsync(
