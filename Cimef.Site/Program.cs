@@ -100,6 +100,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<IntegrityWorker>()
 builder.Services.AddPatientPortal(); // Patient portal: session scheme, login throttle, downloads (issue 4)
 // Audit, statistics and alerts: portal timings, alert rules + monitor, retention job.
 builder.Services.AddAuditing();
+builder.AddMetrics(); // Prometheus /metrics for the allowed addresses or token (Metrics:*)
 
 // Staff: ASP.NET Core Identity on the same database.
 builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = 210_000);
@@ -303,6 +304,7 @@ app.UseAntiforgery();
 app.MapHtmxAntiforgeryScript();
 app.MapRazorPages();
 app.MapHealth();
+app.MapMetrics();
 app.MapPortalApp(); // the installable patient web app: manifest, icons, service worker (issue 15)
 // Every /api endpoint: a cookie-authenticated state change needs a JSON body or an antiforgery token (CSRF).
 var api = app.MapGroup("").AddEndpointFilter<ApiCsrfFilter>();

@@ -81,6 +81,7 @@ public sealed class PatientReportFiles(IServiceProvider services, ReportStore st
             case Delivery.FromStart:
                 await events.CommitAsync(Audit.PatientEvent(http, now, AccessEventKinds.Download, accessId, report.Id, detail: RangeDetail(http.Request)),
                     countsDownloadOf: report.Id);
+                CimefMetrics.Download(file.Length);
                 break;
             case Delivery.Continuation:
                 await events.CommitAsync(Audit.PatientEvent(http, now, AccessEventKinds.DownloadPart, accessId, report.Id, detail: RangeDetail(http.Request)));

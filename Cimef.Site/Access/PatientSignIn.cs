@@ -46,7 +46,9 @@ public sealed class PatientSignIn(
                     submittedKey: key, detail: $"clé mal formée (échantillon, {counted.Count} essai(s) de cette adresse dans la fenêtre)");
                 await db.SaveChangesAsync(ct);
             }
-            return counted.OverLimit ? new Result(Outcome.Throttled, counted.RetryAfterSeconds) : new Result(Outcome.Invalid);
+            var refused = counted.OverLimit ? new Result(Outcome.Throttled, counted.RetryAfterSeconds) : new Result(Outcome.Invalid);
+            CimefMetrics.Login(refused.Outcome);
+            return refused;
         }
 
         // One write transaction per attempt, so one fsync (synchronous=FULL): on SQLite BEGIN IMMEDIATE inside the write
@@ -106,6 +108,7 @@ public sealed class PatientSignIn(
             await EventAsync(c, http, now, AccessEventKinds.LoginSuccess, access.Id, key, ct);
             return (new Result(Outcome.Success, SessionToken: token, Access: access), access);
         }, ct);
+        CimefMetrics.Login(result.Outcome);
         if (token is null) return result;
         devices.Issue(http.Response, key);
         phones.Issue(http.Response, remember ? phones.Remember(phone, access!.Id, key, access.Patient.FullName) : phone);

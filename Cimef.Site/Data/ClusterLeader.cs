@@ -22,6 +22,9 @@ public sealed class ClusterLeader(IOptions<DatabaseOptions> database, ILogger<Cl
     // One server on SQLite always leads; Npgsql is loaded only where there is a cluster (issue 13).
     public Task<bool> IsLeaderAsync(CancellationToken ct = default) => database.Value.IsPostgres ? PostgresLeaderAsync(ct) : Task.FromResult(true);
 
+    /// <summary>What the last check found, without checking again (the metrics' leader flag; a scrape takes no lock).</summary>
+    public bool IsLeading => !database.Value.IsPostgres || _leading;
+
     private async Task<bool> PostgresLeaderAsync(CancellationToken ct)
     {
         await _gate.WaitAsync(ct);

@@ -23,7 +23,11 @@ public abstract class ReportStore
     public sealed record OpenedFile(Stream Content, long Length, DateTimeOffset LastModified);
 
     /// <summary>Thrown when the store itself cannot be reached or refuses the request (object store down, bad credentials).</summary>
-    public sealed class UnavailableException(string message, Exception inner) : IOException(message, inner);
+    public sealed class UnavailableException : IOException
+    {
+        // Every failed request to the object store ends here (or in one of its logged clean-ups): the one place to count it.
+        public UnavailableException(string message, Exception inner) : base(message, inner) => Web.CimefMetrics.StorageError();
+    }
 
     public abstract Task<StoredFile> SaveAsync(Stream content, string extension, CancellationToken ct = default);
 

@@ -163,6 +163,7 @@ public sealed class S3ReportStore : ReportStore, IDisposable
         catch (Exception e) when (e is AmazonServiceException or HttpRequestException)
         {
             // Invisible to readers either way; the start-up clean-up (or a bucket lifecycle rule) removes it later.
+            Web.CimefMetrics.StorageError();
             _log.LogWarning(e, "Could not abort the multipart upload of {Key}.", key);
         }
     }
@@ -193,7 +194,11 @@ public sealed class S3ReportStore : ReportStore, IDisposable
     private async Task TryDeleteAsync(string key)
     {
         try { await _s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = key }); }
-        catch (Exception e) when (e is AmazonServiceException or HttpRequestException) { _log.LogWarning(e, "Could not delete {Key}.", key); }
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException)
+        {
+            Web.CimefMetrics.StorageError();
+            _log.LogWarning(e, "Could not delete {Key}.", key);
+        }
     }
 
     public override async IAsyncEnumerable<string> ListAsync([EnumeratorCancellation] CancellationToken ct = default)
@@ -224,6 +229,7 @@ public sealed class S3ReportStore : ReportStore, IDisposable
         catch (Exception e) when (e is AmazonServiceException or HttpRequestException)
         {
             // The site still starts (pages without report files work; downloads answer 503) and logs why.
+            Web.CimefMetrics.StorageError();
             _log.LogError(e, "Object store unreachable at start: unfinished uploads were not cleaned up.");
             return 0;
         }
