@@ -36,6 +36,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
 builder.Services.AddWindowsService(o => o.ServiceName = "CimefPortal");
 builder.Services.AddSystemd();
+builder.AddLogFormat(); // Logging:Format=json: one JSON object per line (node, trace id, event id)
 
 // Typed, validated configuration.
 AddOptions<StorageOptions>(StorageOptions.Section).PostConfigure<IHostEnvironment>((o, env) =>

@@ -40,11 +40,12 @@ public sealed class SiteServer : IAsyncDisposable
     }
 
     /// <param name="startWithin">How long the start may take (nodes that wait for each other's migrations need longer).</param>
-    public static Task<SiteServer> StartAsync(string dataDir, IDictionary<string, string>? environment = null, TimeSpan? startWithin = null)
+    /// <param name="keepLines">How many of the latest output lines <see cref="Output"/> keeps (a test reading every log line raises it).</param>
+    public static Task<SiteServer> StartAsync(string dataDir, IDictionary<string, string>? environment = null, TimeSpan? startWithin = null, int keepLines = 400)
     {
         var psi = new ProcessStartInfo("dotnet");
         psi.ArgumentList.Add(SiteProcess.SiteDll);
-        return StartAsync(psi, Path.GetDirectoryName(SiteProcess.SiteDll)!, dataDir, environment, startWithin);
+        return StartAsync(psi, Path.GetDirectoryName(SiteProcess.SiteDll)!, dataDir, environment, startWithin, keepLines);
     }
 
     public static Task<SiteServer> StartPublishedAsync(string dataDir, IDictionary<string, string>? environment = null)
@@ -55,7 +56,7 @@ public sealed class SiteServer : IAsyncDisposable
         var directory = Path.GetDirectoryName(PublishedExecutable)!;
         var merged = RuntimeEnvironment(Path.Combine(directory, "runtime.env"));
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) merged[k] = v;
-        return StartAsync(new ProcessStartInfo(PublishedExecutable), directory, dataDir, merged, null);
+        return StartAsync(new ProcessStartInfo(PublishedExecutable), directory, dataDir, merged, null, 400);
     }
 
     /// <summary>The KEY=VALUE lines of an environment file as systemd reads it (# comments and blank lines skipped).</summary>
@@ -73,7 +74,7 @@ public sealed class SiteServer : IAsyncDisposable
     }
 
     private static async Task<SiteServer> StartAsync(ProcessStartInfo psi, string workingDirectory, string dataDir, IDictionary<string, string>? environment,
-        TimeSpan? startWithin)
+        TimeSpan? startWithin, int keepLines)
     {
         var within = startWithin ?? TimeSpan.FromSeconds(60);
         var address = $"http://127.0.0.1:{FreePort.Next()}";
@@ -95,7 +96,7 @@ public sealed class SiteServer : IAsyncDisposable
         {
             if (line is null) return;
             tail.Enqueue(line);
-            while (tail.Count > 400) tail.TryDequeue(out _);
+            while (tail.Count > keepLines) tail.TryDequeue(out _);
         }
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
