@@ -38,15 +38,13 @@ public class LogsTests : IDisposable
     public async Task Json_lines_carry_the_node_and_a_whole_patient_journey_logs_no_key_password_or_report_content()
     {
         Directory.CreateDirectory(Data);
-        string secretaryToken, accountantToken, doctorToken;
-        using (var factory = new CimefFactory())
-        {
-            factory.Settings["Storage:DataDirectory"] = Data;
-            secretaryToken = await factory.Data.ApiTokenAsync(Roles.Secretary);
-            accountantToken = await factory.Data.ApiTokenAsync(Roles.Accountant);
-            doctorToken = await factory.Data.ApiTokenAsync(Roles.Doctor);
-        }
-        SqliteConnection.ClearAllPools();
+        // The staff's API tokens are made in-process on the same data directory (and database), kept until the end:
+        // disposing the factory drops a PostgreSQL test database.
+        using var factory = new CimefFactory();
+        factory.Settings["Storage:DataDirectory"] = Data;
+        var secretaryToken = await factory.Data.ApiTokenAsync(Roles.Secretary);
+        var accountantToken = await factory.Data.ApiTokenAsync(Roles.Accountant);
+        var doctorToken = await factory.Data.ApiTokenAsync(Roles.Doctor);
 
         await using var server = await SiteServer.StartAsync(Data, new Dictionary<string, string>
         {
