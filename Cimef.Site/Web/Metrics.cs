@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace Cimef.Site.Web;
 
@@ -212,7 +213,7 @@ public static class MetricsSetup
         builder.Services.AddTransient<IStartupFilter, EndpointGroupTagging>();
         // Only the request duration of ASP.NET Core's hosting meter and the site's own meter: no Kestrel, routing or
         // runtime meters (fewer series to keep in memory and to scrape).
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+        builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("cimef-portal")).WithMetrics(m => m
             .AddMeter("Microsoft.AspNetCore.Hosting", CimefMetrics.MeterName)
             .AddView("http.server.active_requests", MetricStreamConfiguration.Drop)
             .AddView("http.server.request.duration", new ExplicitBucketHistogramConfiguration
