@@ -206,6 +206,10 @@ public sealed class BackupOptions
     public const string Section = "Backup";
     /// <summary>PEM X.509 certificate (path) whose public key encrypts backups (CMS enveloped, AES-256).</summary>
     public string? RecipientCertificate { get; set; }
+    /// <summary>PEM X.509 certificate (path) of the key that signs encrypted backups; restore checks against the operator's copy.</summary>
+    public string? SigningCertificate { get; set; }
+    /// <summary>PEM private key (path, unencrypted) matching <see cref="SigningCertificate"/>.</summary>
+    public string? SigningKey { get; set; }
 }
 
 public sealed class ClinicOptions
