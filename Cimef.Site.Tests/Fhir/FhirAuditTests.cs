@@ -101,13 +101,13 @@ public class FhirAuditTests : IClassFixture<CimefFactory>
             await bulk.SearchAsync<DocumentReference>([$"patient={p.PatientId}"]);
             await quiet.SearchAsync<DocumentReference>([$"patient={p.PatientId}"]);
         }
-        Assert.DoesNotContain(await EvaluateAsync(), a => a.Kind == AlertKinds.FhirBulkRead);
+        Assert.DoesNotContain(await EvaluateAsync(), a => a.Kind == "fhir_bulk_read");
 
         // Two more records (a read, then a search that finds one) take the bulk account past 10 within the hour.
         _factory.Time.Advance(TimeSpan.FromMinutes(20));
         await bulk.ReadAsync<Patient>($"Patient/{p.PatientId}");
         await bulk.SearchAsync<Patient>([$"_id={p.PatientId}"]);
-        var alert = Assert.Single(await EvaluateAsync(), a => a.Kind == AlertKinds.FhirBulkRead);
+        var alert = Assert.Single(await EvaluateAsync(), a => a.Kind == "fhir_bulk_read");
         Assert.Equal(AlertLevel.Critical, alert.Level);
         Assert.Contains("11 enregistrements", alert.Detail);
         Assert.Contains("seuil 10", alert.Detail);
@@ -117,7 +117,7 @@ public class FhirAuditTests : IClassFixture<CimefFactory>
 
         // An hour later the evidence has aged out: nothing new.
         _factory.Time.Advance(TimeSpan.FromHours(1));
-        Assert.DoesNotContain(await EvaluateAsync(), a => a.Kind == AlertKinds.FhirBulkRead);
+        Assert.DoesNotContain(await EvaluateAsync(), a => a.Kind == "fhir_bulk_read");
     }
 
     private async Task<IReadOnlyList<Alert>> EvaluateAsync()
