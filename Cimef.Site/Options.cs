@@ -297,6 +297,8 @@ public sealed class AlertsOptions
     [Range(1, 600000)] public int SlowMilliseconds { get; set; } = 2000;
     /// <summary>Credentials revealed by one staff account within an hour above which an alert fires.</summary>
     [Range(1, 100000)] public int RevealsPerHour { get; set; } = 20;
+    /// <summary>FHIR records (read, found by a search, or a report file) returned to one account within an hour above which an alert fires.</summary>
+    [Range(1, 10_000_000)] public int FhirRecordsPerHour { get; set; } = 500;
     /// <summary>Alerts raised per rule per hour; beyond, one digest line (« et 37 autres »).</summary>
     [Range(1, 1000)] public int MaxPerRulePerHour { get; set; } = 10;
 }
