@@ -17,7 +17,7 @@ namespace Cimef.Site.Payments;
 /// credentials message commit in one transaction; the unique (method, reference) index makes a replayed or duplicate
 /// event record nothing twice. A reported payment the portal cannot record raises an alert for staff.
 /// </summary>
-public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> providers, InvoiceWorkflow workflow, TimeProvider time,
+public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> providers, InvoiceWorkflow workflow, Access.AccessProvisioning provisioning, TimeProvider time,
     IOptions<PortalOptions> portal, IOptions<AlertsOptions> alerts, ILogger<PaymentLinks> log)
 {
     public const string NothingDue = "Rien à payer sur cette facture : aucun lien de paiement créé.";
@@ -144,12 +144,10 @@ public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> provi
                 checkout.Status = CheckoutStatus.Paid;
                 checkout.ClosedAt = Now;
                 checkout.LastEventId = Truncate(ev.EventId);
-                // Paid from the phone: the patient was not at the desk for the printed password, so the credentials go out now
-                // (once: EnsureForInvoiceAsync has queued them already when this payment created the access).
-                if (invoice.Status == InvoiceStatus.Paid && invoice.PatientAccess is { IsActive: true } access
-                    && !db.ChangeTracker.Entries<OutboxMessage>().Any(m => m.State == EntityState.Added && m.Entity.Kind == OutboxKind.Credentials))
-                    Outbox.Queue(db, OutboxKind.Credentials, invoice.Patient, access, null, Now);
-                return Task.CompletedTask;
+                // Paid from the phone: the patient was not at the desk for the printed password, so the credentials go out now.
+                return invoice.Status == InvoiceStatus.Paid && invoice.PatientAccess is { IsActive: true } access
+                    ? provisioning.QueueCredentialsAsync(access, ct)
+                    : Task.CompletedTask;
             });
         }
         catch (DbUpdateException)
