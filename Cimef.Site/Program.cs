@@ -242,6 +242,12 @@ builder.Services.AddRateLimiter(o =>
         var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
         return SharedRateLimits.PerMinute(http, RateLimits.ShareCode, portal.LoginRequestsPerMinutePerIp);
     });
+    o.AddPolicy(RateLimits.PatientShare, http =>
+    {
+        if (!HttpMethods.IsPost(http.Request.Method) || http.Request.Query["handler"] != "Create") return RateLimitPartition.GetNoLimiter("other");
+        var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
+        return SharedRateLimits.PerMinute(http, RateLimits.PatientShare, portal.LoginRequestsPerMinutePerIp);
+    });
     o.AddPolicy(RateLimits.Health, http => RateLimitPartition.GetFixedWindowLimiter(ClientIp.Bucket(http), _ => new FixedWindowRateLimiterOptions
     {
         PermitLimit = RateLimits.HealthRequestsPerMinutePerIp,

@@ -116,7 +116,7 @@ public sealed class OutboxProcessor(
                 var (token, code) = RenderShare(m, share, now);
                 shareSecrets = [token, code];
                 if (m.Channel == OutboxChannel.Email)
-                    await email.SendAsync(ShareMessages.Email(m.Kind, m.Patient.FullName, share.Report.Title, ReportShares.Link(portal.Value, token), code,
+                    await email.SendAsync(ShareMessages.Email(m.Kind, m.Patient.FullName, ReportShares.Link(portal.Value, token), code,
                         share.ExpiresAt, emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
                 else
                     await sms.SendAsync(m.Recipient, ShareMessages.Sms(m.Kind, m.Patient.FullName, ReportShares.Link(portal.Value, token), code), ct);
