@@ -346,6 +346,16 @@ public sealed class WaveOptions
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(BaseUrl) && !string.IsNullOrWhiteSpace(ApiKey) && !string.IsNullOrWhiteSpace(WebhookSecret);
 
+    public const string HttpsRequired = "Payments:Wave:BaseUrl doit commencer par https:// : la clé d'API Wave ne circule jamais en clair (http n'est accepté qu'en développement).";
+
+    /// <summary>
+    /// Every call carries the API key, so the address is https except in Development and in the test host (environment
+    /// « Testing », whose loopback fake Wave speaks plain http).
+    /// </summary>
+    public bool HasSecureBaseUrl(IHostEnvironment env) =>
+        string.IsNullOrWhiteSpace(BaseUrl) || env.IsDevelopment() || env.IsEnvironment("Testing")
+        || BaseUrl.Trim().StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
     public IEnumerable<ValidationResult> Validate()
     {
         var given = new[] { BaseUrl, ApiKey, WebhookSecret }.Count(v => !string.IsNullOrWhiteSpace(v));
