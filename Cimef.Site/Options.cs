@@ -206,6 +206,10 @@ public sealed class BackupOptions
     public const string Section = "Backup";
     /// <summary>PEM X.509 certificate (path) whose public key encrypts backups (CMS enveloped, AES-256).</summary>
     public string? RecipientCertificate { get; set; }
+    /// <summary>PEM X.509 certificate (path) of the key that signs encrypted backups; restore checks against the operator's copy.</summary>
+    public string? SigningCertificate { get; set; }
+    /// <summary>PEM private key (path, unencrypted) matching <see cref="SigningCertificate"/>.</summary>
+    public string? SigningKey { get; set; }
 }
 
 public sealed class ClinicOptions
@@ -293,6 +297,8 @@ public sealed class AlertsOptions
     [Range(1, 600000)] public int SlowMilliseconds { get; set; } = 2000;
     /// <summary>Credentials revealed by one staff account within an hour above which an alert fires.</summary>
     [Range(1, 100000)] public int RevealsPerHour { get; set; } = 20;
+    /// <summary>FHIR records (read, found by a search, or a report file) returned to one account within an hour above which an alert fires.</summary>
+    [Range(1, 10_000_000)] public int FhirRecordsPerHour { get; set; } = 500;
     /// <summary>Alerts raised per rule per hour; beyond, one digest line (« et 37 autres »).</summary>
     [Range(1, 1000)] public int MaxPerRulePerHour { get; set; } = 10;
 }
@@ -339,6 +345,16 @@ public sealed class WaveOptions
     public string? WebhookSecret { get; set; }
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(BaseUrl) && !string.IsNullOrWhiteSpace(ApiKey) && !string.IsNullOrWhiteSpace(WebhookSecret);
+
+    public const string HttpsRequired = "Payments:Wave:BaseUrl doit commencer par https:// : la clé d'API Wave ne circule jamais en clair (http n'est accepté qu'en développement).";
+
+    /// <summary>
+    /// Every call carries the API key, so the address is https except in Development and in the test host (environment
+    /// « Testing », whose loopback fake Wave speaks plain http).
+    /// </summary>
+    public bool HasSecureBaseUrl(IHostEnvironment env) =>
+        string.IsNullOrWhiteSpace(BaseUrl) || env.IsDevelopment() || env.IsEnvironment("Testing")
+        || BaseUrl.Trim().StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     public IEnumerable<ValidationResult> Validate()
     {

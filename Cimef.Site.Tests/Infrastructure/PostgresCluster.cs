@@ -164,7 +164,7 @@ public sealed class PostgresCluster
         catch (ArgumentException) { return false; }
     }
 
-    private static string FindBin()
+    internal static string FindBin()
     {
         var versions = System.IO.Directory.Exists("/usr/lib/postgresql")
             ? System.IO.Directory.GetDirectories("/usr/lib/postgresql").Where(d => File.Exists(Path.Combine(d, "bin", "initdb")))
@@ -175,9 +175,9 @@ public sealed class PostgresCluster
         return Path.Combine(versions[0], "bin");
     }
 
-    private static bool IsRoot => Environment.UserName == "root";
+    internal static bool IsRoot => Environment.UserName == "root";
 
-    private static void AsPostgres(string file, params string[] args)
+    internal static void AsPostgres(string file, params string[] args)
     {
         if (IsRoot) Run("runuser", ["-u", "postgres", "--", file, .. args]);
         else Run(file, args);
@@ -195,7 +195,7 @@ public sealed class PostgresCluster
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr} {stdout.Result}");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -94,8 +94,8 @@ public partial class MetricsTests : IClassFixture<CimefFactory>
         double Delta(string name, params string[] labels) => Value(after, name, labels) - Value(before, name, labels);
         Assert.Equal(1, Delta("cimef_portal_logins_total", "outcome=\"success\""));
         Assert.Equal(1, Delta("cimef_portal_logins_total", "outcome=\"failure\""));
-        Assert.Equal(1, Delta("cimef_portal_downloads_total"));
-        Assert.Equal(bytes.Length, Delta("cimef_portal_downloaded_bytes_total"));
+        Assert.Equal(1, Delta("cimef_portal_downloads_total", "via=\"patient\""));
+        Assert.Equal(bytes.Length, Delta("cimef_portal_downloaded_bytes_total", "via=\"patient\""));
         Assert.True(Delta("http_server_request_duration_seconds_count", "cimef_endpoint_group=\"patient_api\"") >= 1);
         Assert.True(Delta("http_server_request_duration_seconds_count", "cimef_endpoint_group=\"patient_pages\"") >= 2);
         Assert.True(Delta("http_server_request_duration_seconds_count", "cimef_endpoint_group=\"staff\"") >= 1);

@@ -67,7 +67,7 @@ public static class CimefMetrics
     private static readonly Counter<long> Logins = Meter.CreateCounter<long>("cimef.portal.logins", "{login}",
         "Patient login attempts by outcome (success, failure, disabled, throttled).");
     private static readonly Counter<long> Downloads = Meter.CreateCounter<long>("cimef.portal.downloads", "{download}",
-        "Report downloads started from the first byte by patients.");
+        "Report downloads started from the first byte, by who receives them (patient, share, fhir).");
     private static readonly Counter<long> DownloadedBytes = Meter.CreateCounter<long>("cimef.portal.downloaded", "By",
         "Size of the report files whose download started.");
     private static readonly Counter<long> DatabaseErrors = Meter.CreateCounter<long>("cimef.db.errors", "{error}",
@@ -83,10 +83,12 @@ public static class CimefMetrics
         _ => "throttled",
     }));
 
-    public static void Download(long bytes)
+    /// <param name="via">patient (the portal), share (a doctor's link) or fhir (an integration's Binary read).</param>
+    public static void Download(long bytes, string via)
     {
-        Downloads.Add(1);
-        DownloadedBytes.Add(bytes);
+        var tag = new KeyValuePair<string, object?>("via", via);
+        Downloads.Add(1, tag);
+        DownloadedBytes.Add(bytes, tag);
     }
 
     public static void StorageError() => StorageErrors.Add(1);
