@@ -16,6 +16,7 @@ public static class PatientPortalServices
         services.AddScoped<PatientSignIn>();
         services.AddScoped<PatientReportFiles>();
         services.AddScoped<ReportShares>();
+        services.AddScoped<PatientRecovery>();
         services.AddSingleton<Auditing.AccessEventBatch>();
         services.AddHostedService(sp => sp.GetRequiredService<Auditing.AccessEventBatch>());
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, PatientSessionHandler>(AuthSchemes.Patient, null);
