@@ -305,13 +305,16 @@ public partial class RecoveryTests : IClassFixture<CimefFactory>
         foreach (var number in new[] { known, unknown })
         {
             for (var i = 0; i < 3; i++)
+            {
                 Assert.Equal(HttpStatusCode.Accepted, (await client.PostJsonAsync(Recover, Phone(number.National))).StatusCode);
+                Assert.Equal(number == known ? 1 : 0, (await SmsToAsync(number.E164)).Count);
+            }
             var fourth = await client.PostJsonAsync(Recover, Phone(number.E164));
             Assert.Equal(HttpStatusCode.TooManyRequests, fourth.StatusCode);
             Assert.Contains("Trop de codes", (await fourth.JsonAsync()).GetProperty("error").GetString());
             Assert.True(fourth.Headers.RetryAfter is not null);
         }
-        Assert.Equal(3, (await SmsToAsync(known.E164)).Count);
+        Assert.Empty(await SmsToAsync(known.E164));
         _factory.Time.Advance(TimeSpan.FromHours(24.1));
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostJsonAsync(Recover, Phone(known.National))).StatusCode);
     }

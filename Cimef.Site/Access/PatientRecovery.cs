@@ -96,7 +96,11 @@ public sealed class PatientRecovery(
         var now = Now;
         var contactHash = protector.RecoveryContactHash(contact.Normalized);
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var matches = await MatchesAsync(contact, ct);
+        var sendable = matches.Count > 0 && (contact.IsEmail || Phones.CanReceiveSms(contact.Value));
+        // Known or not, the same work and statements (the code is encrypted either way, kept only when it will be sent); only the outbox row differs.
+        var protectedCode = dataProtection.CreateProtector(CodePurpose).Protect(code);
         var dayAgo = now.AddDays(-1);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // PostgreSQL: requests for one address wait for each other, so the count and the insert below stay one step on
@@ -105,25 +109,24 @@ public sealed class PatientRecovery(
             await db.Database.ExecuteSqlRawAsync(lockSql, [contactHash], ct);
         await db.RecoveryCodes.Where(r => r.CreatedAt < dayAgo).ExecuteDeleteAsync(ct);
         var inserted = await db.Database.SqlQueryRaw<long>("""
-            INSERT INTO "RecoveryCodes" ("ContactHash", "CodeHash", "Channel", "CreatedAt", "ExpiresAt", "Attempts")
-            SELECT {0}, {1}, {2}, {3}, {4}, 0
+            INSERT INTO "RecoveryCodes" ("ContactHash", "CodeHash", "ProtectedCode", "Channel", "CreatedAt", "ExpiresAt", "Attempts")
+            SELECT {0}, {1}, {7}, {2}, {3}, {4}, 0
             WHERE (SELECT COUNT(*) FROM "RecoveryCodes" WHERE "ContactHash" = {0} AND "CreatedAt" > {5}) < {6}
             RETURNING "Id" AS "Value"
             """, contactHash, protector.RecoveryCodeHash(contactHash, code), contact.Channel.ToString(), now, now + Lifetime, dayAgo,
-            portal.Value.RecoveryCodesPerDay).ToListAsync(ct);
+            portal.Value.RecoveryCodesPerDay, sendable ? protectedCode : "").ToListAsync(ct);
         if (inserted.Count == 0)
         {
             var oldest = await db.RecoveryCodes.Where(r => r.ContactHash == contactHash && r.CreatedAt > dayAgo).MinAsync(r => r.CreatedAt, ct);
+            await AnswerFloorAsync(started, ct);
             return (RequestOutcome.TooMany, Math.Max(1, (int)Math.Ceiling((oldest.AddDays(1) - now).TotalSeconds)));
         }
         var id = inserted[0];
         // Only the newest code of an address is live: the patient types the last SMS received.
         await db.RecoveryCodes.Where(r => r.ContactHash == contactHash && r.Id != id && r.UsedAt == null && r.ExpiresAt > now)
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.ExpiresAt, now), ct);
-        if (matches.Count > 0 && (contact.IsEmail || Phones.CanReceiveSms(contact.Value)))
+        if (sendable)
         {
-            var protectedCode = dataProtection.CreateProtector(CodePurpose).Protect(code);
-            await db.RecoveryCodes.Where(r => r.Id == id).ExecuteUpdateAsync(u => u.SetProperty(r => r.ProtectedCode, protectedCode), ct);
             // The message speaks the language of whoever at this address chose one (a family shares it).
             var addressee = matches.FirstOrDefault(m => m.Language is not null) ?? matches[0];
             db.OutboxMessages.Add(new OutboxMessage
@@ -140,7 +143,20 @@ public sealed class PatientRecovery(
             await db.SaveChangesAsync(ct);
         }
         await tx.CommitAsync(ct);
+        await AnswerFloorAsync(started, ct);
         return (RequestOutcome.Accepted, 0);
+    }
+
+    /// <summary>
+    /// Every answer to step 1 takes at least this long, so its time cannot tell a registered address from another (the
+    /// registered one queues a message besides). Wall-clock time, on purpose: it is what a caller measures.
+    /// </summary>
+    public static readonly TimeSpan AnswerFloor = TimeSpan.FromMilliseconds(150);
+
+    private static async Task AnswerFloorAsync(long started, CancellationToken ct)
+    {
+        var left = AnswerFloor - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        if (left > TimeSpan.Zero) await Task.Delay(left, ct);
     }
 
     /// <summary>Step 2: the recovery token and the address's accesses for the right code; null for a wrong, dead or expired one.</summary>

@@ -210,7 +210,7 @@ public sealed class OutboxProcessor(
     private string RecoveryCodeOf(OutboxMessage m, DateTime now)
     {
         var row = m.RecoveryCode;
-        if (row is null || row.ProtectedCode is null || row.UsedAt is not null || row.ExpiresAt <= now || row.Attempts >= Access.PatientRecovery.MaxCodeAttempts)
+        if (row is null || string.IsNullOrEmpty(row.ProtectedCode) || row.UsedAt is not null || row.ExpiresAt <= now || row.Attempts >= Access.PatientRecovery.MaxCodeAttempts)
             throw new DeliveryException("Code de récupération expiré ou déjà utilisé avant l'envoi : message non envoyé", true);
         return Access.PatientRecovery.UnprotectCode(dataProtection, row.ProtectedCode);
     }

@@ -14,7 +14,7 @@ public class RecoveryCode
     public string ContactHash { get; set; } = "";
     /// <summary>HMAC-SHA256 of the code, keyed by the credential secret and bound to <see cref="ContactHash"/>.</summary>
     public byte[] CodeHash { get; set; } = [];
-    /// <summary>The code, Data Protection-encrypted, until its message is sent; null for an unknown address.</summary>
+    /// <summary>The code, Data Protection-encrypted, until its message is sent (then null); empty for an unknown address.</summary>
     public string? ProtectedCode { get; set; }
     /// <summary>How the code travels (SMS to a phone number, e-mail to an address); the notice takes the other way.</summary>
     public OutboxChannel Channel { get; set; }
