@@ -462,7 +462,11 @@ public partial class RecoveryTests : IClassFixture<CimefFactory>
         Assert.Contains(CredentialGenerator.FormatKey(p.Key), html);
         Assert.Contains("Bindal ko léegi", html);
 
-        var go = await client.PostFormAsync("/patient/recover/choose?handler=Continue", new() { ["Remember"] = "true" }, "/patient/dashboard");
+        var token = System.Net.WebUtility.HtmlDecode(Regex.Match(html, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value);
+        var go = await client.PostAsync("/patient/recover/choose?handler=Continue", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Remember"] = "true", ["__RequestVerificationToken"] = token,
+        }));
         Assert.Equal("/patient/dashboard", go.Headers.Location!.OriginalString);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/patient/dashboard")).StatusCode);
         await client.PostFormAsync("/patient/logout", new(), "/patient/dashboard");

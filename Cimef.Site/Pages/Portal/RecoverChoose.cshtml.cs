@@ -20,7 +20,7 @@ namespace Cimef.Site.Pages.Portal;
 /// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(RateLimits.PatientLogin)]
-public class RecoverChooseModel(PatientRecovery recovery, PhoneCookies phones, CimefDb db, IOptions<ClinicOptions> clinic) : PageModel
+public class RecoverChooseModel(PatientRecovery recovery, PatientSessions sessions, PhoneCookies phones, CimefDb db, IOptions<ClinicOptions> clinic) : PageModel
 {
     [BindProperty] public int AccessId { get; set; }
     [BindProperty] public bool Remember { get; set; }
@@ -44,7 +44,13 @@ public class RecoverChooseModel(PatientRecovery recovery, PhoneCookies phones, C
         switch (result.Outcome)
         {
             case PatientRecovery.ResetOutcome.Ok:
-                if (result.SessionToken is not null) PatientSessions.WriteCookie(Response, result.SessionToken);
+                if (result.SessionToken is not null)
+                {
+                    PatientSessions.WriteCookie(Response, result.SessionToken);
+                    // The « Voir mes résultats » form is posted signed in: its antiforgery token is made for that patient.
+                    if (await sessions.ValidateAsync(result.SessionToken, ct: HttpContext.RequestAborted) is { Session: var session })
+                        HttpContext.User = PatientSessionHandler.Principal(session);
+                }
                 PatientRecovery.DeleteProgress(Response);
                 Renewed = (CredentialGenerator.FormatKey(result.AccessKey!), result.Password!);
                 return Page();
