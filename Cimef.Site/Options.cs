@@ -139,6 +139,10 @@ public sealed class PortalOptions
     [Range(0, 100000)] public int PatientRequestsWaiting { get; set; } = 5000;
     /// <summary>Lifetime of the signed device cookie a successful login sets (OWASP device cookies).</summary>
     [Range(1, 3650)] public int DeviceCookieDays { get; set; } = 365;
+    /// <summary>How long a recovery code sent by SMS or e-mail (and the choice it opens) stays usable.</summary>
+    [Range(1, 1440)] public int RecoveryCodeMinutes { get; set; } = 10;
+    /// <summary>Recovery codes asked for one phone number or e-mail address within 24 h before 429.</summary>
+    [Range(1, 100)] public int RecoveryCodesPerDay { get; set; } = 3;
 }
 
 public sealed class AccessOptions : IValidatableObject
@@ -299,6 +303,8 @@ public sealed class AlertsOptions
     [Range(1, 100000)] public int RevealsPerHour { get; set; } = 20;
     /// <summary>FHIR records (read, found by a search, or a report file) returned to one account within an hour above which an alert fires.</summary>
     [Range(1, 10_000_000)] public int FhirRecordsPerHour { get; set; } = 500;
+    /// <summary>Passwords renewed by patients from their phone, clinic-wide, within an hour above which an alert fires.</summary>
+    [Range(1, 100000)] public int RecoveriesPerHour { get; set; } = 20;
     /// <summary>Alerts raised per rule per hour; beyond, one digest line (« et 37 autres »).</summary>
     [Range(1, 1000)] public int MaxPerRulePerHour { get; set; } = 10;
 }

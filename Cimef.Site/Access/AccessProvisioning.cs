@@ -91,6 +91,25 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
         await QueueCredentialsAsync(access, ct);
     }
 
+    /// <summary>The audit action of a password renewed by the patient from their phone (<see cref="PatientRecovery"/>).</summary>
+    public const string RecoverAction = "access.recover";
+
+    /// <summary>
+    /// A new password for the access, the key kept (it is printed on every invoice): the old password stops working and
+    /// every open session and share ends now. Nothing is queued — the patient reads the new password on their screen.
+    /// <paramref name="how"/> (« code par SMS ») goes in the audit row with the key's last 4 characters, never a secret.
+    /// </summary>
+    public async Task<string> RecoverPasswordAsync(PatientAccess access, string how, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var password = CredentialGenerator.NewPassword();
+        SetPassword(access, password);
+        await EndSessionsAsync(access.Id, "recovered", ct);
+        Audit.Staff(db, null, "patient", now, RecoverAction, "PatientAccess", access.Id,
+            $"patient {access.PatientId}, mot de passe renouvelé depuis un téléphone ({how}), clé …{CredentialGenerator.Suffix(access.AccessKey)}");
+        return password;
+    }
+
     /// <summary>Closes the access with a reason (<see cref="DeactivationReasons"/>); on a closed one, updates the reason.</summary>
     public async Task DeactivateAsync(PatientAccess access, ClaimsPrincipal? by, string reason = DeactivationReasons.Other, CancellationToken ct = default)
     {

@@ -22,6 +22,7 @@ public sealed class CredentialProtector
     private readonly byte[] _keySecret;
     private readonly byte[] _shareCodeSecret;
     private readonly byte[] _offlineSecret;
+    private readonly byte[] _recoverySecret;
     private readonly IDataProtector _protector;
 
     public CredentialProtector(IOptions<StorageOptions> storage, IOptions<AccessOptions> access, IOptions<KeyRingOptions> keyRing,
@@ -35,6 +36,7 @@ public sealed class CredentialProtector
         _keySecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.LoginFailure.Key.v1"));
         _shareCodeSecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.ReportShare.Code.v1"));
         _offlineSecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.OfflineCopies.v1"));
+        _recoverySecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, info: Encoding.UTF8.GetBytes("Cimef.Recovery.v1"));
         _protector = dataProtection.CreateProtector("Cimef.PatientAccess.Password.v1");
     }
 
@@ -54,6 +56,22 @@ public sealed class CredentialProtector
     /// </summary>
     public byte[] ShareCodeHash(string tokenHash, string code) =>
         HMACSHA256.HashData(_shareCodeSecret, Encoding.UTF8.GetBytes(tokenHash + ":" + code));
+
+    /// <summary>
+    /// Keyed hashes for password recovery (<see cref="PatientRecovery"/>): of an address (« p:+221… », 128 bits hex),
+    /// of a code bound to its address's hash, and of a recovery token (hex) — the database alone can test no phone
+    /// number, no code and no token. The prefixes keep the three apart.
+    /// </summary>
+    public string RecoveryContactHash(string normalizedContact) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(_recoverySecret, Encoding.UTF8.GetBytes("contact:" + normalizedContact)), 0, 16);
+
+    /// <inheritdoc cref="RecoveryContactHash"/>
+    public byte[] RecoveryCodeHash(string contactHash, string code) =>
+        HMACSHA256.HashData(_recoverySecret, Encoding.UTF8.GetBytes("code:" + contactHash + ":" + code));
+
+    /// <inheritdoc cref="RecoveryContactHash"/>
+    public string RecoveryTokenHash(string token) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(_recoverySecret, Encoding.UTF8.GetBytes("token:" + token)));
 
     /// <summary>
     /// The name of the phone cache that holds one access's offline copies (issue 15): opaque and stable for that access,

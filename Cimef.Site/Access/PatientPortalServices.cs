@@ -17,6 +17,7 @@ public static class PatientPortalServices
         services.AddScoped<PatientReportFiles>();
         services.AddScoped<Reports.ReportDelivery>(); // every path that serves a report file (patient, share, FHIR)
         services.AddScoped<ReportShares>();
+        services.AddScoped<PatientRecovery>();
         services.AddSingleton<Auditing.AccessEventBatch>();
         services.AddHostedService(sp => sp.GetRequiredService<Auditing.AccessEventBatch>());
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, PatientSessionHandler>(AuthSchemes.Patient, null);

@@ -260,14 +260,19 @@ public sealed class PatientSessionHandler(
         var validated = await sessions.ValidateAsync(token, reads, Context.RequestAborted);
         if (validated is not { Session: var session, Dashboard: var dashboard }) return AuthenticateResult.Fail("Session expirée ou inconnue.");
         if (dashboard is not null) Context.Features.Set(dashboard);
-        var identity = new ClaimsIdentity(
-        [
-            new Claim(PatientSessions.SessionIdClaim, session.SessionId.ToString(CultureInfo.InvariantCulture)),
-            new Claim(PatientSessions.AccessIdClaim, session.AccessId.ToString(CultureInfo.InvariantCulture)),
-            new Claim(PatientSessions.PatientIdClaim, session.PatientId.ToString(CultureInfo.InvariantCulture)),
-        ], Scheme.Name);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(Principal(session), Scheme.Name));
     }
+
+    /// <summary>
+    /// The patient a valid session stands for. Also what a page that has just started a session renders its forms for,
+    /// so their antiforgery tokens match the signed-in requests that will post them.
+    /// </summary>
+    public static ClaimsPrincipal Principal(PatientSessions.Session session) => new(new ClaimsIdentity(
+    [
+        new Claim(PatientSessions.SessionIdClaim, session.SessionId.ToString(CultureInfo.InvariantCulture)),
+        new Claim(PatientSessions.AccessIdClaim, session.AccessId.ToString(CultureInfo.InvariantCulture)),
+        new Claim(PatientSessions.PatientIdClaim, session.PatientId.ToString(CultureInfo.InvariantCulture)),
+    ], Web.AuthSchemes.Patient));
 
     /// <summary>APIs: 401 {"error"}; htmx: HX-Redirect to the login page; browsers: a redirect to it.</summary>
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

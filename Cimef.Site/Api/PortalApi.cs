@@ -26,6 +26,7 @@ public static class PortalApi
     public static void MapPortalApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/patients/portal/login/", LoginAsync).AllowAnonymous().RequireRateLimiting(RateLimits.PatientLogin);
+        app.MapRecoveryApi();
 
         var session = app.MapGroup("").RequireAuthorization(Policies.Patient);
         session.MapGet("/api/patients/portal/profile/", ProfileAsync);

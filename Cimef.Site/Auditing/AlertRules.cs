@@ -45,6 +45,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             await SlowResponsesAsync(now, ct);
             await CredentialRevealsAsync(now, ct);
             await FhirBulkReadsAsync(now, ct);
+            await RecoveriesAsync(now, ct);
             await db.SaveChangesAsync(ct);
             if (tx is not null) await tx.CommitAsync(ct);
         }
@@ -197,6 +198,21 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             await RaiseAsync(AlertLevel.Critical, AlertKinds.FhirBulkRead, $"compte {account.Key.UserName}",
                 $"{records} enregistrements lus par l'API FHIR en moins d'une heure par ce compte (seuil {threshold}).", account.Max(a => a.At), now, ct);
         }
+    }
+
+    /// <summary>
+    /// More than Alerts:RecoveriesPerHour passwords renewed by patients from their phones within the last hour, clinic-wide:
+    /// a clinic's day sees a few; a burst means someone holds many patients' phone numbers or mailboxes.
+    /// </summary>
+    private async Task RecoveriesAsync(DateTime now, CancellationToken ct)
+    {
+        var threshold = alerts.Value.RecoveriesPerHour;
+        var since = now - RevealWindow;
+        var recent = await db.AuditEntries.Where(a => a.Action == Access.AccessProvisioning.RecoverAction && a.At > since && a.At <= now)
+            .GroupBy(a => 1).Select(g => new { N = g.Count(), Last = g.Max(a => a.At) }).SingleOrDefaultAsync(ct);
+        if (recent is null || recent.N <= threshold) return;
+        await RaiseAsync(AlertLevel.Warning, AlertKinds.RecoveryBurst, "portail patient",
+            $"{recent.N} mots de passe renouvelés par des patients depuis un téléphone en moins d'une heure (seuil {threshold}).", recent.Last, now, ct);
     }
 
     private async Task RaiseAsync(AlertLevel level, string kind, string subject, string detail, DateTime evidenceAt, DateTime now, CancellationToken ct)

@@ -54,6 +54,7 @@ public static class Labels
         "access.activate" or "access.reactivate" => PatientText.Get("history_access_reactivated"),
         "access.regenerate" => PatientText.Get("history_credentials_regenerated"),
         "access.unlock" => PatientText.Get("history_access_unlocked"),
+        Access.AccessProvisioning.RecoverAction => PatientText.Get("history_recovered"),
         HistoryKinds.CredentialsSms => PatientText.Get("history_credentials_sms"),
         HistoryKinds.CredentialsEmail => PatientText.Get("history_credentials_email"),
         _ => null,
@@ -86,6 +87,7 @@ public static class Labels
         AlertKinds.CredentialReveals => "Nombreux identifiants remis par un compte",
         AlertKinds.FhirBulkRead => "Lecture en masse par l'API FHIR",
         AlertKinds.OnlinePayment => "Paiement en ligne non enregistré",
+        AlertKinds.RecoveryBurst => "Nombreux mots de passe renouvelés depuis un téléphone",
         _ => kind,
     };
 

@@ -34,6 +34,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
     public DbSet<PatientReport> PatientReports => Set<PatientReport>();
     public DbSet<PatientSession> PatientSessions => Set<PatientSession>();
     public DbSet<ReportShare> ReportShares => Set<ReportShare>();
+    public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
     public DbSet<LoginFailure> LoginFailures => Set<LoginFailure>();
     public DbSet<AccessEvent> AccessEvents => Set<AccessEvent>();
     public DbSet<AccessEventDay> AccessEventDays => Set<AccessEventDay>();
@@ -172,6 +173,19 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.HasOne(x => x.PatientAccess).WithMany().OnDelete(DeleteBehavior.Restrict);
         });
 
+        b.Entity<RecoveryCode>(e =>
+        {
+            e.Property(x => x.ContactHash).HasMaxLength(32);
+            e.Property(x => x.CodeHash).HasMaxLength(32);
+            e.Property(x => x.ProtectedCode).HasMaxLength(500);
+            e.Property(x => x.Channel).HasConversion<string>().HasMaxLength(8);
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.Property(x => x.AccessIds).HasMaxLength(200);
+            e.HasIndex(x => new { x.ContactHash, x.CreatedAt });
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => x.CreatedAt);
+        });
+
         b.Entity<PatientSession>(e =>
         {
             e.Property(x => x.TokenHash).HasMaxLength(64);
@@ -246,6 +260,8 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.HasOne(x => x.Report).WithMany().HasForeignKey(x => x.ReportId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.PaymentCheckout).WithMany().HasForeignKey(x => x.PaymentCheckoutId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.ReportShare).WithMany().HasForeignKey(x => x.ReportShareId).OnDelete(DeleteBehavior.Restrict);
+            // A code's message outlives the code row (purged after a day): the reference is cleared, the message kept.
+            e.HasOne(x => x.RecoveryCode).WithMany().HasForeignKey(x => x.RecoveryCodeId).OnDelete(DeleteBehavior.SetNull);
         });
 
         b.Entity<ApiToken>(e =>

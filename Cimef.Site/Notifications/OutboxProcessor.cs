@@ -19,7 +19,8 @@ namespace Cimef.Site.Notifications;
 /// <see cref="OutboxWorker"/> calls it periodically; tests call it directly.
 /// </summary>
 public sealed class OutboxProcessor(
-    CimefDb db, EmailSender email, SmsSender sms, CredentialProtector protector, ReportShares shares, TimeProvider time,
+    CimefDb db, EmailSender email, SmsSender sms, CredentialProtector protector, ReportShares shares,
+    Microsoft.AspNetCore.DataProtection.IDataProtectionProvider dataProtection, TimeProvider time,
     IOptions<PortalOptions> portal, IOptions<ClinicOptions> clinic, IOptions<EmailOptions> emailOptions, IOptions<SmsOptions> smsOptions,
     IOptions<NotificationsOptions> notifications, IOptions<ClusterOptions> cluster, ILogger<OutboxProcessor> log)
 {
@@ -40,7 +41,7 @@ public sealed class OutboxProcessor(
         var ids = await ClaimAsync(ct);
         if (ids.Count == 0) return 0;
         var claimed = await db.OutboxMessages
-            .Include(m => m.Patient).Include(m => m.PatientAccess).Include(m => m.Report).Include(m => m.ReportShare)
+            .Include(m => m.Patient).Include(m => m.PatientAccess).Include(m => m.Report).Include(m => m.ReportShare).Include(m => m.RecoveryCode)
             .Include(m => m.PaymentCheckout).ThenInclude(c => c!.Invoice)
             .Where(m => ids.Contains(m.Id))
             .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id)
@@ -106,15 +107,37 @@ public sealed class OutboxProcessor(
         var now = time.GetUtcNow().UtcDateTime;
         m.Attempts++;
         NotificationContent? content = null;
-        string[] shareSecrets = [];
+        string[] secrets = [];
         try
         {
             if (m.Kind == OutboxKind.PaymentLink)
                 await sms.SendAsync(m.Recipient, PaymentLinkText(m, portal.Value), ct);
+            else if (m.Kind == OutboxKind.RecoveryCode)
+            {
+                var code = RecoveryCodeOf(m, now);
+                secrets = [code];
+                var culture = Languages.PatientLanguages.Culture(m.Patient.Language);
+                if (m.Channel == OutboxChannel.Email)
+                    await email.SendAsync(RecoveryMessages.CodeEmail(culture, code, portal.Value.RecoveryCodeMinutes, RecoverUrl,
+                        emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
+                else
+                    await sms.SendAsync(m.Recipient, RecoveryMessages.CodeSms(culture, code, portal.Value.RecoveryCodeMinutes, RecoverUrl), ct);
+                m.RecoveryCode!.ProtectedCode = null;
+            }
+            else if (m.Kind == OutboxKind.RecoveryNotice)
+            {
+                var culture = Languages.PatientLanguages.Culture(m.Patient.Language);
+                var suffix = CredentialGenerator.Suffix(m.PatientAccess?.AccessKey);
+                if (m.Channel == OutboxChannel.Email)
+                    await email.SendAsync(RecoveryMessages.NoticeEmail(culture, m.Patient.FullName, suffix, clinic.Value.Phone,
+                        emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
+                else
+                    await sms.SendAsync(m.Recipient, RecoveryMessages.NoticeSms(culture, suffix, clinic.Value.Phone), ct);
+            }
             else if (m.ReportShare is { } share)
             {
                 var (token, code) = RenderShare(m, share, now);
-                shareSecrets = [token, code];
+                secrets = [token, code];
                 if (m.Channel == OutboxChannel.Email)
                     await email.SendAsync(ShareMessages.Email(m.Kind, m.Patient.FullName, ReportShares.Link(portal.Value, token), code,
                         share.ExpiresAt, emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
@@ -140,7 +163,7 @@ public sealed class OutboxProcessor(
         {
             var permanent = e is DeliveryException { Permanent: true } or not DeliveryException;
             var reason = Scrub(e is DeliveryException ? e.Message : "Impossible de préparer le message : " + e.GetType().Name, content);
-            foreach (var secret in shareSecrets) reason = reason.Replace(secret, "***", StringComparison.Ordinal);
+            foreach (var secret in secrets) reason = reason.Replace(secret, "***", StringComparison.Ordinal);
             m.LastError = reason.Length > 500 ? reason[..500] : reason;
             m.LeaseUntil = null;
             if (permanent || m.Attempts >= MaxAttempts)
@@ -179,6 +202,18 @@ public sealed class OutboxProcessor(
         var url = Payments.PaymentLinks.PublicUrl(portal, link);
         var text = SmsText.ToGsm7(Say("sms_payment", link.Invoice.Number, link.Amount)) + url;
         return text.Length <= SmsText.MaxLength ? text : SmsText.ToGsm7(Say("sms_payment_short")) + url;
+    }
+
+    /// <summary>Where a recovery code is typed: the portal's own « /patient/recover » page.</summary>
+    private string RecoverUrl => new Uri(new Uri(portal.Value.Url), "/patient/recover").ToString();
+
+    /// <summary>A recovery code, only while it can still be typed (not expired, not used, not dead); its encrypted copy is dropped once sent.</summary>
+    private string RecoveryCodeOf(OutboxMessage m, DateTime now)
+    {
+        var row = m.RecoveryCode;
+        if (row is null || string.IsNullOrEmpty(row.ProtectedCode) || row.UsedAt is not null || row.ExpiresAt <= now || row.Attempts >= Access.PatientRecovery.MaxCodeAttempts)
+            throw new DeliveryException("Code de récupération expiré ou déjà utilisé avant l'envoi : message non envoyé", true);
+        return Access.PatientRecovery.UnprotectCode(dataProtection, row.ProtectedCode);
     }
 
     /// <summary>A staff-created share's token and code, only while the share is still usable.</summary>

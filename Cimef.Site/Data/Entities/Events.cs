@@ -90,9 +90,10 @@ public class AuditEntry
 
 /// <summary>
 /// PaymentLink: a Wave payment link by SMS; ShareLink / ShareCode: a staff-created report share sent to the referring
-/// doctor (issue 14), in two messages.
+/// doctor (issue 14), in two messages. RecoveryCode: the 6-digit code a patient asked for to renew a lost password;
+/// RecoveryNotice: the word on the other channel that the password was renewed from a phone.
 /// </summary>
-public enum OutboxKind { Credentials, ReportAvailable, PaymentLink, ShareLink, ShareCode }
+public enum OutboxKind { Credentials, ReportAvailable, PaymentLink, ShareLink, ShareCode, RecoveryCode, RecoveryNotice }
 public enum OutboxChannel { Email, Sms }
 public enum OutboxStatus { Pending, Sent, Failed }
 
@@ -114,6 +115,9 @@ public class OutboxMessage
     /// <summary>The report share whose link or code this message carries (ShareLink / ShareCode only).</summary>
     public int? ReportShareId { get; set; }
     public ReportShare? ReportShare { get; set; }
+    /// <summary>The recovery code this message carries (RecoveryCode only).</summary>
+    public long? RecoveryCodeId { get; set; }
+    public RecoveryCode? RecoveryCode { get; set; }
     public string Recipient { get; set; } = "";
     public OutboxStatus Status { get; set; } = OutboxStatus.Pending;
     public int Attempts { get; set; }
@@ -159,6 +163,8 @@ public static class AlertKinds
     public const string FhirBulkRead = "fhir_bulk_read";
     /// <summary>A mobile-money payment reported by the provider and not recorded (wrong amount, cancelled or paid invoice, unknown session).</summary>
     public const string OnlinePayment = "online_payment";
+    /// <summary>More passwords renewed by patients from their phones in an hour than Alerts:RecoveriesPerHour.</summary>
+    public const string RecoveryBurst = "recovery_burst";
 }
 
 /// <summary>A security or operations alert shown to admins; acknowledged by a person (audited).</summary>

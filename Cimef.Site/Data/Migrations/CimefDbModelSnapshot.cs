@@ -511,6 +511,9 @@ namespace Cimef.Site.Data.Migrations
                         .HasMaxLength(254)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("RecoveryCodeId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("ReportId")
                         .HasColumnType("INTEGER");
 
@@ -532,6 +535,8 @@ namespace Cimef.Site.Data.Migrations
                     b.HasIndex("PatientId");
 
                     b.HasIndex("PaymentCheckoutId");
+
+                    b.HasIndex("RecoveryCodeId");
 
                     b.HasIndex("ReportId");
 
@@ -961,6 +966,69 @@ namespace Cimef.Site.Data.Migrations
                     b.ToTable("RateLimitCounters");
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.RecoveryCode", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AccessIds")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ContactHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedCode")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("TokenExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("TokenUsedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("UsedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("ContactHash", "CreatedAt");
+
+                    b.ToTable("RecoveryCodes");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.ReportShare", b =>
                 {
                     b.Property<int>("Id")
@@ -1333,6 +1401,11 @@ namespace Cimef.Site.Data.Migrations
                         .HasForeignKey("PaymentCheckoutId")
                         .OnDelete(DeleteBehavior.Restrict);
 
+                    b.HasOne("Cimef.Site.Data.Entities.RecoveryCode", "RecoveryCode")
+                        .WithMany()
+                        .HasForeignKey("RecoveryCodeId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.HasOne("Cimef.Site.Data.Entities.PatientReport", "Report")
                         .WithMany()
                         .HasForeignKey("ReportId")
@@ -1348,6 +1421,8 @@ namespace Cimef.Site.Data.Migrations
                     b.Navigation("PatientAccess");
 
                     b.Navigation("PaymentCheckout");
+
+                    b.Navigation("RecoveryCode");
 
                     b.Navigation("Report");
 

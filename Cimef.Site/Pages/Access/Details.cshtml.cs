@@ -30,6 +30,8 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, Credentia
     public string? RevealedPassword { get; private set; }
     public int? LatestInvoiceId { get; private set; }
     public bool CanRevealCredentials { get; private set; }
+    /// <summary>When the patient last renewed the password from their phone (« Clé ou mot de passe perdu ? »), and how.</summary>
+    public AuditEntry? LastRecovery { get; private set; }
 
     public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
 
@@ -113,6 +115,10 @@ public class DetailsModel(CimefDb db, AccessProvisioning provisioning, Credentia
         Failures = await AccessList.FailuresAsync(db.Database.GetDbConnection(), access.Id, Now.AddSeconds(-portal.Value.LoginAttemptDelaySeconds));
         LatestInvoiceId = await db.Invoices.Where(i => i.PatientAccessId == access.Id).OrderByDescending(i => i.Id).Select(i => (int?)i.Id).FirstOrDefaultAsync();
         CanRevealCredentials = await handover.AllowedAsync(User);
+        var entityId = access.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        LastRecovery = await db.AuditEntries.AsNoTracking()
+            .Where(e => e.EntityType == nameof(PatientAccess) && e.EntityId == entityId && e.Action == AccessProvisioning.RecoverAction)
+            .OrderByDescending(e => e.At).FirstOrDefaultAsync();
         return true;
     }
 }

@@ -81,6 +81,7 @@ public class HistoryModel(CimefDb db, ClinicClock clock, TimeProvider time) : Pa
             reactivate = "access.reactivate",
             regenerate = "access.regenerate",
             unlock = "access.unlock",
+            recover = AccessProvisioning.RecoverAction,
             accessEntity = nameof(PatientAccess),
             credentials = nameof(OutboxKind.Credentials),
             sent = nameof(OutboxStatus.Sent),
@@ -107,7 +108,7 @@ public class HistoryModel(CimefDb db, ClinicClock clock, TimeProvider time) : Pa
                 SELECT a."At", a."Action", a."Detail", NULL, NULL, 1, a."Id"
                 FROM "AuditEntries" a
                 WHERE a."EntityType" = @accessEntity AND a."EntityId" = @accessText AND a."At" >= @since
-                  AND a."Action" IN (@reveal, @deactivate, @activate, @reactivate, @regenerate, @unlock)
+                  AND a."Action" IN (@reveal, @deactivate, @activate, @reactivate, @regenerate, @unlock, @recover)
                 UNION ALL
                 SELECT o."SentAt", CASE WHEN o."Channel" = @sms THEN @credentialsSms ELSE @credentialsEmail END, NULL, NULL, NULL, 2, o."Id"
                 FROM "OutboxMessages" o

@@ -12,7 +12,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
     public partial class PostgresCimefDbModel
     {
         private PostgresCimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("201d05c7-67a8-4b2e-9206-47891a6b6cd6"), entityTypeCount: 31)
+            : base(skipDetectChanges: false, modelId: new Guid("ebf6095b-343f-4e81-bdc2-aa6dbe6147a5"), entityTypeCount: 32)
         {
         }
 
@@ -39,6 +39,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
             var paymentCheckout = PaymentCheckoutEntityType.Create(this);
             var portalTiming = PortalTimingEntityType.Create(this);
             var rateLimitCounter = RateLimitCounterEntityType.Create(this);
+            var recoveryCode = RecoveryCodeEntityType.Create(this);
             var reportShare = ReportShareEntityType.Create(this);
             var staffUser = StaffUserEntityType.Create(this);
             var statisticsDay = StatisticsDayEntityType.Create(this);
@@ -58,8 +59,9 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
             OutboxMessageEntityType.CreateForeignKey1(outboxMessage, patientAccess);
             OutboxMessageEntityType.CreateForeignKey2(outboxMessage, patient);
             OutboxMessageEntityType.CreateForeignKey3(outboxMessage, paymentCheckout);
-            OutboxMessageEntityType.CreateForeignKey4(outboxMessage, patientReport);
-            OutboxMessageEntityType.CreateForeignKey5(outboxMessage, reportShare);
+            OutboxMessageEntityType.CreateForeignKey4(outboxMessage, recoveryCode);
+            OutboxMessageEntityType.CreateForeignKey5(outboxMessage, patientReport);
+            OutboxMessageEntityType.CreateForeignKey6(outboxMessage, reportShare);
             PatientAccessEntityType.CreateForeignKey1(patientAccess, patient);
             PatientReportEntityType.CreateForeignKey1(patientReport, invoice);
             PatientReportEntityType.CreateForeignKey2(patientReport, patientAccess);
@@ -96,6 +98,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
             PaymentCheckoutEntityType.CreateAnnotations(paymentCheckout);
             PortalTimingEntityType.CreateAnnotations(portalTiming);
             RateLimitCounterEntityType.CreateAnnotations(rateLimitCounter);
+            RecoveryCodeEntityType.CreateAnnotations(recoveryCode);
             ReportShareEntityType.CreateAnnotations(reportShare);
             StaffUserEntityType.CreateAnnotations(staffUser);
             StatisticsDayEntityType.CreateAnnotations(statisticsDay);

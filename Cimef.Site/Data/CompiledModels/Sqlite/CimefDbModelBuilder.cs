@@ -11,7 +11,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
     public partial class CimefDbModel
     {
         private CimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("b489f854-5b56-4e35-a535-f897a7a004f4"), entityTypeCount: 31)
+            : base(skipDetectChanges: false, modelId: new Guid("274776ab-f100-4c10-8b0a-87f0750ebf67"), entityTypeCount: 32)
         {
         }
 
@@ -38,6 +38,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
             var paymentCheckout = PaymentCheckoutEntityType.Create(this);
             var portalTiming = PortalTimingEntityType.Create(this);
             var rateLimitCounter = RateLimitCounterEntityType.Create(this);
+            var recoveryCode = RecoveryCodeEntityType.Create(this);
             var reportShare = ReportShareEntityType.Create(this);
             var staffUser = StaffUserEntityType.Create(this);
             var statisticsDay = StatisticsDayEntityType.Create(this);
@@ -57,8 +58,9 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
             OutboxMessageEntityType.CreateForeignKey1(outboxMessage, patientAccess);
             OutboxMessageEntityType.CreateForeignKey2(outboxMessage, patient);
             OutboxMessageEntityType.CreateForeignKey3(outboxMessage, paymentCheckout);
-            OutboxMessageEntityType.CreateForeignKey4(outboxMessage, patientReport);
-            OutboxMessageEntityType.CreateForeignKey5(outboxMessage, reportShare);
+            OutboxMessageEntityType.CreateForeignKey4(outboxMessage, recoveryCode);
+            OutboxMessageEntityType.CreateForeignKey5(outboxMessage, patientReport);
+            OutboxMessageEntityType.CreateForeignKey6(outboxMessage, reportShare);
             PatientAccessEntityType.CreateForeignKey1(patientAccess, patient);
             PatientReportEntityType.CreateForeignKey1(patientReport, invoice);
             PatientReportEntityType.CreateForeignKey2(patientReport, patientAccess);
@@ -95,6 +97,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
             PaymentCheckoutEntityType.CreateAnnotations(paymentCheckout);
             PortalTimingEntityType.CreateAnnotations(portalTiming);
             RateLimitCounterEntityType.CreateAnnotations(rateLimitCounter);
+            RecoveryCodeEntityType.CreateAnnotations(recoveryCode);
             ReportShareEntityType.CreateAnnotations(reportShare);
             StaffUserEntityType.CreateAnnotations(staffUser);
             StatisticsDayEntityType.CreateAnnotations(statisticsDay);

@@ -20,10 +20,10 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
                 "Cimef.Site.Data.Entities.OutboxMessage",
                 typeof(OutboxMessage),
                 baseEntityType,
-                propertyCount: 17,
-                navigationCount: 5,
-                foreignKeyCount: 5,
-                unnamedIndexCount: 6,
+                propertyCount: 18,
+                navigationCount: 6,
+                foreignKeyCount: 6,
+                unnamedIndexCount: 7,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -130,6 +130,13 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
                 fieldInfo: typeof(OutboxMessage).GetField("<Recipient>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 254);
 
+            var recoveryCodeId = runtimeEntityType.AddProperty(
+                "RecoveryCodeId",
+                typeof(long?),
+                propertyInfo: typeof(OutboxMessage).GetProperty("RecoveryCodeId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(OutboxMessage).GetField("<RecoveryCodeId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
             var reportId = runtimeEntityType.AddProperty(
                 "ReportId",
                 typeof(int?),
@@ -175,12 +182,15 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
                 new[] { paymentCheckoutId });
 
             var index2 = runtimeEntityType.AddIndex(
-                new[] { reportId });
+                new[] { recoveryCodeId });
 
             var index3 = runtimeEntityType.AddIndex(
-                new[] { reportShareId });
+                new[] { reportId });
 
             var index4 = runtimeEntityType.AddIndex(
+                new[] { reportShareId });
+
+            var index5 = runtimeEntityType.AddIndex(
                 new[] { status, nextAttemptAt });
 
             return runtimeEntityType;
@@ -240,6 +250,23 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
 
         public static RuntimeForeignKey CreateForeignKey4(RuntimeEntityType declaringEntityType, RuntimeEntityType principalEntityType)
         {
+            var runtimeForeignKey = declaringEntityType.AddForeignKey(new[] { declaringEntityType.FindProperty("RecoveryCodeId") },
+                principalEntityType.FindKey(new[] { principalEntityType.FindProperty("Id") }),
+                principalEntityType,
+                deleteBehavior: DeleteBehavior.SetNull);
+
+            var recoveryCode = declaringEntityType.AddNavigation("RecoveryCode",
+                runtimeForeignKey,
+                onDependent: true,
+                typeof(RecoveryCode),
+                propertyInfo: typeof(OutboxMessage).GetProperty("RecoveryCode", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(OutboxMessage).GetField("<RecoveryCode>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+
+            return runtimeForeignKey;
+        }
+
+        public static RuntimeForeignKey CreateForeignKey5(RuntimeEntityType declaringEntityType, RuntimeEntityType principalEntityType)
+        {
             var runtimeForeignKey = declaringEntityType.AddForeignKey(new[] { declaringEntityType.FindProperty("ReportId") },
                 principalEntityType.FindKey(new[] { principalEntityType.FindProperty("Id") }),
                 principalEntityType,
@@ -255,7 +282,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
             return runtimeForeignKey;
         }
 
-        public static RuntimeForeignKey CreateForeignKey5(RuntimeEntityType declaringEntityType, RuntimeEntityType principalEntityType)
+        public static RuntimeForeignKey CreateForeignKey6(RuntimeEntityType declaringEntityType, RuntimeEntityType principalEntityType)
         {
             var runtimeForeignKey = declaringEntityType.AddForeignKey(new[] { declaringEntityType.FindProperty("ReportShareId") },
                 principalEntityType.FindKey(new[] { principalEntityType.FindProperty("Id") }),

@@ -537,6 +537,9 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .HasMaxLength(254)
                         .HasColumnType("text");
 
+                    b.Property<long?>("RecoveryCodeId")
+                        .HasColumnType("bigint");
+
                     b.Property<int?>("ReportId")
                         .HasColumnType("integer");
 
@@ -558,6 +561,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.HasIndex("PatientId");
 
                     b.HasIndex("PaymentCheckoutId");
+
+                    b.HasIndex("RecoveryCodeId");
 
                     b.HasIndex("ReportId");
 
@@ -1004,6 +1009,71 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.ToTable("RateLimitCounters");
                 });
 
+            modelBuilder.Entity("Cimef.Site.Data.Entities.RecoveryCode", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AccessIds")
+                        .HasMaxLength(200)
+                        .HasColumnType("text");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("ContactHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ProtectedCode")
+                        .HasMaxLength(500)
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("TokenExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("TokenUsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("UsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("ContactHash", "CreatedAt");
+
+                    b.ToTable("RecoveryCodes");
+                });
+
             modelBuilder.Entity("Cimef.Site.Data.Entities.ReportShare", b =>
                 {
                     b.Property<int>("Id")
@@ -1384,6 +1454,11 @@ namespace Cimef.Site.Data.Migrations.Postgres
                         .HasForeignKey("PaymentCheckoutId")
                         .OnDelete(DeleteBehavior.Restrict);
 
+                    b.HasOne("Cimef.Site.Data.Entities.RecoveryCode", "RecoveryCode")
+                        .WithMany()
+                        .HasForeignKey("RecoveryCodeId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.HasOne("Cimef.Site.Data.Entities.PatientReport", "Report")
                         .WithMany()
                         .HasForeignKey("ReportId")
@@ -1399,6 +1474,8 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Navigation("PatientAccess");
 
                     b.Navigation("PaymentCheckout");
+
+                    b.Navigation("RecoveryCode");
 
                     b.Navigation("Report");
 
