@@ -191,6 +191,7 @@ public static class FhirApi
         foreach (var value in query["date"])
         {
             if (FhirDates.Parse(value) is not { } range) return FhirJson.BadRequest($"Paramètre date invalide : « {Truncate(value)} » (exemple : ge2026-11-01).");
+            if (range.OutOfRange) return FhirJson.BadRequest($"Paramètre date « {Truncate(value)} » : {Web.UserDates.OutOfRange}");
             if (range.From is DateTime from) reports = reports.Where(r => r.CreatedAt >= from);
             if (range.Before is DateTime before) reports = reports.Where(r => r.CreatedAt < before);
         }

@@ -8,7 +8,10 @@ namespace Cimef.Site.Fhir;
 /// </summary>
 public static class FhirDates
 {
-    public sealed record Range(DateTime? From, DateTime? Before);
+    /// <summary>OutOfRange: a well-formed date outside <see cref="Web.UserDates"/>' range (refused with its message).</summary>
+    public sealed record Range(DateTime? From, DateTime? Before, bool OutOfRange = false);
+
+    private static readonly Range OutOfRange = new(null, null, true);
 
     public static Range? Parse(string? value)
     {
@@ -18,11 +21,13 @@ public static class FhirDates
         DateTime start, end;
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
+            if (!Web.UserDates.InRange(day)) return OutOfRange;
             start = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
             end = start.AddDays(1);
         }
         else if (text.Contains('T') && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
         {
+            if (!Web.UserDates.InRange(at.UtcDateTime)) return OutOfRange;
             start = at.UtcDateTime;
             end = start.AddTicks(1);
         }
