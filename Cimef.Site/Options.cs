@@ -178,6 +178,11 @@ public sealed class KeyRingOptions : IValidatableObject
     public string? KeyStore { get; set; }
     public string? CertificatePath { get; set; }
     public string? CertificatePassword { get; set; }
+    /// <summary>
+    /// Accepts keys in the database without a certificate outside Development (see <see cref="Access.KeyRing.Unprotected"/>):
+    /// the operator's explicit acknowledgement that whoever reads the database holds the keys too.
+    /// </summary>
+    public bool AllowUnprotected { get; set; }
 
     public bool InDatabase(DatabaseOptions database) => KeyStore is null
         ? database.IsPostgres

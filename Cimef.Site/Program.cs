@@ -267,6 +267,7 @@ if (verb is not null) return await CliRunner.RunAsync(app.Services, args);
 
 try
 {
+    KeyRing.RefuseUnprotected(app.Services);
     await DatabaseStartup.InitializeAsync(app.Services);
 }
 catch (OptionsValidationException e)
