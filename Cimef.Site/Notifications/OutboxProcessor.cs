@@ -109,17 +109,19 @@ public sealed class OutboxProcessor(
         string[] shareSecrets = [];
         try
         {
-            if (m.Kind == OutboxKind.PaymentLink)
+            if (m.Kind == OutboxKind.StaffLockout)
+                await email.SendAsync(StaffMessages.Lockout(m.Recipient, m.CreatedAt, emailOptions.Value.From, clinic.Value.Name), ct);
+            else if (m.Kind == OutboxKind.PaymentLink)
                 await sms.SendAsync(m.Recipient, PaymentLinkText(m), ct);
             else if (m.ReportShare is { } share)
             {
                 var (token, code) = RenderShare(m, share, now);
                 shareSecrets = [token, code];
                 if (m.Channel == OutboxChannel.Email)
-                    await email.SendAsync(ShareMessages.Email(m.Kind, m.Patient.FullName, share.Report.Title, ReportShares.Link(portal.Value, token), code,
+                    await email.SendAsync(ShareMessages.Email(m.Kind, PatientOf(m).FullName, share.Report.Title, ReportShares.Link(portal.Value, token), code,
                         share.ExpiresAt, emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
                 else
-                    await sms.SendAsync(m.Recipient, ShareMessages.Sms(m.Kind, m.Patient.FullName, ReportShares.Link(portal.Value, token), code), ct);
+                    await sms.SendAsync(m.Recipient, ShareMessages.Sms(m.Kind, PatientOf(m).FullName, ReportShares.Link(portal.Value, token), code), ct);
                 await ForgetShareSecretAsync(m, share, ct);
             }
             else
@@ -156,6 +158,9 @@ public sealed class OutboxProcessor(
         }
     }
 
+    /// <summary>Every kind but the staff e-mail is about a patient.</summary>
+    private static Patient PatientOf(OutboxMessage m) => m.Patient ?? throw new DeliveryException("Aucun patient lié au message", true);
+
     private NotificationContent Render(OutboxMessage m)
     {
         var access = m.PatientAccess ?? throw new DeliveryException("Aucun accès patient lié au message", true);
@@ -163,7 +168,7 @@ public sealed class OutboxProcessor(
         if (m.Kind == OutboxKind.ReportAvailable && m.Report is { IsActive: false })
             throw new DeliveryException("Rapport retiré avant l'envoi : message non envoyé", true);
         var password = protector.Unprotect(access.ProtectedPassword);
-        return new NotificationContent(m.Kind, m.Patient.FullName, portal.Value.Url, access.AccessKey, password, m.Patient.Language);
+        return new NotificationContent(m.Kind, PatientOf(m).FullName, portal.Value.Url, access.AccessKey, password, PatientOf(m).Language);
     }
 
     /// <summary>
@@ -172,7 +177,7 @@ public sealed class OutboxProcessor(
     /// </summary>
     private static string PaymentLinkText(OutboxMessage m)
     {
-        var culture = Languages.PatientLanguages.Culture(m.Patient.Language);
+        var culture = Languages.PatientLanguages.Culture(PatientOf(m).Language);
         string Say(string name, params object?[] args) => Languages.PatientText.Format(culture, name, args);
         var link = m.PaymentCheckout ?? throw new DeliveryException("Lien de paiement introuvable", true);
         if (link.Status != CheckoutStatus.Open) throw new DeliveryException("Lien de paiement déjà utilisé ou fermé : message non envoyé", true);

@@ -90,9 +90,10 @@ public class AuditEntry
 
 /// <summary>
 /// PaymentLink: a Wave payment link by SMS; ShareLink / ShareCode: a staff-created report share sent to the referring
-/// doctor (issue 14), in two messages.
+/// doctor (issue 14), in two messages; StaffLockout: the e-mail a staff member gets when failed sign-ins lock their
+/// account (no patient).
 /// </summary>
-public enum OutboxKind { Credentials, ReportAvailable, PaymentLink, ShareLink, ShareCode }
+public enum OutboxKind { Credentials, ReportAvailable, PaymentLink, ShareLink, ShareCode, StaffLockout }
 public enum OutboxChannel { Email, Sms }
 public enum OutboxStatus { Pending, Sent, Failed }
 
@@ -102,8 +103,9 @@ public class OutboxMessage
     public int Id { get; set; }
     public OutboxKind Kind { get; set; }
     public OutboxChannel Channel { get; set; }
-    public int PatientId { get; set; }
-    public Patient Patient { get; set; } = null!;
+    /// <summary>The patient the message is about; none for a message to staff (<see cref="OutboxKind.StaffLockout"/>).</summary>
+    public int? PatientId { get; set; }
+    public Patient? Patient { get; set; }
     public int? PatientAccessId { get; set; }
     public PatientAccess? PatientAccess { get; set; }
     public int? ReportId { get; set; }

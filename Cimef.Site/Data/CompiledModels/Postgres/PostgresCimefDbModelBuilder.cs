@@ -12,7 +12,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
     public partial class PostgresCimefDbModel
     {
         private PostgresCimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("201d05c7-67a8-4b2e-9206-47891a6b6cd6"), entityTypeCount: 31)
+            : base(skipDetectChanges: false, modelId: new Guid("cbdc0916-9f0f-444f-8212-3bd9a2747b0c"), entityTypeCount: 31)
         {
         }
 

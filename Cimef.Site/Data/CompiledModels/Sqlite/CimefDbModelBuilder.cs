@@ -11,7 +11,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
     public partial class CimefDbModel
     {
         private CimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("b489f854-5b56-4e35-a535-f897a7a004f4"), entityTypeCount: 31)
+            : base(skipDetectChanges: false, modelId: new Guid("c9c1c599-6810-42d9-a648-37b86a27d89b"), entityTypeCount: 31)
         {
         }
 
