@@ -135,7 +135,7 @@ public sealed class PortalOptions
     [Range(0, 10000)] public int PatientRequestsAtOnce { get; set; }
     /// <summary>Patient reads that may wait for one of those; beyond, 429.</summary>
     [Range(0, 100000)] public int PatientRequestsWaiting { get; set; } = 5000;
-    /// <summary>Lifetime of the signed device cookie a successful login sets (OWASP device cookies).</summary>
+    /// <summary>Lifetime of the signed device cookie a successful login sets (OWASP device cookies), patient or staff.</summary>
     [Range(1, 3650)] public int DeviceCookieDays { get; set; } = 365;
 }
 

@@ -118,6 +118,7 @@ builder.Services.AddIdentity<StaffUser, IdentityRole>(o =>
     .AddEntityFrameworkStores<CimefDb>()
     .AddErrorDescriber<FrenchIdentityErrors>()
     .AddDefaultTokenProviders();
+builder.Services.AddScoped<StaffLockout>(); // per account and per recognised device
 builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
 builder.Services.ConfigureApplicationCookie(o =>
 {
