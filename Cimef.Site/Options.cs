@@ -91,6 +91,8 @@ public sealed class DatabaseOptions : IValidatableObject
     public string? ConnectionString { get; set; }
     /// <summary>PostgreSQL: a statement running longer than this is cancelled (and answered as a 503 « réessayez »).</summary>
     [Range(1, 3600)] public int StatementTimeoutSeconds { get; set; } = 30;
+    /// <summary>PostgreSQL: how long a starting node waits for another node's start-up (its migrations) before giving up.</summary>
+    [Range(1, 86400)] public int StartupLockWaitSeconds { get; set; } = 900;
 
     public bool IsPostgres => string.Equals(Provider, Postgres, StringComparison.OrdinalIgnoreCase)
         || string.Equals(Provider, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
@@ -178,11 +180,6 @@ public sealed class KeyRingOptions : IValidatableObject
     public string? KeyStore { get; set; }
     public string? CertificatePath { get; set; }
     public string? CertificatePassword { get; set; }
-    /// <summary>
-    /// Accepts keys in the database without a certificate outside Development (see <see cref="Access.KeyRing.Unprotected"/>):
-    /// the operator's explicit acknowledgement that whoever reads the database holds the keys too.
-    /// </summary>
-    public bool AllowUnprotected { get; set; }
 
     public bool InDatabase(DatabaseOptions database) => KeyStore is null
         ? database.IsPostgres
@@ -197,6 +194,17 @@ public sealed class KeyRingOptions : IValidatableObject
     }
 }
 
+/// <summary>
+/// <c>KeyRing:AllowUnprotected=true</c> accepts the key ring in the database without a certificate outside Development
+/// (see <see cref="Access.KeyRing.Unprotected"/>): the operator's explicit acknowledgement that whoever reads the
+/// database holds the keys too.
+/// </summary>
+public sealed class KeyRingSafetyOptions
+{
+    public const string Section = "KeyRing";
+    public bool AllowUnprotected { get; set; }
+}
+
 public sealed class StaffOptions
 {
     public const string Section = "Staff";
@@ -209,6 +217,10 @@ public sealed class BackupOptions
     public const string Section = "Backup";
     /// <summary>PEM X.509 certificate (path) whose public key encrypts backups (CMS enveloped, AES-256).</summary>
     public string? RecipientCertificate { get; set; }
+    /// <summary>PEM X.509 certificate (path) of the key that signs encrypted backups; restore checks against the operator's copy.</summary>
+    public string? SigningCertificate { get; set; }
+    /// <summary>PEM private key (path, unencrypted) matching <see cref="SigningCertificate"/>.</summary>
+    public string? SigningKey { get; set; }
 }
 
 public sealed class ClinicOptions
@@ -296,6 +308,8 @@ public sealed class AlertsOptions
     [Range(1, 600000)] public int SlowMilliseconds { get; set; } = 2000;
     /// <summary>Credentials revealed by one staff account within an hour above which an alert fires.</summary>
     [Range(1, 100000)] public int RevealsPerHour { get; set; } = 20;
+    /// <summary>FHIR records (read, found by a search, or a report file) returned to one account within an hour above which an alert fires.</summary>
+    [Range(1, 10_000_000)] public int FhirRecordsPerHour { get; set; } = 500;
     /// <summary>Alerts raised per rule per hour; beyond, one digest line (« et 37 autres »).</summary>
     [Range(1, 1000)] public int MaxPerRulePerHour { get; set; } = 10;
 }
@@ -342,6 +356,16 @@ public sealed class WaveOptions
     public string? WebhookSecret { get; set; }
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(BaseUrl) && !string.IsNullOrWhiteSpace(ApiKey) && !string.IsNullOrWhiteSpace(WebhookSecret);
+
+    public const string HttpsRequired = "Payments:Wave:BaseUrl doit commencer par https:// : la clé d'API Wave ne circule jamais en clair (http n'est accepté qu'en développement).";
+
+    /// <summary>
+    /// Every call carries the API key, so the address is https except in Development and in the test host (environment
+    /// « Testing », whose loopback fake Wave speaks plain http).
+    /// </summary>
+    public bool HasSecureBaseUrl(IHostEnvironment env) =>
+        string.IsNullOrWhiteSpace(BaseUrl) || env.IsDevelopment() || env.IsEnvironment("Testing")
+        || BaseUrl.Trim().StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     public IEnumerable<ValidationResult> Validate()
     {

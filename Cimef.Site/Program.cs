@@ -55,7 +55,7 @@ AddOptions<AccessOptions>(AccessOptions.Section).PostConfigure(o =>
     o.CredentialRoles = builder.Configuration.GetSection(AccessOptions.Section + ":" + nameof(AccessOptions.CredentialRoles)).Get<string[]>() ?? o.CredentialRoles);
 AddOptions<StaffOptions>(StaffOptions.Section);
 AddOptions<BackupOptions>(BackupOptions.Section);
-AddOptions<PaymentsOptions>(PaymentsOptions.Section);
+AddOptions<PaymentsOptions>(PaymentsOptions.Section).Validate<IHostEnvironment>((o, env) => o.Wave.HasSecureBaseUrl(env), WaveOptions.HttpsRequired);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => new ClinicClock(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ClinicOptions>>().Value));
@@ -70,6 +70,7 @@ builder.Services.AddSingleton<Cimef.Site.Pages.AuditPages.ClosedDays>();
 
 // Key ring (and the credential HMAC secret with it): keys directory or database (issue 17), optionally certificate-encrypted.
 AddOptions<KeyRingOptions>(KeyRingOptions.Section);
+AddOptions<KeyRingSafetyOptions>(KeyRingSafetyOptions.Section);
 builder.Services.AddKeyRing();
 
 builder.Services.AddSingleton<CredentialProtector>();
@@ -85,6 +86,8 @@ builder.Services.AddScoped<InvoiceWorkflow>(); // front desk and billing (issue 
 builder.Services.AddHttpClient(Cimef.Site.Payments.WaveProvider.HttpClientName);
 builder.Services.AddSingleton<Cimef.Site.Payments.IPaymentProvider, Cimef.Site.Payments.WaveProvider>();
 builder.Services.AddScoped<Cimef.Site.Payments.PaymentLinks>();
+builder.Services.AddScoped<Cimef.Site.Payments.CheckoutExpiry>();
+builder.Services.AddHostedService<Cimef.Site.Payments.CheckoutExpiryWorker>(); // tells Wave to expire the links the portal closed
 
 // Reports and notifications (issue 5): release workflow, outbox sending (email/SMS), integrity check.
 builder.Services.AddScoped<ReportPublisher>();
@@ -243,6 +246,12 @@ builder.Services.AddRateLimiter(o =>
         var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
         return SharedRateLimits.PerMinute(http, RateLimits.ShareCode, portal.LoginRequestsPerMinutePerIp);
     });
+    o.AddPolicy(RateLimits.PatientShare, http =>
+    {
+        if (!HttpMethods.IsPost(http.Request.Method) || http.Request.Query["handler"] != "Create") return RateLimitPartition.GetNoLimiter("other");
+        var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
+        return SharedRateLimits.PerMinute(http, RateLimits.PatientShare, portal.LoginRequestsPerMinutePerIp);
+    });
     o.AddPolicy(RateLimits.Health, http => RateLimitPartition.GetFixedWindowLimiter(ClientIp.Bucket(http), _ => new FixedWindowRateLimiterOptions
     {
         PermitLimit = RateLimits.HealthRequestsPerMinutePerIp,
@@ -274,6 +283,11 @@ try
 catch (OptionsValidationException e)
 {
     return InvalidConfiguration(e);
+}
+catch (StartupRefusedException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 3;
 }
 if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Services, Console.Out);
 

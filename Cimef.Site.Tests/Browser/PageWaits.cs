@@ -4,31 +4,37 @@ using Microsoft.Playwright;
 namespace Cimef.Site.Tests.Browser;
 
 /// <summary>
-/// "The browser is on this page and has parsed it", asked of the page itself. Playwright's default WaitForURL waits for
-/// the "load" lifecycle event, and twice on a loaded 2-core machine (CI stop 20 on the staff home, then a share page)
-/// it saw "networkidle" but never "load" for a page whose every resource had arrived (the failure screenshot was fully
-/// styled): the wait hung until its timeout. This waits for the navigation to commit, then polls
-/// <c>document.readyState</c> in the page; the steps that follow wait on what the user sees (auto-waiting locators).
+/// "The browser is on this page and has parsed it", asked of the page itself. Playwright's WaitForURL waits for a load
+/// state: with <c>Commit</c> it still falls back to the "load" event whenever the URL already matches when the wait
+/// starts (a fast page has committed before the test asks), and on a loaded 2-core machine "load" sometimes never
+/// fires for a page whose every resource has arrived ("networkidle" does), so the wait hung until its timeout. This
+/// polls the page's committed URL (no lifecycle event involved), then <c>document.readyState</c> in the page; the
+/// steps that follow wait on what the user sees (auto-waiting locators).
 /// </summary>
 public static class PageWaits
 {
     private const string Parsed = "() => document.readyState !== 'loading'";
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(90);
 
-    public static async Task WaitForPageAsync(this IPage page, string url)
+    /// <summary>A Playwright URL glob: <c>**</c> any text, <c>*</c> any text without a slash, the rest literal.</summary>
+    public static Task WaitForPageAsync(this IPage page, string glob)
     {
-        await page.WaitForURLAsync(url, new() { WaitUntil = WaitUntilState.Commit });
-        await page.WaitForFunctionAsync(Parsed);
+        var pattern = new Regex("^" + Regex.Escape(glob).Replace(@"\*\*", ".*", StringComparison.Ordinal).Replace(@"\*", "[^/]*", StringComparison.Ordinal) + "$");
+        return page.WaitForPageAsync(url => pattern.IsMatch(url), glob);
     }
 
-    public static async Task WaitForPageAsync(this IPage page, Regex url)
-    {
-        await page.WaitForURLAsync(url, new() { WaitUntil = WaitUntilState.Commit });
-        await page.WaitForFunctionAsync(Parsed);
-    }
+    public static Task WaitForPageAsync(this IPage page, Regex url) => page.WaitForPageAsync(url.IsMatch, url.ToString());
 
-    public static async Task WaitForPageAsync(this IPage page, Func<string, bool> url)
+    public static Task WaitForPageAsync(this IPage page, Func<string, bool> url) => page.WaitForPageAsync(url, "the expected page");
+
+    private static async Task WaitForPageAsync(this IPage page, Func<string, bool> url, string what)
     {
-        await page.WaitForURLAsync(url, new() { WaitUntil = WaitUntilState.Commit });
-        await page.WaitForFunctionAsync(Parsed);
+        var deadline = DateTime.UtcNow + Within;
+        while (!url(page.Url))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The browser did not reach {what} within {Within.TotalSeconds} s (it is on {page.Url}).");
+            await Task.Delay(50); // the browser navigates on its own clock
+        }
+        await page.WaitForFunctionAsync(Parsed, null, new() { Timeout = (float)Within.TotalMilliseconds });
     }
 }

@@ -194,29 +194,72 @@ public class CliTests : IDisposable
         Assert.Contains("orphan.pdf", orphan.Stdout);
     }
 
-    /// <summary>A self-signed RSA certificate (PEM) and its private key (PKCS#8 PEM), as README's openssl commands make them.</summary>
-    private (Dictionary<string, string> Env, string Certificate, string Key) Certificate()
+    /// <summary>
+    /// The clinic's two key pairs, as README's openssl commands make them: the recipient pair (its certificate configured
+    /// on the server, its private key kept off it, for restore) and the signing pair (its private key configured on the
+    /// server, its certificate kept off it, named with --signer).
+    /// </summary>
+    private sealed record BackupKeys(Dictionary<string, string> Env, string Certificate, string Key, string Signer, string SigningKey)
+    {
+        /// <summary>The restore command line with both of the operator's files.</summary>
+        public string[] Restore(string archive) => ["restore", "--from", archive, "--key", Key, "--signer", Signer];
+    }
+
+    private BackupKeys Keys()
+    {
+        var (certificate, key) = SelfSigned("sauvegarde", "CN=Sauvegardes CIMEF");
+        var (signer, signingKey) = SelfSigned("signature", "CN=Signature des sauvegardes CIMEF");
+        var env = new Dictionary<string, string>
+        {
+            ["Backup__RecipientCertificate"] = certificate,
+            ["Backup__SigningCertificate"] = signer,
+            ["Backup__SigningKey"] = signingKey,
+        };
+        return new BackupKeys(env, certificate, key, signer, signingKey);
+    }
+
+    /// <summary>A self-signed RSA certificate (PEM) and its private key (PKCS#8 PEM), under the test's folder.</summary>
+    private (string Certificate, string Key) SelfSigned(string name, string subject)
     {
         Directory.CreateDirectory(_root);
         using var rsa = RSA.Create(2048);
-        var request = new CertificateRequest("CN=Sauvegardes CIMEF", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(5));
-        var certPath = Path.Combine(_root, "sauvegarde.crt");
-        var keyPath = Path.Combine(_root, "sauvegarde.key");
+        var certPath = Path.Combine(_root, name + ".crt");
+        var keyPath = Path.Combine(_root, name + ".key");
         File.WriteAllText(certPath, cert.ExportCertificatePem());
         File.WriteAllText(keyPath, rsa.ExportPkcs8PrivateKeyPem());
-        return (new() { ["Backup__RecipientCertificate"] = certPath }, certPath, keyPath);
+        return (certPath, keyPath);
+    }
+
+    /// <summary>Runs openssl and fails the test with its error output when it fails.</summary>
+    private static async Task OpensslAsync(params string[] args)
+    {
+        var (exitCode, stderr) = await RunOpensslAsync(args);
+        Assert.True(exitCode == 0, $"openssl {string.Join(' ', args)}: {stderr}");
+    }
+
+    private static async Task<(int ExitCode, string Stderr)> RunOpensslAsync(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(OpensslFactAttribute.Openssl) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        await stdout;
+        return (p.ExitCode, stderr);
     }
 
     [Fact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
     public async Task Encrypted_backup_restores_with_the_right_key_only_and_a_wrong_key_changes_nothing()
     {
-        var (env, _, key) = Certificate();
+        var keys = Keys();
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
         var archive = Path.Combine(_root, "usb", "cimef.p7m");
-        var backup = await SiteProcess.RunAsync(Data, env, "backup", "--out", archive);
+        var backup = await SiteProcess.RunAsync(Data, keys.Env, "backup", "--out", archive);
         Assert.True(backup.ExitCode == 0, backup.Stderr);
-        Assert.Contains("Sauvegarde vérifiée et chiffrée", backup.Stdout);
+        Assert.Contains("Sauvegarde vérifiée, signée et chiffrée", backup.Stdout);
         Assert.DoesNotContain("ATTENTION", backup.Stderr);
         Assert.Equal([archive], Directory.GetFiles(Path.GetDirectoryName(archive)!)); // one file, no clear-text leftovers
         var bytes = await File.ReadAllBytesAsync(archive);
@@ -235,20 +278,21 @@ public class CliTests : IDisposable
 
         var wrongKey = Path.Combine(_root, "autre.key");
         using (var other = RSA.Create(2048)) File.WriteAllText(wrongKey, other.ExportRSAPrivateKeyPem());
-        var refused = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--key", wrongKey);
+        var refused = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--key", wrongKey, "--signer", keys.Signer);
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("Restauration refusée, rien n'a été modifié : cette clé privée ne correspond pas", refused.Stderr);
         Assert.Equal(changed.Item1, Counts());
         Assert.Equal(changed.Item2, ReportFiles());
         Assert.Equal(changed.Item3, KeyFiles());
 
-        var noKey = await SiteProcess.RunAsync(Data, "restore", "--from", archive);
+        var noKey = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--signer", keys.Signer);
         Assert.NotEqual(0, noKey.ExitCode);
         Assert.Contains("--key", noKey.Stderr);
         Assert.Equal(changed.Item1, Counts());
 
-        var restore = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--key", key);
+        var restore = await SiteProcess.RunAsync(Data, keys.Restore(archive));
         Assert.True(restore.ExitCode == 0, restore.Stderr);
+        Assert.Contains("Signature vérifiée (CN=Signature des sauvegardes CIMEF", restore.Stdout);
         Assert.Equal(before.Item1, Counts());
         Assert.Equal(before.Item2, ReportFiles());
         Assert.Equal(before.Item3, KeyFiles());
@@ -259,33 +303,123 @@ public class CliTests : IDisposable
     [Fact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
     public async Task Encrypted_backup_refuses_a_tampered_archive_and_a_bad_certificate()
     {
-        var (env, _, key) = Certificate();
+        var keys = Keys();
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
         var archive = Path.Combine(_root, "b.p7m");
-        Assert.Equal(0, (await SiteProcess.RunAsync(Data, env, "backup", "--out", archive)).ExitCode);
-        Assert.NotEqual(0, (await SiteProcess.RunAsync(Data, env, "backup", "--out", archive)).ExitCode); // never overwritten
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, keys.Env, "backup", "--out", archive)).ExitCode);
+        Assert.NotEqual(0, (await SiteProcess.RunAsync(Data, keys.Env, "backup", "--out", archive)).ExitCode); // never overwritten
         var counts = Counts();
 
         var bytes = await File.ReadAllBytesAsync(archive);
         bytes[bytes.Length / 2] ^= 0x55; // inside the encrypted content (the database or a report)
         await File.WriteAllBytesAsync(archive, bytes);
-        var tampered = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--key", key);
+        var tampered = await SiteProcess.RunAsync(Data, keys.Restore(archive));
         Assert.NotEqual(0, tampered.ExitCode);
         Assert.Contains("Restauration refusée", tampered.Stderr);
         Assert.Equal(counts, Counts());
 
         await File.WriteAllTextAsync(Path.Combine(_root, "faux.crt"), "pas un certificat");
-        var badCert = await SiteProcess.RunAsync(Data, new Dictionary<string, string> { ["Backup__RecipientCertificate"] = Path.Combine(_root, "faux.crt") },
+        var badCert = await SiteProcess.RunAsync(Data, new Dictionary<string, string>(keys.Env) { ["Backup__RecipientCertificate"] = Path.Combine(_root, "faux.crt") },
             "backup", "--out", Path.Combine(_root, "c.p7m"));
         Assert.Equal(1, badCert.ExitCode);
         Assert.Contains("Certificat de sauvegarde illisible", badCert.Stderr);
         Assert.False(File.Exists(Path.Combine(_root, "c.p7m")));
     }
 
-    [Fact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
-    public async Task Restore_refuses_an_archive_with_a_link_since_anyone_holding_the_public_certificate_can_make_one()
+    [Fact]
+    public async Task Encrypted_backup_refuses_to_run_without_a_signing_key_that_matches_its_certificate()
     {
-        var (_, certPath, key) = Certificate();
+        var keys = Keys();
+        var target = Path.Combine(_root, "usb", "cimef.p7m");
+
+        var unsigned = await SiteProcess.RunAsync(Data, new Dictionary<string, string> { ["Backup__RecipientCertificate"] = keys.Certificate }, "backup", "--out", target);
+        Assert.Equal(1, unsigned.ExitCode);
+        Assert.Contains("Sauvegarde impossible : Backup:SigningCertificate et Backup:SigningKey", unsigned.Stderr);
+
+        // The recipient's certificate with the signing key: the pair does not match.
+        var mismatched = await SiteProcess.RunAsync(Data, new Dictionary<string, string>(keys.Env) { ["Backup__SigningCertificate"] = keys.Certificate },
+            "backup", "--out", target);
+        Assert.Equal(1, mismatched.ExitCode);
+        Assert.Contains("Certificat ou clé de signature illisible", mismatched.Stderr);
+
+        Assert.False(Directory.Exists(Path.GetDirectoryName(target)) && Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(target)!).Any());
+    }
+
+    [Fact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
+    public async Task Restore_refuses_a_backup_signed_by_another_key_or_without_a_signer_and_changes_nothing()
+    {
+        var keys = Keys();
+        var (otherSigner, otherKey) = SelfSigned("autre-signature", "CN=Signature des sauvegardes CIMEF");
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        var good = Path.Combine(_root, "bonne.p7m");
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, keys.Env, "backup", "--out", good)).ExitCode);
+        var foreign = Path.Combine(_root, "autre.p7m");
+        var otherEnv = new Dictionary<string, string>(keys.Env) { ["Backup__SigningCertificate"] = otherSigner, ["Backup__SigningKey"] = otherKey };
+        var made = await SiteProcess.RunAsync(Data, otherEnv, "backup", "--out", foreign);
+        Assert.True(made.ExitCode == 0, made.Stderr);
+
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "create-staff", "--email", "x@cimef.test", "--name", "X", "--role", "Secretary", "--password", "Secretariat-2026")).ExitCode);
+        File.Delete(Path.Combine(Data, "reports", ReportFiles().Keys.First()));
+        var changed = State();
+
+        var wrongSigner = await SiteProcess.RunAsync(Data, keys.Restore(foreign));
+        Assert.Equal(1, wrongSigner.ExitCode);
+        Assert.Contains("Restauration refusée, rien n'a été modifié : la signature ne correspond pas au certificat --signer", wrongSigner.Stderr);
+        Assert.Equal(changed, State());
+
+        var noSigner = await SiteProcess.RunAsync(Data, "restore", "--from", good, "--key", keys.Key);
+        Assert.Equal(2, noSigner.ExitCode);
+        Assert.Contains("--signer", noSigner.Stderr);
+        Assert.Equal(changed, State());
+
+        await File.WriteAllTextAsync(Path.Combine(_root, "faux.crt"), "pas un certificat");
+        var badSigner = await SiteProcess.RunAsync(Data, "restore", "--from", good, "--key", keys.Key, "--signer", Path.Combine(_root, "faux.crt"));
+        Assert.Equal(1, badSigner.ExitCode);
+        Assert.Contains("certificat de signature illisible", badSigner.Stderr);
+        Assert.Equal(changed, State());
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Data, "backups"), ".*"));
+    }
+
+    [OpensslFact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
+    public async Task Restore_refuses_archives_forged_with_only_the_public_recipient_certificate()
+    {
+        var keys = Keys();
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
+        // A consistent backup folder (manifest and all), packed as the real archives are: all a forger needs is a copy
+        // of the clinic's data and the public recipient certificate.
+        var folder = Path.Combine(_root, "copie");
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "backup", "--out", folder)).ExitCode);
+        var tar = Path.Combine(_root, "copie.tar");
+        await TarFile.CreateFromDirectoryAsync(folder, tar, includeBaseDirectory: false);
+
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, "create-staff", "--email", "x@cimef.test", "--name", "X", "--role", "Secretary", "--password", "Secretariat-2026")).ExitCode);
+        File.Delete(Path.Combine(Data, "reports", ReportFiles().Keys.First()));
+        var changed = State();
+
+        var unsigned = Path.Combine(_root, "non-signee.p7m");
+        await OpensslAsync("cms", "-encrypt", "-binary", "-aes256", "-outform", "DER", "-in", tar, "-out", unsigned, keys.Certificate);
+        var refused = await SiteProcess.RunAsync(Data, keys.Restore(unsigned));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("Restauration refusée, rien n'a été modifié : cette sauvegarde n'est pas signée", refused.Stderr);
+        Assert.Equal(changed, State());
+
+        // Signed by the forger's own key, with a certificate that carries the clinic's signing name.
+        var (forger, forgerKey) = SelfSigned("faussaire", "CN=Signature des sauvegardes CIMEF");
+        var signed = Path.Combine(_root, "signee.der");
+        await OpensslAsync("cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-in", tar, "-signer", forger, "-inkey", forgerKey, "-out", signed);
+        var forged = Path.Combine(_root, "faussaire.p7m");
+        await OpensslAsync("cms", "-encrypt", "-binary", "-aes256", "-outform", "DER", "-in", signed, "-out", forged, keys.Certificate);
+        var forgedRestore = await SiteProcess.RunAsync(Data, keys.Restore(forged));
+        Assert.Equal(1, forgedRestore.ExitCode);
+        Assert.Contains("Restauration refusée, rien n'a été modifié : la signature ne correspond pas au certificat --signer", forgedRestore.Stderr);
+        Assert.Equal(changed, State());
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Data, "backups"), ".*"));
+    }
+
+    [Fact] // SQLite: online backup of the file; PostgreSQL: pg_dump -Fc / pg_restore
+    public async Task Restore_refuses_an_archive_with_a_link_even_when_signed_with_the_clinic_key()
+    {
+        var keys = Keys();
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
         var counts = Counts();
         var tar = new MemoryStream();
@@ -296,11 +430,13 @@ public class CliTests : IDisposable
         }
         tar.Position = 0;
         var archive = Path.Combine(_root, "forged.p7m");
-        using (var cert = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(certPath)))
+        // The signing key lives on the server: whoever takes the server over can sign, so the content is checked too.
+        using (var recipient = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(keys.Certificate)))
+        using (var signer = X509Certificate2.CreateFromPemFile(keys.Signer, keys.SigningKey))
         await using (var output = File.Create(archive))
-            await BackupEnvelope.EncryptAsync(tar, tar.Length, cert, output);
+            await BackupEnvelope.SignAndEncryptAsync(tar, signer, recipient, output, DateTimeOffset.UtcNow);
 
-        var restore = await SiteProcess.RunAsync(Data, "restore", "--from", archive, "--key", key);
+        var restore = await SiteProcess.RunAsync(Data, keys.Restore(archive));
         Assert.Equal(1, restore.ExitCode);
         Assert.Contains("entrée non prise en charge (SymbolicLink)", restore.Stderr);
         Assert.Equal(counts, Counts());
@@ -308,22 +444,17 @@ public class CliTests : IDisposable
     }
 
     [OpensslFact]
-    public async Task Openssl_cms_decrypts_an_encrypted_backup_into_a_verified_backup_folder()
+    public async Task Openssl_cms_decrypts_then_verifies_an_encrypted_backup_into_a_verified_backup_folder()
     {
-        var (env, cert, key) = Certificate();
+        var keys = Keys();
         Assert.Equal(0, (await SiteProcess.RunAsync(Data, "seed-demo")).ExitCode);
         var archive = Path.Combine(_root, "cimef.p7m");
-        Assert.Equal(0, (await SiteProcess.RunAsync(Data, env, "backup", "--out", archive)).ExitCode);
+        Assert.Equal(0, (await SiteProcess.RunAsync(Data, keys.Env, "backup", "--out", archive)).ExitCode);
 
+        var signed = Path.Combine(_root, "cimef-signee.der");
+        await OpensslAsync("cms", "-decrypt", "-inform", "DER", "-in", archive, "-inkey", keys.Key, "-recip", keys.Certificate, "-out", signed);
         var tar = Path.Combine(_root, "cimef.tar");
-        var psi = new System.Diagnostics.ProcessStartInfo(OpensslFactAttribute.Openssl) { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "cms", "-decrypt", "-inform", "DER", "-in", archive, "-inkey", key, "-recip", cert, "-out", tar }) psi.ArgumentList.Add(a);
-        using (var p = System.Diagnostics.Process.Start(psi)!)
-        {
-            var stderr = await p.StandardError.ReadToEndAsync();
-            await p.WaitForExitAsync();
-            Assert.True(p.ExitCode == 0, stderr);
-        }
+        await OpensslAsync("cms", "-verify", "-binary", "-inform", "DER", "-in", signed, "-CAfile", keys.Signer, "-out", tar);
         var folder = Path.Combine(_root, "dechiffre");
         Directory.CreateDirectory(folder);
         await TarFile.ExtractToDirectoryAsync(tar, folder, overwriteFiles: false);
@@ -331,6 +462,11 @@ public class CliTests : IDisposable
         SqliteConnection.ClearAllPools();
         Assert.Equal(ReportFiles(), Directory.EnumerateFiles(Path.Combine(folder, "reports"), "*", SearchOption.AllDirectories)
             .ToDictionary(f => Path.GetRelativePath(Path.Combine(folder, "reports"), f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))));
+
+        // Against another certificate, openssl refuses the signature.
+        var (other, _) = SelfSigned("autre", "CN=Signature des sauvegardes CIMEF");
+        var (exitCode, _) = await RunOpensslAsync("cms", "-verify", "-binary", "-inform", "DER", "-in", signed, "-CAfile", other, "-out", Path.Combine(_root, "refusee.tar"));
+        Assert.NotEqual(0, exitCode);
     }
 
     [PostgresFact]
@@ -402,7 +538,7 @@ public class CliTests : IDisposable
             // The key ring goes to the database on PostgreSQL; this clinic has no certificate and accepts that explicitly.
             var postgres = new Dictionary<string, string>
             {
-                ["Database__Provider"] = "Postgres", ["Database__ConnectionString"] = target, ["DataProtection__AllowUnprotected"] = "true",
+                ["Database__Provider"] = "Postgres", ["Database__ConnectionString"] = target, ["KeyRing__AllowUnprotected"] = "true",
             };
             var check = await SiteProcess.RunAsync(Data, postgres, "check");
             Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
@@ -430,6 +566,10 @@ public class CliTests : IDisposable
         Assert.Equal(1, noDatabase.ExitCode);
         Assert.Contains("Aucune base SQLite à copier", noDatabase.Stderr);
     }
+
+    /// <summary>Row counts, report files and key ring files with their SHA-256, as one comparable string.</summary>
+    private string State() =>
+        string.Join(" | ", Counts(), string.Join(",", ReportFiles().Concat(KeyFiles()).Select(f => $"{f.Key}={f.Value}").Order(StringComparer.Ordinal)));
 
     private Dictionary<string, string> KeyFiles()
     {

@@ -126,32 +126,6 @@ public class TwoNodeTests(ClusterFixture cluster) : IClassFixture<ClusterFixture
         Assert.Equal(3, cluster.Smtp.Received.Count(m => m.To.Mailboxes.Single().Address.StartsWith("lease", StringComparison.Ordinal)));
     }
 
-    /// <summary>A client of one node that carries cookies by hand: the patient cookie is <c>__Host-</c> and Secure, which
-    /// HttpClient does not send over http. <paramref name="from"/> is the client address the proxy (127.0.0.1) forwards.</summary>
-    private sealed class NodeClient(string address, string from, List<string> cookies) : IDisposable
-    {
-        private readonly HttpClient _http = new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(address) };
-        public List<string> Cookies { get; } = cookies;
-
-        public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request)
-        {
-            request.Headers.Add("X-Forwarded-For", from);
-            if (Cookies.Count > 0) request.Headers.Add("Cookie", string.Join("; ", Cookies));
-            var response = await _http.SendAsync(request);
-            if (response.Headers.TryGetValues("Set-Cookie", out var set)) Cookies.AddRange(set.Select(c => c.Split(';')[0]));
-            return response;
-        }
-
-        public Task<HttpResponseMessage> GetAsync(string url) => SendAsync(new HttpRequestMessage(HttpMethod.Get, url));
-
-        public Task<HttpResponseMessage> LoginJsonAsync(string key, string password) => SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/patients/portal/login/")
-        {
-            Content = JsonContent.Create(new { access_key = key, password }),
-        });
-
-        public void Dispose() => _http.Dispose();
-    }
-
     private NodeClient On(int node, string from, List<string>? cookies = null) => new(cluster.Node(node).Address, from, cookies ?? []);
 
     [PostgresFact]

@@ -4,14 +4,14 @@ namespace Cimef.Site.Tests.Cluster;
 
 /// <summary>
 /// Keys in the database with no certificate: whoever reads the database could mint staff cookies and read the stored
-/// password copies, so outside Development the site starts only when the operator says so (DataProtection:AllowUnprotected).
+/// password copies, so outside Development the site starts only when the operator says so (KeyRing:AllowUnprotected).
 /// </summary>
 public class UnprotectedKeyRingTests
 {
     private static Dictionary<string, string> KeysInDatabase(bool allow) => new()
     {
         ["DataProtection__KeyStore"] = "Database",
-        ["DataProtection__AllowUnprotected"] = allow ? "true" : "false",
+        ["KeyRing__AllowUnprotected"] = allow ? "true" : "false",
         ["urls"] = "http://127.0.0.1:0",
     };
 
@@ -33,7 +33,7 @@ public class UnprotectedKeyRingTests
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("Configuration invalide", result.Stderr);
         Assert.Contains("fabriquer des cookies de connexion du personnel", result.Stderr);
-        Assert.Contains("DataProtection:AllowUnprotected=true", result.Stderr);
+        Assert.Contains("KeyRing:AllowUnprotected=true", result.Stderr);
     });
 
     [Fact]

@@ -54,19 +54,34 @@ public class DataDirectoryPermissionsTests
         Assert.Equal(0, (await SiteProcess.RunAsync(data, "seed-demo")).ExitCode);
         Assert.Equal(0, (await SiteProcess.RunAsync(data, "backup", "--out", Path.Combine(data, "backups", "manuelle"))).ExitCode);
         var certPath = Path.Combine(Path.GetTempPath(), $"cimef-cert-{Guid.NewGuid():N}.crt");
+        var signerPath = Path.Combine(Path.GetTempPath(), $"cimef-signer-{Guid.NewGuid():N}.crt");
+        var signingKeyPath = Path.Combine(Path.GetTempPath(), $"cimef-signer-{Guid.NewGuid():N}.key");
         using (var rsa = RSA.Create(2048))
         using (var cert = new CertificateRequest("CN=Sauvegardes", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
                    .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1)))
             await File.WriteAllTextAsync(certPath, cert.ExportCertificatePem());
+        using (var rsa = RSA.Create(2048))
+        using (var cert = new CertificateRequest("CN=Signature", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+                   .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1)))
+        {
+            await File.WriteAllTextAsync(signerPath, cert.ExportCertificatePem());
+            await File.WriteAllTextAsync(signingKeyPath, rsa.ExportPkcs8PrivateKeyPem());
+        }
         try
         {
-            var encrypted = await SiteProcess.RunAsync(data, new Dictionary<string, string> { ["Backup__RecipientCertificate"] = certPath },
-                "backup", "--out", Path.Combine(data, "backups"));
+            var encrypted = await SiteProcess.RunAsync(data, new Dictionary<string, string>
+            {
+                ["Backup__RecipientCertificate"] = certPath,
+                ["Backup__SigningCertificate"] = signerPath,
+                ["Backup__SigningKey"] = signingKeyPath,
+            }, "backup", "--out", Path.Combine(data, "backups"));
             Assert.True(encrypted.ExitCode == 0, encrypted.Stderr);
         }
         finally
         {
             File.Delete(certPath);
+            File.Delete(signerPath);
+            File.Delete(signingKeyPath);
         }
 
         // An open connection keeps -wal and -shm in place (another test class clearing the pools would close the site's).

@@ -9,6 +9,15 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Cimef.Site.Tests.Data;
 
+/// <summary>A theory that runs only in the PostgreSQL pass (CIMEF_TEST_PROVIDER=Postgres).</summary>
+public sealed class PostgresTheoryAttribute : TheoryAttribute
+{
+    public PostgresTheoryAttribute()
+    {
+        if (!TestDatabase.IsPostgres) Skip = "PostgreSQL pass only (CIMEF_TEST_PROVIDER=Postgres).";
+    }
+}
+
 /// <summary>A fact that runs only in the PostgreSQL pass (CIMEF_TEST_PROVIDER=Postgres).</summary>
 public sealed class PostgresFactAttribute : FactAttribute
 {

@@ -2,6 +2,7 @@ using System.Net;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
+using Hl7.Fhir.Serialization;
 using Microsoft.Data.Sqlite;
 
 namespace Cimef.Site.Tests.Faults;
@@ -47,6 +48,29 @@ public class DatabaseBusyTests(CimefFactory factory) : IClassFixture<CimefFactor
         })));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.DoesNotContain("Exception", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_fhir_push_blocked_the_same_way_answers_a_503_operation_outcome()
+    {
+        var p = await factory.Data.PatientAsync("Base Occupée Fhir");
+        var fhir = await factory.Data.ApiClientAsync(Roles.Integration);
+        var push = new Hl7.Fhir.Model.DiagnosticReport
+        {
+            Status = Hl7.Fhir.Model.DiagnosticReport.DiagnosticReportStatus.Final,
+            Code = new Hl7.Fhir.Model.CodeableConcept { Text = "Scanner" },
+            Subject = new Hl7.Fhir.Model.ResourceReference($"Patient/{p.PatientId}"),
+            PresentedForm = [new Hl7.Fhir.Model.Attachment { ContentType = "application/pdf", Data = Cimef.Site.Cli.DemoSeed.MinimalPdf("Occupé") }],
+        };
+        var body = System.Text.Json.JsonSerializer.Serialize(push, new System.Text.Json.JsonSerializerOptions().ForFhir(Hl7.Fhir.Model.ModelInfo.ModelInspector));
+        var response = await WhileDatabaseIsLockedAsync(() => fhir.PostAsync("/fhir/DiagnosticReport",
+            new StringContent(body, System.Text.Encoding.UTF8, "application/fhir+json")));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var outcome = await Fhir.FhirProtocolTests.OutcomeAsync(response);
+        Assert.Equal(Hl7.Fhir.Model.OperationOutcome.IssueType.Transient, outcome.Issue.Single().Code);
+        Assert.Contains("momentanément", outcome.Issue.Single().Diagnostics);
+        Assert.True(response.Headers.Contains("Retry-After"));
     }
 
     /// <summary>Runs <paramref name="send"/> while another connection holds the write lock (BEGIN IMMEDIATE).</summary>

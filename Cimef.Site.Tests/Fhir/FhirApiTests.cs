@@ -27,6 +27,7 @@ public class FhirApiTests : IClassFixture<CimefFactory>
         _factory = factory;
         factory.Settings["Reports:MaxUploadMegabytes"] = "1";
         factory.Settings["Portal:LoginRequestsPerMinutePerIp"] = "100000";
+        factory.Settings["Portal:Url"] = "https://localhost/patient";
     }
 
     public static FhirClient Client(HttpClient http) => new("https://localhost/fhir", http, new FhirClientSettings

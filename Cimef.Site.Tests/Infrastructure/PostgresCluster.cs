@@ -24,7 +24,7 @@ public static class TestDatabase
             ["Database:Provider"] = "Postgres",
             ["Database:ConnectionString"] = PostgresCluster.Instance.DatabaseFor(dataDir),
             // PostgreSQL keeps the key ring in the database by default; the tests run without a certificate.
-            ["DataProtection:AllowUnprotected"] = "true",
+            ["KeyRing:AllowUnprotected"] = "true",
         }
         : new Dictionary<string, string>();
 
@@ -166,7 +166,7 @@ public sealed class PostgresCluster
         catch (ArgumentException) { return false; }
     }
 
-    private static string FindBin()
+    internal static string FindBin()
     {
         var versions = System.IO.Directory.Exists("/usr/lib/postgresql")
             ? System.IO.Directory.GetDirectories("/usr/lib/postgresql").Where(d => File.Exists(Path.Combine(d, "bin", "initdb")))
@@ -177,9 +177,9 @@ public sealed class PostgresCluster
         return Path.Combine(versions[0], "bin");
     }
 
-    private static bool IsRoot => Environment.UserName == "root";
+    internal static bool IsRoot => Environment.UserName == "root";
 
-    private static void AsPostgres(string file, params string[] args)
+    internal static void AsPostgres(string file, params string[] args)
     {
         if (IsRoot) Run("runuser", ["-u", "postgres", "--", file, .. args]);
         else Run(file, args);
@@ -197,7 +197,7 @@ public sealed class PostgresCluster
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr} {stdout.Result}");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

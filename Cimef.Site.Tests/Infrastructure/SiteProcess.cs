@@ -27,7 +27,16 @@ public static class SiteProcess
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await p.WaitForExitAsync(cts.Token);
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A site that did not stop (a server started when the test expected a refusal) must not outlive the test.
+            p.Kill(entireProcessTree: true);
+            throw;
+        }
         return new Result(p.ExitCode, await stdout, await stderr);
     }
 

@@ -13,14 +13,18 @@ namespace Cimef.Site.Tests.Infrastructure;
 public sealed class SiteServer : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output;
     public string Address { get; }
     public bool HasExited => _process.HasExited;
     public int ProcessId => _process.Id;
+    /// <summary>What the process printed (standard output and error), oldest first.</summary>
+    public IReadOnlyList<string> Output => _output.ToArray();
 
-    private SiteServer(Process process, string address)
+    private SiteServer(Process process, string address, ConcurrentQueue<string> output)
     {
         _process = process;
         Address = address;
+        _output = output;
     }
 
     /// <summary>publish/&lt;rid&gt;/Cimef.Site(.exe) under the repository root.</summary>
@@ -35,11 +39,12 @@ public sealed class SiteServer : IAsyncDisposable
         }
     }
 
-    public static Task<SiteServer> StartAsync(string dataDir, IDictionary<string, string>? environment = null)
+    /// <param name="startWithin">How long the start may take (nodes that wait for each other's migrations need longer).</param>
+    public static Task<SiteServer> StartAsync(string dataDir, IDictionary<string, string>? environment = null, TimeSpan? startWithin = null)
     {
         var psi = new ProcessStartInfo("dotnet");
         psi.ArgumentList.Add(SiteProcess.SiteDll);
-        return StartAsync(psi, Path.GetDirectoryName(SiteProcess.SiteDll)!, dataDir, environment);
+        return StartAsync(psi, Path.GetDirectoryName(SiteProcess.SiteDll)!, dataDir, environment, startWithin);
     }
 
     public static Task<SiteServer> StartPublishedAsync(string dataDir, IDictionary<string, string>? environment = null)
@@ -50,7 +55,7 @@ public sealed class SiteServer : IAsyncDisposable
         var directory = Path.GetDirectoryName(PublishedExecutable)!;
         var merged = RuntimeEnvironment(Path.Combine(directory, "runtime.env"));
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) merged[k] = v;
-        return StartAsync(new ProcessStartInfo(PublishedExecutable), directory, dataDir, merged);
+        return StartAsync(new ProcessStartInfo(PublishedExecutable), directory, dataDir, merged, null);
     }
 
     /// <summary>The KEY=VALUE lines of an environment file as systemd reads it (# comments and blank lines skipped).</summary>
@@ -67,8 +72,10 @@ public sealed class SiteServer : IAsyncDisposable
         return values;
     }
 
-    private static async Task<SiteServer> StartAsync(ProcessStartInfo psi, string workingDirectory, string dataDir, IDictionary<string, string>? environment)
+    private static async Task<SiteServer> StartAsync(ProcessStartInfo psi, string workingDirectory, string dataDir, IDictionary<string, string>? environment,
+        TimeSpan? startWithin)
     {
+        var within = startWithin ?? TimeSpan.FromSeconds(60);
         var address = $"http://127.0.0.1:{FreePort.Next()}";
         psi.UseShellExecute = false;
         psi.RedirectStandardOutput = true;
@@ -88,7 +95,7 @@ public sealed class SiteServer : IAsyncDisposable
         {
             if (line is null) return;
             tail.Enqueue(line);
-            while (tail.Count > 40) tail.TryDequeue(out _);
+            while (tail.Count > 400) tail.TryDequeue(out _);
         }
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
@@ -96,20 +103,20 @@ public sealed class SiteServer : IAsyncDisposable
         process.BeginErrorReadLine();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < TimeSpan.FromSeconds(60))
+        while (sw.Elapsed < within)
         {
             try
             {
-                if ((await http.GetAsync(address + "/healthz")).IsSuccessStatusCode) return new SiteServer(process, address);
+                if ((await http.GetAsync(address + "/healthz")).IsSuccessStatusCode) return new SiteServer(process, address, tail);
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
             if (process.HasExited)
-                throw new InvalidOperationException($"The site exited with code {process.ExitCode} before answering:\n{string.Join("\n", tail)}");
+                throw new InvalidOperationException($"The site exited with code {process.ExitCode} before answering:\n{string.Join("\n", tail.TakeLast(40))}");
             await Task.Delay(100); // polling a child process start-up: real time, not test time
         }
         process.Kill(entireProcessTree: true);
-        throw new TimeoutException("The site did not answer /healthz within 60 s.");
+        throw new TimeoutException($"The site did not answer /healthz within {within.TotalSeconds:0} s:\n{string.Join("\n", tail.TakeLast(40))}");
     }
 
     /// <summary>Working set of the server process, in bytes (fresh reading).</summary>

@@ -18,6 +18,7 @@ namespace Cimef.Site.Tests.Payments;
 /// A loopback Wave (Kestrel on a free port) speaking the documented Checkout JSON: POST /v1/checkout/sessions checks the
 /// Bearer key and the body and answers a session (same Idempotency-Key → same session); the launch page
 /// GET /c/{id} "pays": it sends the signed checkout.session.completed webhook to the site, then redirects to success_url.
+/// POST /v1/checkout/sessions/{id}/expire expires an open session (its launch page then pays nothing).
 /// It can be told to fail (HTTP 500) or to hang (the site times out). Webhooks are signed as Wave documents:
 /// Wave-Signature: t={unix seconds},v1={hex HMAC-SHA256(secret, t + raw body)}.
 /// </summary>
@@ -34,6 +35,10 @@ public sealed class FakeWave : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _byIdempotencyKey = new();
     /// <summary>Every create request: (Authorization, Idempotency-Key, body).</summary>
     public ConcurrentQueue<(string Authorization, string IdempotencyKey, string Body)> Creates { get; } = new();
+    /// <summary>Every expire request: (Authorization, session id).</summary>
+    public ConcurrentQueue<(string Authorization, string Id)> Expires { get; } = new();
+    /// <summary>Sessions expired through the API.</summary>
+    public ConcurrentDictionary<string, DateTimeOffset> Expired { get; } = new();
     public bool Fail { get; set; }
     public bool Hang { get; set; }
     public string Address { get; private set; } = "";
@@ -84,10 +89,21 @@ public sealed class FakeWave : IAsyncDisposable
             if (key.Length > 0) self._byIdempotencyKey[key] = id;
             return Results.Json(self.Json(session));
         });
+        app.MapPost("/v1/checkout/sessions/{id}/expire", (string id, HttpContext http) =>
+        {
+            var auth = http.Request.Headers.Authorization.ToString();
+            self.Expires.Enqueue((auth, id));
+            if (self.Fail) return Results.Json(new { code = "internal-server-error", message = "Oops" }, statusCode: 500);
+            if (auth != "Bearer " + ApiKey) return Results.Json(new { code = "api-key-revoked", message = "Invalid key" }, statusCode: 401);
+            if (!self.Sessions.TryGetValue(id, out var s)) return Results.Json(new { code = "checkout-session-not-found", message = "Not found" }, statusCode: 404);
+            self.Expired.TryAdd(id, self.Now());
+            return Results.Json(self.Json(s));
+        });
         // The page the patient's phone opens: pays at once, notifies the site, sends the patient back.
         app.MapGet("/c/{id}", async (string id) =>
         {
             if (!self.Sessions.TryGetValue(id, out var s)) return Results.NotFound();
+            if (self.Expired.ContainsKey(id)) return Results.Text("Session expirée", statusCode: 410);
             var (body, header) = self.Event(id, "checkout.session.completed", "succeeded");
             using var client = new HttpClient();
             using var request = new HttpRequestMessage(HttpMethod.Post, self.WebhookTarget) { Content = new ByteArrayContent(body) };
@@ -103,7 +119,7 @@ public sealed class FakeWave : IAsyncDisposable
 
     private object Json(Session s) => new Dictionary<string, object?>
     {
-        ["id"] = s.Id, ["amount"] = s.Amount.ToString(CultureInfo.InvariantCulture), ["checkout_status"] = "open", ["client_reference"] = s.ClientReference,
+        ["id"] = s.Id, ["amount"] = s.Amount.ToString(CultureInfo.InvariantCulture), ["checkout_status"] = Expired.ContainsKey(s.Id) ? "expired" : "open", ["client_reference"] = s.ClientReference,
         ["currency"] = s.Currency, ["error_url"] = s.ErrorUrl, ["last_payment_error"] = null, ["business_name"] = "CIMEF", ["payment_status"] = "processing",
         ["success_url"] = s.SuccessUrl, ["wave_launch_url"] = s.LaunchUrl, ["when_completed"] = null,
         ["when_created"] = Now().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ"), ["when_expires"] = s.Expires.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ"),
@@ -114,13 +130,13 @@ public sealed class FakeWave : IAsyncDisposable
     /// currency default to the session's. <paramref name="at"/> is the signature's time (default: now).
     /// </summary>
     public (byte[] Body, string Header) Event(string id, string type, string paymentStatus, string? amount = null, string? currency = null,
-        string? eventId = null, DateTimeOffset? at = null, string? secret = null, string checkoutStatus = "complete")
+        string? eventId = null, DateTimeOffset? at = null, string? secret = null, string checkoutStatus = "complete", string? clientReference = null)
     {
         Sessions.TryGetValue(id, out var s);
         var data = new Dictionary<string, object?>
         {
             ["id"] = id, ["amount"] = amount ?? s?.Amount.ToString(CultureInfo.InvariantCulture) ?? "25000", ["checkout_status"] = checkoutStatus,
-            ["client_reference"] = s?.ClientReference, ["currency"] = currency ?? "XOF", ["error_url"] = s?.ErrorUrl, ["last_payment_error"] = null,
+            ["client_reference"] = clientReference ?? s?.ClientReference, ["currency"] = currency ?? "XOF", ["error_url"] = s?.ErrorUrl, ["last_payment_error"] = null,
             ["business_name"] = "CIMEF", ["payment_status"] = paymentStatus, ["success_url"] = s?.SuccessUrl, ["transaction_id"] = "T_" + id.ToUpperInvariant(),
             ["wave_launch_url"] = s?.LaunchUrl, ["when_completed"] = Now().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ"),
         };

@@ -68,7 +68,8 @@ public class WaveBrowserTests(WaveKestrelFactory factory, ChromiumFixture chromi
         await factory.WithScopeAsync(sp => sp.GetRequiredService<OutboxProcessor>().ProcessDueAsync());
         var sms = SmsTo(p.Phone, "Wave");
         var url = sms.Split(' ', '\n').Single(w => w.StartsWith("http", StringComparison.Ordinal));
-        Assert.Equal(link.Checkout!.Url, url);
+        // The portal's own link, which sends the phone on to Wave while the invoice still waits for this payment.
+        Assert.Equal($"{address}/paiement/wave/{link.Checkout!.CheckoutId}", url);
 
         await using var context = await chromium.PhoneContextAsync(address);
         var page = await context.NewPageAsync();

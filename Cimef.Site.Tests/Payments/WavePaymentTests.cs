@@ -205,6 +205,107 @@ public class WavePaymentTests(WaveFactory factory) : IClassFixture<WaveFactory>
         Assert.Empty(await PaymentsAsync(p.InvoiceId));
     }
 
+    private const string NoLongerValid = "Ce lien de paiement n'est plus valable";
+
+    private Task<int> ExpireAsync() => factory.WithScopeAsync(sp => sp.GetRequiredService<Cimef.Site.Payments.CheckoutExpiry>().RunAsync());
+
+    private string PublicLink(string checkoutId) => $"/paiement/wave/{checkoutId}";
+
+    private async Task AssertDeadLinkAsync(string checkoutId)
+    {
+        var old = await factory.NewClient().GetAsync(PublicLink(checkoutId));
+        Assert.Equal(HttpStatusCode.Gone, old.StatusCode);
+        Assert.Contains(NoLongerValid, await old.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_desk_payment_closes_every_open_link_of_the_invoice_locally_and_at_wave()
+    {
+        var (staff, p, first, _) = await LinkAsync();
+        var again = await staff.PostJsonAsync($"/api/invoices/{p.InvoiceId}/payment-link/", new { provider = "wave" });
+        var second = (await again.JsonAsync()).GetProperty("checkout_id").GetString()!;
+        // While open, the portal's link sends the phone on to Wave.
+        var open = await factory.NewClient().GetAsync(PublicLink(first));
+        Assert.Equal(HttpStatusCode.Redirect, open.StatusCode);
+        Assert.Equal((await CheckoutAsync(first)).Url, open.Headers.Location!.OriginalString);
+
+        var cash = await factory.Data.ApiClientAsync(Roles.Accountant);
+        Assert.Equal(HttpStatusCode.Created, (await cash.PostJsonAsync($"/api/invoices/{p.InvoiceId}/payments/", new { amount = 5000, method = "cash" })).StatusCode);
+        // Closed locally in the payment's own transaction: the links are dead at once.
+        foreach (var id in new[] { first, second })
+        {
+            Assert.NotEqual(CheckoutStatus.Open, (await CheckoutAsync(id)).Status);
+            await AssertDeadLinkAsync(id);
+        }
+        // Then Wave is told to expire them.
+        await ExpireAsync();
+        foreach (var id in new[] { first, second })
+        {
+            Assert.Contains(factory.Wave.Expires, e => e.Id == id && e.Authorization == "Bearer " + FakeWave.ApiKey);
+            Assert.True(factory.Wave.Expired.ContainsKey(id));
+            Assert.Equal(CheckoutStatus.Closed, (await CheckoutAsync(id)).Status);
+        }
+        // Done once: the next pass asks Wave nothing more.
+        var calls = factory.Wave.Expires.Count;
+        await ExpireAsync();
+        Assert.Equal(calls, factory.Wave.Expires.Count);
+        // A new link for the new balance works.
+        var next = await staff.PostJsonAsync($"/api/invoices/{p.InvoiceId}/payment-link/", new { provider = "wave" });
+        Assert.Equal(20000, (await next.JsonAsync()).GetProperty("amount").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_cancellation_closes_the_link_and_wave_being_down_does_not_lose_the_expiry()
+    {
+        var (_, p, checkoutId, _) = await LinkAsync();
+        var cash = await factory.StaffClientAsync(Roles.Accountant);
+        factory.Wave.Fail = true;
+        try
+        {
+            Assert.Equal(HttpStatusCode.Redirect, (await cash.PostFormAsync($"/Billing/Details/{p.InvoiceId}?handler=Cancel", new() { ["reason"] = "Erreur de saisie" })).StatusCode);
+            await AssertDeadLinkAsync(checkoutId);
+            await ExpireAsync();
+            Assert.Contains(factory.Wave.Expires, e => e.Id == checkoutId);
+            Assert.False(factory.Wave.Expired.ContainsKey(checkoutId));
+            Assert.Equal(CheckoutStatus.Closing, (await CheckoutAsync(checkoutId)).Status);
+        }
+        finally { factory.Wave.Fail = false; }
+        factory.Time.Advance(TimeSpan.FromMinutes(1));
+        await ExpireAsync();
+        Assert.True(factory.Wave.Expired.ContainsKey(checkoutId));
+        Assert.Equal(CheckoutStatus.Closed, (await CheckoutAsync(checkoutId)).Status);
+        await AssertDeadLinkAsync(checkoutId);
+    }
+
+    [Fact]
+    public async Task A_change_of_balance_closes_the_link()
+    {
+        var (_, p, checkoutId, _) = await LinkAsync(InvoiceStatus.Draft);
+        var staff = await factory.StaffClientAsync(Roles.Secretary);
+        var url = $"/Billing/Details/{p.InvoiceId}";
+        var added = await staff.PostFormAsync($"{url}?handler=AddLine", new() { ["Line.ExamCode"] = "ECHO-ABD", ["Line.Quantity"] = "1" }, tokenPage: url, htmx: true);
+        Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        await AssertDeadLinkAsync(checkoutId);
+        await ExpireAsync();
+        Assert.True(factory.Wave.Expired.ContainsKey(checkoutId));
+        Assert.Empty(await PaymentsAsync(p.InvoiceId));
+    }
+
+    [Fact]
+    public async Task A_webhook_whose_client_reference_is_not_the_invoice_is_refused_and_audited()
+    {
+        var (_, p, checkoutId, _) = await LinkAsync();
+        var other = await factory.Data.PatientAsync();
+        var ev = factory.Wave.Event(checkoutId, "checkout.session.completed", "succeeded", clientReference: other.InvoiceNumber);
+        Assert.Equal(HttpStatusCode.OK, (await PostWebhookAsync(ev)).StatusCode);
+        Assert.Empty(await PaymentsAsync(p.InvoiceId));
+        Assert.Empty(await PaymentsAsync(other.InvoiceId));
+        Assert.Equal(CheckoutStatus.Refused, (await CheckoutAsync(checkoutId)).Status);
+        Assert.Contains("référence", Assert.Single(await AlertsAsync(checkoutId)).Detail);
+        Assert.True(await factory.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "payment.refuse" && a.EntityId == p.InvoiceId.ToString()
+            && a.Detail!.Contains(other.InvoiceNumber))));
+    }
+
     [Fact]
     public async Task Concurrent_duplicate_webhooks_record_one_payment()
     {
@@ -281,7 +382,7 @@ public class WavePaymentTests(WaveFactory factory) : IClassFixture<WaveFactory>
         Assert.Equal((OutboxKind.PaymentLink, OutboxChannel.Sms, p.Phone), (sms.Kind, sms.Channel, sms.Recipient));
         Assert.True(await factory.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "payment.link" && a.EntityId == p.InvoiceId.ToString())));
         await factory.WithScopeAsync(sp => sp.GetRequiredService<OutboxProcessor>().ProcessDueAsync());
-        var text = Directory.GetFiles(Path.Combine(factory.DataDir, "sms-pickup")).Select(File.ReadAllText).Single(t => t.Contains(checkout.Url));
+        var text = Directory.GetFiles(Path.Combine(factory.DataDir, "sms-pickup")).Select(File.ReadAllText).Single(t => t.Contains("/paiement/wave/" + checkout.CheckoutId));
         Assert.DoesNotContain("IRM", text);
         Assert.DoesNotContain("genou", text);
         Assert.Contains(p.InvoiceNumber, text);
@@ -322,6 +423,32 @@ public class WavePaymentTests(WaveFactory factory) : IClassFixture<WaveFactory>
         var err = await client.GetAsync("/paiement/wave/erreur");
         Assert.Equal(HttpStatusCode.OK, err.StatusCode);
         Assert.Contains("n'a pas abouti", await err.Content.ReadAsStringAsync());
+    }
+}
+
+/// <summary>Payments:Wave:BaseUrl carries the API key: outside Development (and the tests' own host) it must be https.</summary>
+public class WaveBaseUrlTests : IDisposable
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "cimef-wave-url-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_data, true); } catch (IOException) { }
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task A_plain_http_wave_address_stops_the_start_in_production_with_a_french_message()
+    {
+        // The site's own executable in Production, as a clinic starts it: the start stops before serving anything.
+        var r = await SiteProcess.RunAsync(_data, new Dictionary<string, string>
+        {
+            ["Payments__Wave__BaseUrl"] = "http://api.wave.com",
+            ["Payments__Wave__ApiKey"] = FakeWave.ApiKey,
+            ["Payments__Wave__WebhookSecret"] = FakeWave.Secret,
+        }, "--urls", "http://127.0.0.1:0");
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("Configuration invalide : Payments:Wave:BaseUrl doit commencer par https://", r.Stderr);
     }
 }
 

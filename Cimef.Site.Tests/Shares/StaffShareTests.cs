@@ -80,6 +80,7 @@ public partial class StaffShareTests(ShareNotifyFactory factory) : IClassFixture
         var sms = factory.Sms.Requests.Last(x => x.Body.Contains("code du resultat", StringComparison.Ordinal)).Body;
         var code = CodeRegex().Match(sms).Groups[1].Value;
         Assert.DoesNotContain(code, mail.TextBody ?? ""); // never the link and the code in one message
+        Assert.DoesNotContain(p.FullName, mail.TextBody ?? ""); // the link message does not name the patient
         Assert.DoesNotContain(token, sms);
         Assert.Null(await factory.WithDbAsync(db => db.ReportShares.Where(s => s.ReportId == reportId).Select(s => s.ProtectedSecret).SingleAsync()));
 
@@ -98,17 +99,55 @@ public partial class StaffShareTests(ShareNotifyFactory factory) : IClassFixture
     }
 
     [Fact]
-    public async Task One_channel_gets_two_messages_and_a_revoked_share_sends_nothing()
+    public async Task One_contact_gets_the_link_only_and_staff_see_the_code_to_dictate()
+    {
+        await using var smtp = await LoopbackSmtp.StartAsync(factory.SmtpPort);
+        var (p, reportId, staff) = await SetupAsync();
+        foreach (var (field, value, channel) in new[] { ("Input.Phone", "+221 77 999 88 77", OutboxChannel.Sms), ("Input.Email", "dr.fall@example.sn", OutboxChannel.Email) })
+        {
+            var r = await staff.PostFormAsync($"/Patients/Shares/{p.PatientId}?handler=Create", new()
+            {
+                ["Input.ReportId"] = reportId.ToString(), ["Input.Days"] = "1", [field] = value,
+            }, tokenPage: $"/Patients/Shares/{p.PatientId}");
+            // The code is shown on this response only, to dictate by phone: never queued on the link's channel.
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            var html = await r.TextAsync();
+            Assert.Contains("Dictez ce code au médecin par téléphone", html);
+            var code = Regex.Match(html, "id=\"share-code\">([0-9]{6})<").Groups[1].Value;
+            Assert.NotEmpty(code);
+            var shareId = await factory.WithDbAsync(db => db.ReportShares.Where(s => s.ReportId == reportId).OrderByDescending(s => s.Id).Select(s => s.Id).FirstAsync());
+            var queued = (await factory.OutboxOfAsync(p.PatientId)).Where(m => m.ReportShareId == shareId).ToList();
+            var link = Assert.Single(queued);
+            Assert.Equal((OutboxKind.ShareLink, channel), (link.Kind, link.Channel));
+
+            factory.Time.Advance(TimeSpan.FromSeconds(2));
+            await factory.ProcessOutboxAsync();
+            Assert.Equal(OutboxStatus.Sent, (await factory.OutboxOfAsync(p.PatientId)).Single(m => m.Id == link.Id).Status);
+            var text = channel == OutboxChannel.Sms
+                ? factory.Sms.Requests.Last(x => x.Body.Contains("/s/", StringComparison.Ordinal)).Body
+                : Assert.Single(smtp.Received, m => m.Subject == ShareMessages.LinkSubject).TextBody ?? "";
+            Assert.Contains("/s/", text);
+            Assert.DoesNotContain(code, text);
+            Assert.DoesNotContain(p.FullName, text); // the link message does not name the patient
+            Assert.DoesNotContain("Aïssatou", text);
+            Assert.DoesNotContain("Aissatou", text);
+            // Once the link is sent, no copy of the code is kept.
+            Assert.Null(await factory.WithDbAsync(db => db.ReportShares.Where(s => s.Id == shareId).Select(s => s.ProtectedSecret).SingleAsync()));
+        }
+    }
+
+    [Fact]
+    public async Task A_revoked_share_sends_nothing()
     {
         var (p, reportId, staff) = await SetupAsync();
         var r = await staff.PostFormAsync($"/Patients/Shares/{p.PatientId}?handler=Create", new()
         {
-            ["Input.ReportId"] = reportId.ToString(), ["Input.Days"] = "1", ["Input.Phone"] = "+221 77 999 88 77",
+            ["Input.ReportId"] = reportId.ToString(), ["Input.Days"] = "1", ["Input.Email"] = "dr@example.sn", ["Input.Phone"] = "+221 77 999 88 77",
         }, tokenPage: $"/Patients/Shares/{p.PatientId}");
         Assert.Equal(HttpStatusCode.Redirect, r.StatusCode);
         var queued = (await factory.OutboxOfAsync(p.PatientId)).Where(m => m.ReportShareId != null).ToList();
         Assert.Equal([OutboxKind.ShareLink, OutboxKind.ShareCode], queued.Select(m => m.Kind).ToArray());
-        Assert.All(queued, m => Assert.Equal(OutboxChannel.Sms, m.Channel));
+        Assert.Equal([OutboxChannel.Email, OutboxChannel.Sms], queued.Select(m => m.Channel).ToArray());
 
         var shareId = queued[0].ReportShareId!.Value;
         await staff.PostFormAsync($"/Patients/Shares/{p.PatientId}?handler=Revoke&shareId={shareId}", new(), tokenPage: $"/Patients/Shares/{p.PatientId}");

@@ -34,6 +34,23 @@ public class HeadersAndHealthTests(CimefFactory factory) : IClassFixture<CimefFa
     }
 
     [Fact]
+    public async Task Liveness_and_readiness_answer_apart_from_healthz()
+    {
+        var client = factory.NewClient();
+        var live = await client.GetAsync("/healthz/live");
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal("ok", (await live.JsonAsync()).GetProperty("status").GetString());
+
+        var ready = await client.GetAsync("/healthz/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        var json = await ready.JsonAsync();
+        Assert.Equal("ok", json.GetProperty("status").GetString());
+        Assert.Equal("ok", json.GetProperty("database").GetString());
+        Assert.Equal("ok", json.GetProperty("storage").GetString());
+        Assert.Equal("ok", json.GetProperty("key_ring").GetString());
+    }
+
+    [Fact]
     public async Task Unknown_page_is_a_french_404()
     {
         var response = await factory.NewClient().GetAsync("/nulle-part");

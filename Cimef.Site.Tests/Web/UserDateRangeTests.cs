@@ -55,7 +55,7 @@ public class UserDateRangeTests(CimefFactory factory) : IClassFixture<CimefFacto
         var client = await factory.Data.ApiClientAsync(Roles.Admin);
         var response = await client.GetAsync("/fhir/DiagnosticReport?date=" + Uri.EscapeDataString(date));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains(UserDates.OutOfRange, await response.Content.ReadAsStringAsync());
+        Assert.Contains($"années {UserDates.FirstYear} à {UserDates.LastYear}", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

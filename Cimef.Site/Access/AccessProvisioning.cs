@@ -24,9 +24,22 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
         invoice.PatientAccess = access;
         // An access closed as compromised stays closed: the invoice is linked to it, but no credentials go out.
         if (!access.IsActive) return access;
-        var patient = invoice.Patient ?? await db.Patients.SingleAsync(p => p.Id == invoice.PatientId, ct);
-        Outbox.Queue(db, OutboxKind.Credentials, patient, access, null, time.GetUtcNow().UtcDateTime);
+        await QueueCredentialsAsync(access, ct);
         return access;
+    }
+
+    /// <summary>
+    /// The one place credentials are queued for the patient (one message per channel they have). Several steps of one
+    /// unit of work may each issue credentials (a payment that creates the access, then marks an online checkout paid;
+    /// a reactivation that regenerates): the patient gets them once, with the values the unit of work commits.
+    /// </summary>
+    public async Task QueueCredentialsAsync(PatientAccess access, CancellationToken ct = default)
+    {
+        if (db.ChangeTracker.Entries<OutboxMessage>().Any(m => m.State == EntityState.Added && m.Entity.Kind == OutboxKind.Credentials
+                && (m.Entity.PatientAccess == access || (access.Id != 0 && m.Entity.PatientAccessId == access.Id))))
+            return;
+        var patient = access.Patient ?? await db.Patients.SingleAsync(p => p.Id == access.PatientId, ct);
+        Outbox.Queue(db, OutboxKind.Credentials, patient, access, null, time.GetUtcNow().UtcDateTime);
     }
 
     public static bool IsCompromised(PatientAccess access) =>
@@ -75,8 +88,7 @@ public sealed class AccessProvisioning(CimefDb db, CredentialProtector protector
         access.RegeneratedBy = by?.Identity?.Name ?? "système";
         await EndSessionsAsync(access.Id, "regenerated", ct);
         Audit.Staff(db, by, now, "access.regenerate", "PatientAccess", access.Id, $"nouvelle clé …{CredentialGenerator.Suffix(access.AccessKey)}");
-        var patient = access.Patient ?? await db.Patients.SingleAsync(p => p.Id == access.PatientId, ct);
-        Outbox.Queue(db, OutboxKind.Credentials, patient, access, null, now);
+        await QueueCredentialsAsync(access, ct);
     }
 
     /// <summary>Closes the access with a reason (<see cref="DeactivationReasons"/>); on a closed one, updates the reason.</summary>

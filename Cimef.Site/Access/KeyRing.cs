@@ -45,7 +45,7 @@ public static class KeyRing
     /// Keys in the database with no certificate encrypting them: anyone who reads the database (a dump, a replica, a
     /// backup) holds the whole key ring, so they can mint staff sign-in cookies and decrypt every stored password copy.
     /// Null when the keys are elsewhere or encrypted; otherwise the French reason, and whether the site must refuse to
-    /// start for it (outside Development, unless <c>DataProtection:AllowUnprotected=true</c>). The start (Program)
+    /// start for it (outside Development, unless <c>KeyRing:AllowUnprotected=true</c>). The start (Program)
     /// refuses and the <c>check</c> verb reports through this one rule.
     /// </summary>
     public static (string Message, bool Refused)? Unprotected(IServiceProvider services)
@@ -53,11 +53,11 @@ public static class KeyRing
         var options = services.GetRequiredService<IOptions<KeyRingOptions>>().Value;
         var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         if (!options.InDatabase(database) || !string.IsNullOrWhiteSpace(options.CertificatePath)) return null;
-        var refused = !options.AllowUnprotected && !services.GetRequiredService<IHostEnvironment>().IsDevelopment();
+        var refused = !services.GetRequiredService<IOptions<KeyRingSafetyOptions>>().Value.AllowUnprotected && !services.GetRequiredService<IHostEnvironment>().IsDevelopment();
         return ("Le trousseau de clés Data Protection est stocké dans la base de données sans certificat (DataProtection:CertificatePath) : "
             + "quiconque lit la base (copie, sauvegarde, réplique) pourrait fabriquer des cookies de connexion du personnel et lire les copies "
             + "des mots de passe des patients. Configurez un certificat PFX dans DataProtection:CertificatePath, ou acceptez ce risque "
-            + "explicitement avec DataProtection:AllowUnprotected=true.", refused);
+            + "explicitement avec KeyRing:AllowUnprotected=true.", refused);
     }
 
     /// <summary>The site's start: an unprotected key ring it must refuse is a configuration error (French message, exit code 3).</summary>

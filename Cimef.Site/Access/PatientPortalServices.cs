@@ -15,6 +15,7 @@ public static class PatientPortalServices
         services.AddScoped<PatientSessions>();
         services.AddScoped<PatientSignIn>();
         services.AddScoped<PatientReportFiles>();
+        services.AddScoped<Reports.ReportDelivery>(); // every path that serves a report file (patient, share, FHIR)
         services.AddScoped<ReportShares>();
         services.AddSingleton<Auditing.AccessEventBatch>();
         services.AddHostedService(sp => sp.GetRequiredService<Auditing.AccessEventBatch>());

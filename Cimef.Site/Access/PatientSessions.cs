@@ -29,6 +29,9 @@ public sealed class PatientSessions(IServiceProvider services, IOptions<PortalOp
     public const string PatientIdClaim = "cimef:patient_id";
     public const string SessionIdClaim = "cimef:session_id";
 
+    /// <summary>The absolute cap of a session from its start; a phone's offline copies open no longer than that after a login.</summary>
+    public TimeSpan AbsoluteLifetime => TimeSpan.FromHours(options.Value.SessionAbsoluteHours);
+
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     /// <summary>
@@ -44,7 +47,7 @@ public sealed class PatientSessions(IServiceProvider services, IOptions<PortalOp
             HotQueries.Add(cmd, "hash", Hash(token));
             HotQueries.Add(cmd, "access", accessId);
             HotQueries.Add(cmd, "now", now);
-            HotQueries.Add(cmd, "expires", now.AddHours(options.Value.SessionAbsoluteHours));
+            HotQueries.Add(cmd, "expires", now + AbsoluteLifetime);
             HotQueries.Add(cmd, "ip", clientIp.Length <= 45 ? clientIp : clientIp[..45]);
             HotQueries.Add(cmd, "device", deviceHash);
         }, ct);

@@ -22,6 +22,9 @@ public sealed class ReportShares(CimefDb db, CredentialProtector protector, IDat
     /// <summary>How long a doctor's session lasts after the code (never past the share's expiry).</summary>
     public static readonly TimeSpan SessionLifetime = TimeSpan.FromMinutes(30);
     public static readonly int[] Durations = [1, 7, 30];
+    /// <summary>Active shares one report may have at once (patient's and clinic's together): a few doctors, not a broadcast.</summary>
+    public const int MaxActivePerReport = 10;
+    public static string LimitReached => $"Ce compte rendu est déjà partagé {MaxActivePerReport} fois : révoquez un partage avant d'en créer un autre.";
 
     /// <summary>A share just created: the only moment its token and code exist in clear.</summary>
     public sealed record Created(ReportShare Share, string Token, string Code);
@@ -44,10 +47,27 @@ public sealed class ReportShares(CimefDb db, CredentialProtector protector, IDat
 
     public static bool IsWellFormedCode(string? code) => code is { Length: 6 } && code.All(char.IsAsciiDigit);
 
-    /// <summary>Adds a share of <paramref name="report"/> to the unit of work (the caller saves).</summary>
-    public Created Create(PatientReport report, int days, string? staffId = null, string? staffName = null, string? recipient = null)
+    /// <summary>
+    /// Creates a share of <paramref name="report"/> and commits it with whatever <paramref name="within"/> adds (messages,
+    /// audit); null, with nothing written, when the report already has <see cref="MaxActivePerReport"/> active shares. The
+    /// transaction first locks the report row (a guarded UPDATE), so concurrent creations cannot pass the cap together.
+    /// </summary>
+    public async Task<Created?> CreateAsync(PatientReport report, int days, CancellationToken ct, string? staffId = null, string? staffName = null,
+        string? recipient = null, Action<Created>? within = null)
     {
         if (!Durations.Contains(days)) throw new ArgumentOutOfRangeException(nameof(days));
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.PatientReports.Where(r => r.Id == report.Id).ExecuteUpdateAsync(u => u.SetProperty(r => r.IsActive, r => r.IsActive), ct);
+        if (await Valid(time.GetUtcNow().UtcDateTime).CountAsync(s => s.ReportId == report.Id, ct) >= MaxActivePerReport) return null;
+        var created = Create(report, days, staffId, staffName, recipient);
+        within?.Invoke(created);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return created;
+    }
+
+    private Created Create(PatientReport report, int days, string? staffId, string? staffName, string? recipient)
+    {
         var now = time.GetUtcNow().UtcDateTime;
         var token = Base64Url(RandomNumberGenerator.GetBytes(16));
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);

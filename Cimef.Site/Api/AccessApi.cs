@@ -2,7 +2,6 @@ using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Notifications;
 using Cimef.Site.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -36,7 +35,7 @@ public static class AccessApi
             if (!access.IsActive)
                 return ApiJson.Error("Accès fermé : identifiants compromis. Réactivez-le (PUT {\"is_active\": true}) : de nouveaux identifiants seront générés.",
                     StatusCodes.Status409Conflict);
-            Outbox.Queue(db, OutboxKind.Credentials, patient, access, null, now);
+            await provisioning.QueueCredentialsAsync(access, ct);
             await db.SaveChangesAsync(ct);
             Audit.Staff(db, request.HttpContext.User, now, "access.generate", "PatientAccess", access.Id,
                 $"patient {patient.Id}, identifiants {(created ? "créés" : "existants")} communiqués, clé …{CredentialGenerator.Suffix(access.AccessKey)}");
@@ -92,7 +91,7 @@ public static class AccessApi
             return Results.Json(json);
         });
 
-        group.MapPut("/{id:int}/", async (int id, HttpRequest request, CimefDb db, AccessProvisioning provisioning, TimeProvider time, CancellationToken ct) =>
+        group.MapPut("/{id:int}/", async (int id, HttpRequest request, CimefDb db, AccessProvisioning provisioning, CancellationToken ct) =>
         {
             var (body, error) = await ApiJson.ReadAsync<UpdateBody>(request);
             if (error is not null) return error;
@@ -104,7 +103,6 @@ public static class AccessApi
             var access = await db.PatientAccesses.Include(a => a.Patient).SingleOrDefaultAsync(a => a.Id == id, ct);
             if (access is null) return ApiJson.NotFound("Accès introuvable.");
             var user = request.HttpContext.User;
-            var now = time.GetUtcNow().UtcDateTime;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var regenerated = false;
             // Reactivating a compromised access issues new credentials (and says so: "regenerated": true).
@@ -115,7 +113,6 @@ public static class AccessApi
             if (body.Regenerate is true && !regenerated)
             {
                 await provisioning.RegenerateAsync(access, user, ct);
-                Outbox.Queue(db, OutboxKind.Credentials, access.Patient, access, null, now);
                 regenerated = true;
             }
             await db.SaveChangesAsync(ct);

@@ -3,6 +3,7 @@ using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.Reports;
 using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Antiforgery;
@@ -102,19 +103,13 @@ public static class ReportsApi
     private static async Task<IResult> DownloadAsync(HttpContext http, string id, PatientReportFiles files)
     {
         http.Response.Headers.CacheControl = "no-store";
-        var result = await files.OpenAsync(http, http.User.AccessId(), id, http.RequestAborted);
-        return result.Outcome switch
+        var result = await files.OpenAsync(http, http.User.AccessId(), id, ReportDelivery.Form.Attachment, http.RequestAborted);
+        return result?.Outcome switch
         {
-            PatientReportFiles.Outcome.Ok => File(http, files, result),
-            PatientReportFiles.Outcome.Gone => ApiJson.Error(PatientMessages.ReportGone, StatusCodes.Status410Gone),
-            PatientReportFiles.Outcome.Unavailable => ApiJson.Error(PatientMessages.FileUnavailable, StatusCodes.Status503ServiceUnavailable),
+            ReportDelivery.Outcome.Ok => result.Response!,
+            ReportDelivery.Outcome.Gone => ApiJson.Error(PatientMessages.ReportGone, StatusCodes.Status410Gone),
+            ReportDelivery.Outcome.Unavailable => ApiJson.Error(PatientMessages.FileUnavailable, StatusCodes.Status503ServiceUnavailable),
             _ => ApiJson.Error(PatientMessages.ReportNotFound, StatusCodes.Status404NotFound),
         };
-    }
-
-    private static IResult File(HttpContext http, PatientReportFiles files, PatientReportFiles.Result result)
-    {
-        http.Response.Headers.ContentDisposition = files.ContentDisposition(result.Report!, inline: false);
-        return new Storage.ReportResponse(result.File!, result.Report!.ContentType);
     }
 }

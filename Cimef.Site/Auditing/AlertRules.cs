@@ -24,6 +24,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
     public const int SlowMinimumSamples = 10;
     private static readonly TimeSpan Lookback = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan RevealWindow = TimeSpan.FromHours(1);
+    public static readonly TimeSpan FhirReadWindow = TimeSpan.FromHours(1);
 
     private readonly List<Alert> _raised = [];
 
@@ -43,6 +44,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
             await NotificationsAsync(now, ct);
             await SlowResponsesAsync(now, ct);
             await CredentialRevealsAsync(now, ct);
+            await FhirBulkReadsAsync(now, ct);
             await db.SaveChangesAsync(ct);
             if (tx is not null) await tx.CommitAsync(ct);
         }
@@ -172,6 +174,29 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
         foreach (var a in accounts)
             await RaiseAsync(AlertLevel.Critical, AlertKinds.CredentialReveals, $"compte {a.UserName}",
                 $"{a.N} identifiants patients remis en moins d'une heure par ce compte (seuil {threshold}).", a.Last, now, ct);
+    }
+
+    /// <summary>
+    /// One account given more than Alerts:FhirRecordsPerHour FHIR records within the last hour (resources read, found
+    /// by its searches, report files fetched): a RIS polls for the day's few reports; a loop over every patient or a
+    /// stolen token does not look like that.
+    /// </summary>
+    private async Task FhirBulkReadsAsync(DateTime now, CancellationToken ct)
+    {
+        var threshold = alerts.Value.FhirRecordsPerHour;
+        var since = now - FhirReadWindow;
+        var entries = await db.AuditEntries
+            .Where(a => (a.Action == Fhir.FhirAudit.ReadAction || a.Action == Fhir.FhirAudit.SearchAction || a.Action == Reports.ReportDelivery.DownloadAction)
+                        && a.At > since && a.At <= now)
+            .Select(a => new { a.UserId, a.UserName, a.Action, a.Detail, a.At })
+            .ToListAsync(ct);
+        foreach (var account in entries.GroupBy(a => (a.UserId, a.UserName)))
+        {
+            var records = account.Sum(a => a.Action == Reports.ReportDelivery.DownloadAction ? 1 : Fhir.FhirAudit.ResultsOf(a.Detail));
+            if (records <= threshold) continue;
+            await RaiseAsync(AlertLevel.Critical, AlertKinds.FhirBulkRead, $"compte {account.Key.UserName}",
+                $"{records} enregistrements lus par l'API FHIR en moins d'une heure par ce compte (seuil {threshold}).", account.Max(a => a.At), now, ct);
+        }
     }
 
     private async Task RaiseAsync(AlertLevel level, string kind, string subject, string detail, DateTime evidenceAt, DateTime now, CancellationToken ct)

@@ -15,19 +15,25 @@ public static class Audit
 
     public static AuditEntry Staff(CimefDb db, string? userId, string? userName, DateTime at, string action, string entityType, object? entityId, string? detail = null)
     {
-        var entry = new AuditEntry
-        {
-            At = at,
-            UserId = userId,
-            UserName = userName ?? "système",
-            Action = action,
-            EntityType = entityType,
-            EntityId = entityId?.ToString(),
-            Detail = Truncate(detail, 500),
-        };
+        var entry = StaffEntry(userId, userName, at, action, entityType, entityId, detail);
         db.AuditEntries.Add(entry);
         return entry;
     }
+
+    /// <summary>The same entry, not yet added to any unit of work (for <see cref="AccessEventBatch"/>).</summary>
+    public static AuditEntry StaffEntry(ClaimsPrincipal? user, DateTime at, string action, string entityType, object? entityId, string? detail = null)
+        => StaffEntry(user?.FindFirstValue(ClaimTypes.NameIdentifier), user?.Identity?.Name, at, action, entityType, entityId, detail);
+
+    public static AuditEntry StaffEntry(string? userId, string? userName, DateTime at, string action, string entityType, object? entityId, string? detail = null) => new()
+    {
+        At = at,
+        UserId = userId,
+        UserName = Truncate(userName, 256) ?? "système",
+        Action = action,
+        EntityType = Truncate(entityType, 40)!,
+        EntityId = Truncate(entityId?.ToString(), 40),
+        Detail = Truncate(detail, 500),
+    };
 
     public static AccessEvent Patient(CimefDb db, HttpContext? http, DateTime at, string kind, int? accessId, int? reportId = null, string? submittedKey = null, string? detail = null)
     {
@@ -69,6 +75,24 @@ public static class Audit
             Data.HotQueries.Add(cmd, "ip", ev.ClientIp);
             Data.HotQueries.Add(cmd, "agent", ev.UserAgent);
             Data.HotQueries.Add(cmd, "detail", ev.Detail);
+        }, ct);
+
+    private const string InsertEntrySql = """
+        INSERT INTO "AuditEntries" ("At", "UserId", "UserName", "Action", "EntityType", "EntityId", "Detail")
+        VALUES (@at, @user, @name, @action, @type, @entity, @detail)
+        """;
+
+    /// <summary>Writes the entry in a hot write transaction (<see cref="Data.HotQueries.WriteAsync{T}"/>).</summary>
+    public static Task<int> InsertAsync(Data.HotQueries.Commands c, AuditEntry entry, CancellationToken ct) =>
+        c.ExecuteAsync(InsertEntrySql, cmd =>
+        {
+            Data.HotQueries.Add(cmd, "at", entry.At);
+            Data.HotQueries.Add(cmd, "user", entry.UserId);
+            Data.HotQueries.Add(cmd, "name", entry.UserName);
+            Data.HotQueries.Add(cmd, "action", entry.Action);
+            Data.HotQueries.Add(cmd, "type", entry.EntityType);
+            Data.HotQueries.Add(cmd, "entity", entry.EntityId);
+            Data.HotQueries.Add(cmd, "detail", entry.Detail);
         }, ct);
 
     private static string? Truncate(string? s, int max) =>

@@ -84,6 +84,7 @@ public static class Labels
         AlertKinds.Notifications => "Notifications en échec",
         AlertKinds.SlowResponses => "Portail patient lent",
         AlertKinds.CredentialReveals => "Nombreux identifiants remis par un compte",
+        AlertKinds.FhirBulkRead => "Lecture en masse par l'API FHIR",
         AlertKinds.OnlinePayment => "Paiement en ligne non enregistré",
         _ => kind,
     };

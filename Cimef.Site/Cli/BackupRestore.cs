@@ -14,9 +14,11 @@ namespace Cimef.Site.Cli;
 /// <c>backup</c>: the database (SQLite online backup API, consistent while the site runs), the reports folder
 /// and the key ring, written together with a manifest of SHA-256 sums, then verified. <c>restore</c> verifies a
 /// backup first, then copies it back (database through the backup API, so a running site sees a consistent file).
-/// With <c>Backup:RecipientCertificate</c> the folder is packed as tar and written as one CMS enveloped file
-/// (<see cref="BackupEnvelope"/>); restore decrypts it with the private key (<c>--key</c>) into a private staging
-/// folder and verifies it there before anything in the data directory is touched.
+/// With <c>Backup:RecipientCertificate</c> the folder is packed as tar, signed with the clinic's signing key
+/// (<c>Backup:SigningCertificate</c>, <c>Backup:SigningKey</c>) and written as one CMS file (<see cref="BackupEnvelope"/>);
+/// restore decrypts it with the private key (<c>--key</c>) into a private staging folder, checks the signature against
+/// the certificate the operator names (<c>--signer</c>), and only then unpacks and verifies it there, before anything
+/// in the data directory is touched.
 /// </summary>
 public static class BackupRestore
 {
@@ -32,8 +34,8 @@ public static class BackupRestore
 
     public static async Task<int> BackupAsync(IServiceProvider sp, string outPath, TextWriter stdout, TextWriter stderr)
     {
-        var certificatePath = sp.GetRequiredService<IOptions<BackupOptions>>().Value.RecipientCertificate;
-        if (!string.IsNullOrWhiteSpace(certificatePath)) return await EncryptedBackupAsync(sp, certificatePath, outPath, stdout, stderr);
+        var options = sp.GetRequiredService<IOptions<BackupOptions>>().Value;
+        if (!string.IsNullOrWhiteSpace(options.RecipientCertificate)) return await EncryptedBackupAsync(sp, options, outPath, stdout, stderr);
 
         var warning = "ATTENTION : aucun certificat de sauvegarde (Backup:RecipientCertificate) : cette copie n'est pas chiffrée, "
             + "quiconque la détient lit les rapports et les mots de passe des patients (base, trousseau de clés et secret HMAC).";
@@ -76,12 +78,14 @@ public static class BackupRestore
 
     /// <summary>
     /// The same verified folder, built in a private staging folder inside the data directory (never on the backup
-    /// medium in clear), packed as tar and written as one CMS archive only the certificate's private key opens.
+    /// medium in clear), packed as tar, signed with the clinic's key and written as one CMS archive only the recipient
+    /// certificate's private key opens.
     /// </summary>
-    private static async Task<int> EncryptedBackupAsync(IServiceProvider sp, string certificatePath, string outPath, TextWriter stdout, TextWriter stderr)
+    private static async Task<int> EncryptedBackupAsync(IServiceProvider sp, BackupOptions options, string outPath, TextWriter stdout, TextWriter stderr)
     {
         var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
         var time = sp.GetRequiredService<TimeProvider>();
+        var certificatePath = options.RecipientCertificate!;
         X509Certificate2 certificate;
         try
         {
@@ -94,6 +98,27 @@ public static class BackupRestore
             return 1;
         }
         using var _ = certificate;
+
+        // Without a signature restore refuses the archive: the recipient certificate is public, anyone can encrypt for it.
+        if (string.IsNullOrWhiteSpace(options.SigningCertificate) || string.IsNullOrWhiteSpace(options.SigningKey))
+        {
+            await stderr.WriteLineAsync("Sauvegarde impossible : Backup:SigningCertificate et Backup:SigningKey (certificat et clé privée PEM qui signent "
+                + "chaque sauvegarde) sont requis avec Backup:RecipientCertificate ; restore refuse une archive non signée (voir « Garde des clés » dans le README).");
+            return 1;
+        }
+        X509Certificate2 signer;
+        try
+        {
+            signer = X509Certificate2.CreateFromPemFile(Path.GetFullPath(options.SigningCertificate), Path.GetFullPath(options.SigningKey));
+            if (!BackupEnvelope.CanVerifyWith(signer)) throw new CryptographicException("neither RSA nor ECDSA");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        {
+            await stderr.WriteLineAsync($"Certificat ou clé de signature illisible ({options.SigningCertificate}, {options.SigningKey}) : un certificat X.509 "
+                + "RSA ou ECDSA et sa clé privée, au format PEM, non protégée par mot de passe, de la même paire, sont attendus.");
+            return 1;
+        }
+        using var __ = signer;
 
         var target = Path.GetFullPath(outPath);
         // A name ending in .p7m is the archive itself; anything else is a folder (created if needed) that receives one.
@@ -122,12 +147,12 @@ public static class BackupRestore
             await using (var plain = File.OpenRead(tar))
             await using (var output = PrivateFiles.CreateNew(partial, 1 << 16))
             {
-                await BackupEnvelope.EncryptAsync(plain, plain.Length, certificate, output);
+                await BackupEnvelope.SignAndEncryptAsync(plain, signer, certificate, output, time.GetUtcNow());
                 output.Flush(flushToDisk: true);
             }
             File.Move(partial, target);
             var seconds = Math.Max(sw.Elapsed.TotalSeconds, 0.001);
-            await stdout.WriteLineAsync($"Sauvegarde vérifiée et chiffrée pour « {certificate.Subject} » : {target} ({files} fichiers, {bytes / 1048576.0:0.0} Mo, {bytes / 1048576.0 / seconds:0.0} Mo/s)");
+            await stdout.WriteLineAsync($"Sauvegarde vérifiée, signée et chiffrée pour « {certificate.Subject} » : {target} ({files} fichiers, {bytes / 1048576.0:0.0} Mo, {bytes / 1048576.0 / seconds:0.0} Mo/s)");
             return 0;
         }
         catch (BackupException e)
@@ -175,7 +200,7 @@ public static class BackupRestore
         return (files.Count, bytes);
     }
 
-    public static async Task<int> RestoreAsync(IServiceProvider sp, string from, string? keyPath, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> RestoreAsync(IServiceProvider sp, string from, string? keyPath, string? signerPath, TextWriter stdout, TextWriter stderr)
     {
         var source = Path.GetFullPath(from);
         if (Directory.Exists(source)) return await RestoreFolderAsync(sp, source, source, stdout, stderr);
@@ -189,6 +214,12 @@ public static class BackupRestore
             await stderr.WriteLineAsync("Restauration refusée : cette sauvegarde est chiffrée, indiquez la clé privée avec --key CLE.pem.");
             return 2;
         }
+        if (string.IsNullOrWhiteSpace(signerPath))
+        {
+            await stderr.WriteLineAsync("Restauration refusée : indiquez le certificat de signature des sauvegardes avec --signer SIGNATURE.crt "
+                + "(la copie gardée hors du serveur avec la clé privée, jamais celle du serveur).");
+            return 2;
+        }
         using var key = RSA.Create();
         try
         {
@@ -200,6 +231,18 @@ public static class BackupRestore
                 + "(openssl pkey -in cle-protegee.pem -out cle.pem).");
             return 1;
         }
+        X509Certificate2 signer;
+        try
+        {
+            signer = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.GetFullPath(signerPath)));
+            if (!BackupEnvelope.CanVerifyWith(signer)) throw new CryptographicException("neither RSA nor ECDSA");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
+        {
+            await stderr.WriteLineAsync($"Restauration refusée : certificat de signature illisible ({signerPath}). Un certificat X.509 RSA ou ECDSA au format PEM est attendu.");
+            return 1;
+        }
+        using var _ = signer;
 
         var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
         var staging = Path.Combine(storage.BackupsDirectory, ".restore-" + Guid.NewGuid().ToString("N")[..8]);
@@ -207,9 +250,12 @@ public static class BackupRestore
         {
             PrivateFiles.CreateDirectory(staging);
             var tar = Path.Combine(staging, "backup.tar");
+            DateTimeOffset? signedAt;
+            // Nothing is unpacked before the signature is checked: the tar stays in the private staging folder until then.
             await using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
             await using (var plain = PrivateFiles.CreateNew(tar, 1 << 16))
-                await BackupEnvelope.DecryptAsync(input, key, plain);
+                signedAt = await BackupEnvelope.DecryptAndVerifyAsync(input, key, signer, plain);
+            await stdout.WriteLineAsync($"Signature vérifiée ({signer.Subject}{(signedAt is { } at ? $", signée le {at.UtcDateTime:yyyy-MM-dd HH:mm} UTC" : "")}).");
             var content = Path.Combine(staging, "content");
             PrivateFiles.CreateDirectory(content);
             await RefuseLinksAsync(tar);

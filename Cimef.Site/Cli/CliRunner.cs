@@ -21,8 +21,8 @@ public static class CliRunner
         ["list-api-tokens"] = "list-api-tokens",
         ["revoke-api-token"] = "revoke-api-token --id N",
         ["seed-demo"] = "seed-demo",
-        ["backup"] = "backup --out DOSSIER (sans certificat) | --out FICHIER.p7m ou DOSSIER (avec Backup:RecipientCertificate)",
-        ["restore"] = "restore --from DOSSIER | --from FICHIER.p7m --key CLE_PRIVEE.pem",
+        ["backup"] = "backup --out DOSSIER (sans certificat) | --out FICHIER.p7m ou DOSSIER (avec Backup:RecipientCertificate, Backup:SigningCertificate et Backup:SigningKey)",
+        ["restore"] = "restore --from DOSSIER | --from FICHIER.p7m --key CLE_PRIVEE.pem --signer CERTIFICAT_DE_SIGNATURE.pem",
         ["check"] = "check",
         ["migrate-to"] = "migrate-to --connection \"Host=…;Database=…;Username=…;Password=…\" (copie la base SQLite dans une base PostgreSQL neuve)",
         ["help"] = "help",
@@ -63,7 +63,7 @@ public static class CliRunner
                 "revoke-api-token" => await RevokeApiTokenAsync(sp, opts, stdout, stderr),
                 "seed-demo" => await DemoSeed.RunAsync(sp, stdout, stderr),
                 "backup" => Require(opts, stderr, verb, "out") ?? await BackupRestore.BackupAsync(sp, opts["out"], stdout, stderr),
-                "restore" => Require(opts, stderr, verb, "from") ?? await BackupRestore.RestoreAsync(sp, opts["from"], opts.GetValueOrDefault("key"), stdout, stderr),
+                "restore" => Require(opts, stderr, verb, "from") ?? await BackupRestore.RestoreAsync(sp, opts["from"], opts.GetValueOrDefault("key"), opts.GetValueOrDefault("signer"), stdout, stderr),
                 "check" => await CheckAsync(sp, stdout, stderr),
                 _ => PrintUsage(stderr, null),
             };
@@ -71,6 +71,11 @@ public static class CliRunner
         catch (OptionsValidationException e)
         {
             await stderr.WriteLineAsync("Configuration invalide : " + string.Join(" ", e.Failures));
+            return 3;
+        }
+        catch (StartupRefusedException e)
+        {
+            await stderr.WriteLineAsync(e.Message);
             return 3;
         }
     }

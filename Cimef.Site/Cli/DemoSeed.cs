@@ -141,12 +141,13 @@ public static class DemoSeed
                 ContentType = "application/pdf",
                 Size = stored.Size,
                 Sha256 = stored.Sha256,
-                CreatedAt = now.AddDays(-1),
+                CreatedAt = now.AddDays(-ActivityDays),
                 CreatedBy = "medecin@cimef.sn",
                 IsActive = true,
                 Integrity = FileIntegrity.Ok,
             });
             await db.SaveChangesAsync();
+            await AddActivityAsync(db, now, reportInvoice);
             await tx.CommitAsync();
         }
         catch
@@ -159,6 +160,95 @@ public static class DemoSeed
         await stdout.WriteLineAsync($"Personnel : {AdminEmail} / {StaffPassword} (aussi secretaire@, medecin@, comptable@cimef.sn, même mot de passe)");
         await stdout.WriteLineAsync($"Patient : {demoAccess.Patient.FullName} — clé {CredentialGenerator.FormatKey(demoAccess.AccessKey)} — mot de passe {provisioning.RevealPassword(demoAccess)}");
         return 0;
+    }
+
+    /// <summary>Days of patient activity before today, so the statistics, the history and the alerts have something to show.</summary>
+    public const int ActivityDays = 60;
+
+    private static readonly string[] Phones =
+    [
+        "Mozilla/5.0 (Linux; Android 12; TECNO KG5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; Android 11; SM-A125F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+    ];
+
+    /// <summary>
+    /// Sixty days of what a small clinic's portal sees: logins (some wrong), report lists and downloads on every access,
+    /// a report shared with a doctor and opened by them, a Wave payment, and a burst of wrong passwords that raised an
+    /// alert. Fixed seed: every demo shows the same picture.
+    /// </summary>
+    private static async Task AddActivityAsync(CimefDb db, DateTime now, Invoice reportInvoice)
+    {
+        var random = new Random(2026);
+        var accesses = await db.PatientAccesses.AsNoTracking().Select(a => new { a.Id, a.AccessKey }).ToListAsync();
+        var report = await db.PatientReports.AsNoTracking().SingleAsync(r => r.InvoiceId == reportInvoice.Id);
+        for (var day = ActivityDays; day >= 1; day--)
+        {
+            var date = now.Date.AddDays(-day);
+            foreach (var access in accesses)
+            {
+                if (random.Next(3) != 0) continue; // each access is used about one day in three
+                var at = date.AddHours(7 + random.Next(14)).AddMinutes(random.Next(60));
+                var agent = Phones[access.Id % Phones.Length];
+                var ip = $"41.82.{access.Id % 250}.{random.Next(1, 250)}";
+                var suffix = access.AccessKey[^4..];
+                if (random.Next(6) == 0)
+                    db.AccessEvents.Add(new AccessEvent { At = at.AddMinutes(-1), Kind = AccessEventKinds.LoginFailure, PatientAccessId = access.Id, KeySuffix = suffix, ClientIp = ip, UserAgent = agent });
+                db.AccessEvents.Add(new AccessEvent { At = at, Kind = AccessEventKinds.LoginSuccess, PatientAccessId = access.Id, KeySuffix = suffix, ClientIp = ip, UserAgent = agent });
+                db.AccessEvents.Add(new AccessEvent { At = at.AddSeconds(2), Kind = AccessEventKinds.ReportList, PatientAccessId = access.Id, ClientIp = ip });
+                if (access.Id == report.PatientAccessId && random.Next(2) == 0)
+                    db.AccessEvents.Add(new AccessEvent { At = at.AddSeconds(20), Kind = AccessEventKinds.Download, PatientAccessId = access.Id, ReportId = report.Id, ClientIp = ip });
+                if (random.Next(4) == 0)
+                    db.AccessEvents.Add(new AccessEvent { At = at.AddMinutes(3), Kind = AccessEventKinds.Logout, PatientAccessId = access.Id, ClientIp = ip });
+            }
+        }
+
+        // The demo patient shared the report with a doctor 12 days ago; the doctor opened and downloaded it.
+        var sharedAt = now.AddDays(-12);
+        var share = new ReportShare
+        {
+            ReportId = report.Id, PatientAccessId = report.PatientAccessId,
+            TokenHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))),
+            CodeHash = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), // no code opens it: a demo share
+            CreatedAt = sharedAt, ExpiresAt = sharedAt.AddDays(7),
+        };
+        db.ReportShares.Add(share);
+        await db.SaveChangesAsync();
+        var shareId = share.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        db.AccessEvents.Add(new AccessEvent { At = sharedAt.AddHours(3), Kind = AccessEventKinds.ShareOpen, PatientAccessId = report.PatientAccessId, ReportId = report.Id, Detail = shareId, ClientIp = "41.214.20.7", UserAgent = Phones[3] });
+        db.AccessEvents.Add(new AccessEvent { At = sharedAt.AddHours(3).AddMinutes(1), Kind = AccessEventKinds.ShareDownload, PatientAccessId = report.PatientAccessId, ReportId = report.Id, Detail = shareId, ClientIp = "41.214.20.7" });
+
+        // An invoice settled with Wave from the SMS link, 25 days ago.
+        var waveInvoice = await db.Invoices.Include(i => i.Payments)
+            .Where(i => i.Status == InvoiceStatus.Sent && i.Id != reportInvoice.Id).OrderBy(i => i.Id).FirstOrDefaultAsync();
+        if (waveInvoice is not null)
+        {
+            var paidAt = now.AddDays(-25);
+            var checkoutId = "cos-demo" + waveInvoice.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            db.PaymentCheckouts.Add(new PaymentCheckout
+            {
+                InvoiceId = waveInvoice.Id, Provider = "wave", CheckoutId = checkoutId, Amount = waveInvoice.Total,
+                Url = "https://pay.wave.com/c/" + checkoutId, Status = CheckoutStatus.Paid, CreatedAt = paidAt.AddMinutes(-10),
+                CreatedBy = "secretaire@cimef.sn", ClosedAt = paidAt,
+            });
+            waveInvoice.Payments.Add(new Payment { Amount = waveInvoice.Total, Method = PaymentMethod.Wave, At = paidAt, ReceivedBy = "Wave", Reference = checkoutId });
+            waveInvoice.Status = InvoiceStatus.Paid;
+            waveInvoice.PaidAt = paidAt;
+            waveInvoice.PaidBy = "Wave";
+        }
+
+        // Nine wrong passwords on one key from one address, 5 days ago: the alert an admin would have seen.
+        var target = accesses[^1];
+        var burst = now.AddDays(-5).Date.AddHours(23);
+        for (var i = 0; i < 9; i++)
+            db.AccessEvents.Add(new AccessEvent { At = burst.AddSeconds(20 * i), Kind = AccessEventKinds.LoginFailure, PatientAccessId = target.Id, KeySuffix = target.AccessKey[^4..], ClientIp = "197.149.3.88", UserAgent = Phones[0] });
+        db.Alerts.Add(new Alert
+        {
+            At = burst.AddMinutes(3), Level = AlertLevel.Warning, Kind = AlertKinds.LoginFailures, Subject = "clé …" + target.AccessKey[^4..],
+            Detail = "9 échecs de connexion en 3 minutes depuis 197.149.3.88", DedupKey = AlertKinds.LoginFailures + ":demo",
+        });
+        await db.SaveChangesAsync();
     }
 
     /// <summary>A one-page PDF with one line of text (standard Helvetica font, nothing embedded).</summary>

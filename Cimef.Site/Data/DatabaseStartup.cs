@@ -57,6 +57,9 @@ public static class DatabaseStartup
         foreach (var dir in new[] { storage.Root, storage.ReportsDirectory, storage.KeysDirectory, storage.BackupsDirectory })
             PrivateFiles.CreateDirectory(dir);
 
+        // Held to the end: nodes started together take turns (PostgreSQL; nothing on SQLite).
+        await using var turn = await StartupLock.AcquireAsync(services, log, ct);
+
         bool sqlite;
         await using (var scope = services.CreateAsyncScope())
         {
@@ -73,7 +76,11 @@ public static class DatabaseStartup
             // Only when something is pending: with nothing to apply, EF still builds the snapshot's model and diffs it
             // against the current one on every start (MigrationSetsTests checks that they match), -2.5 MB idle.
             // EF's own migrator (its search for migrations and its history model) is loaded only then.
-            if (pending.Count > 0) await db.Database.MigrateAsync(ct);
+            if (pending.Count > 0)
+            {
+                await db.Database.MigrateAsync(ct);
+                log.LogInformation("Applied {Count} migration(s): {Migrations}.", pending.Count, string.Join(", ", pending));
+            }
         }
 
         if (sqlite)

@@ -135,4 +135,6 @@ public enum LockSpace
     KeyRingImport = 5,
     /// <summary>The statistics rollups (one filler at a time).</summary>
     StatisticsRollup = 6,
+    /// <summary>A node's start-up (migrations, pre-migration backup, seed rows): one node at a time (<see cref="StartupLock"/>).</summary>
+    Startup = 7,
 }

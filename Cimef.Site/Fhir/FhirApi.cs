@@ -4,6 +4,7 @@ using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.FrontDesk;
+using Cimef.Site.Reports;
 using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Hl7.Fhir.Model;
@@ -19,7 +20,11 @@ namespace Cimef.Site.Fhir;
 /// FHIR R4 API under /fhir (issue 16): Bearer API tokens of Integration or Admin accounts only (a staff or patient
 /// cookie is ignored, so there is no CSRF surface); the CapabilityStatement is public, as FHIR clients read it first.
 /// Searches answer a searchset Bundle with _count (default 20, max 100) and an _offset next link; unknown
-/// parameters are ignored, malformed ones are a 400 OperationOutcome.
+/// parameters are ignored, malformed ones are a 400 OperationOutcome, and a Patient or report search needs at least
+/// one criterion (no dump of the whole clinic in one loop over pages). Every read and search is audited
+/// (<see cref="FhirAudit"/>). Every answer under /fhir, errors included, is FHIR JSON: an unknown resource type is a
+/// 404 and an interaction the server does not offer a 405, both OperationOutcomes. Absolute URLs come from
+/// Portal:Url's origin, never from the request's Host header.
 /// </summary>
 public static class FhirApi
 {
@@ -43,9 +48,43 @@ public static class FhirApi
         fhir.MapMethods("/Binary/{id}", [HttpMethods.Get, HttpMethods.Head], ReadBinaryAsync);
         fhir.MapPost("/DiagnosticReport", (HttpContext http, FhirPush push) => push.CreateAsync(http, asDocument: false));
         fhir.MapPost("/DocumentReference", (HttpContext http, FhirPush push) => push.CreateAsync(http, asDocument: true));
+        fhir.MapFallback("/{**rest}", Unsupported);
     }
 
-    public static string BaseUrl(HttpRequest r) => $"{r.Scheme}://{r.Host}{r.PathBase}/fhir";
+    /// <summary>The resource types served here, and the methods their type-level and instance-level routes accept.</summary>
+    private static readonly Dictionary<string, (string Type, string Instance)> Served = new(StringComparer.Ordinal)
+    {
+        ["metadata"] = ("GET", ""),
+        ["Patient"] = ("GET", "GET"),
+        ["DiagnosticReport"] = ("GET, POST", "GET"),
+        ["DocumentReference"] = ("GET, POST", "GET"),
+        ["Binary"] = ("", "GET, HEAD"),
+    };
+
+    /// <summary>Whatever no route takes: an unknown resource type or operation (404), or an interaction this server does not offer (405).</summary>
+    private static IResult Unsupported(HttpContext http, string? rest)
+    {
+        var segments = (rest ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var type = segments.FirstOrDefault() ?? "";
+        if (!Served.TryGetValue(type, out var allowed))
+            return FhirJson.Outcome(StatusCodes.Status404NotFound,
+                $"Type de ressource non pris en charge : « {Truncate(type)} » (pris en charge : Patient, DiagnosticReport, DocumentReference, Binary).",
+                OperationOutcome.IssueType.NotSupported);
+        if (segments.Contains("_history"))
+            return FhirJson.Outcome(StatusCodes.Status404NotFound, "L'historique des versions (_history) n'est pas pris en charge.", OperationOutcome.IssueType.NotSupported);
+        if (segments.Length > 2 || (segments.Length == 2 && allowed.Instance.Length == 0))
+            return FhirJson.Outcome(StatusCodes.Status404NotFound, $"Opération non prise en charge : « {Truncate(rest)} ».", OperationOutcome.IssueType.NotSupported);
+        http.Response.Headers.Allow = segments.Length == 1 ? allowed.Type : allowed.Instance;
+        return FhirJson.Outcome(StatusCodes.Status405MethodNotAllowed,
+            $"Interaction non prise en charge : {http.Request.Method} /fhir/{Truncate(rest)} (lecture et recherche ; création de DiagnosticReport et DocumentReference seulement).",
+            OperationOutcome.IssueType.NotSupported);
+    }
+
+    /// <summary>Portal:Url's origin: absolute URLs never come from the request's Host header, which the client chooses.</summary>
+    public static string Origin(HttpRequest r) =>
+        new Uri(r.HttpContext.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value.Url).GetLeftPart(UriPartial.Authority);
+
+    public static string BaseUrl(HttpRequest r) => Origin(r) + "/fhir";
 
     /// <summary>Only a Bearer token counts here (never a cookie); Integration or Admin, else 401/403 (the refusal is audited).</summary>
     private static async ValueTask<object?> BearerOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -112,9 +151,10 @@ public static class FhirApi
         return FhirJson.Resource(statement);
     }
 
-    private static async Task<IResult> ReadPatientAsync(string id, CimefDb db, CancellationToken ct)
+    private static async Task<IResult> ReadPatientAsync(HttpContext http, string id, CimefDb db, CancellationToken ct)
     {
         var patient = ParseId(id) is int pid ? await db.Patients.AsNoTracking().SingleOrDefaultAsync(p => p.Id == pid, ct) : null;
+        FhirAudit.Read(http, "Patient", id, patient is null ? 0 : 1);
         return patient is null ? FhirJson.NotFound($"Patient/{Truncate(id)} introuvable.") : FhirJson.Resource(FhirResources.Patient(patient));
     }
 
@@ -122,6 +162,7 @@ public static class FhirApi
     {
         var query = http.Request.Query;
         if (Paging(query) is not { } paging) return FhirJson.BadRequest(PagingError);
+        if (!HasCriterion(query, PatientCriteria)) return FhirJson.BadRequest(NoCriterion("Patient", PatientCriteria));
         IQueryable<Patient> patients = db.Patients.AsNoTracking();
         foreach (var value in query["_id"])
         {
@@ -148,6 +189,7 @@ public static class FhirApi
         }
         var total = await patients.CountAsync(ct);
         var page = await patients.OrderBy(p => p.Id).Skip(paging.Offset).Take(paging.Count).ToListAsync(ct);
+        FhirAudit.Search(http, "Patient", page.Count);
         var baseUrl = BaseUrl(http.Request);
         return FhirJson.Resource(Searchset(http.Request, paging, total, page.Select(p => ((Resource)FhirResources.Patient(p), $"{baseUrl}/Patient/{p.Id}"))));
     }
@@ -156,6 +198,7 @@ public static class FhirApi
     {
         var kind = asDocument ? "DocumentReference" : "DiagnosticReport";
         var report = ParseId(id) is int rid ? await FhirResources.Reports(db).SingleOrDefaultAsync(r => r.Id == rid, ct) : null;
+        FhirAudit.Read(http, kind, id, report is null ? 0 : 1);
         if (report is null) return FhirJson.NotFound($"{kind}/{Truncate(id)} introuvable.");
         await FhirResources.FillSha1Async(db, store, [report], ct);
         var baseUrl = BaseUrl(http.Request);
@@ -166,6 +209,8 @@ public static class FhirApi
     {
         var query = http.Request.Query;
         if (Paging(query) is not { } paging) return FhirJson.BadRequest(PagingError);
+        var kind = asDocument ? "DocumentReference" : "DiagnosticReport";
+        if (!HasCriterion(query, ReportCriteria)) return FhirJson.BadRequest(NoCriterion(kind, ReportCriteria));
         var reports = FhirResources.Reports(db);
         foreach (var value in query["_id"])
         {
@@ -190,61 +235,63 @@ public static class FhirApi
         }
         foreach (var value in query["date"])
         {
-            if (FhirDates.Parse(value) is not { } range) return FhirJson.BadRequest($"Paramètre date invalide : « {Truncate(value)} » (exemple : ge2026-11-01).");
-            if (range.OutOfRange) return FhirJson.BadRequest($"Paramètre date « {Truncate(value)} » : {Web.UserDates.OutOfRange}");
+            if (FhirDates.Parse(value) is not { } range)
+                return FhirJson.BadRequest($"Paramètre date invalide : « {Truncate(value)} » (exemple : ge2026-11-01 ; années {FhirDates.FirstYear} à {FhirDates.LastYear}).");
             if (range.From is DateTime from) reports = reports.Where(r => r.CreatedAt >= from);
             if (range.Before is DateTime before) reports = reports.Where(r => r.CreatedAt < before);
         }
         var total = await reports.CountAsync(ct);
         var page = await reports.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip(paging.Offset).Take(paging.Count).ToListAsync(ct);
         await FhirResources.FillSha1Async(db, store, page, ct);
+        FhirAudit.Search(http, kind, page.Count);
         var baseUrl = BaseUrl(http.Request);
-        var kind = asDocument ? "DocumentReference" : "DiagnosticReport";
         return FhirJson.Resource(Searchset(http.Request, paging, total, page.Select(r => (
             asDocument ? (Resource)FhirResources.DocumentReference(r, baseUrl, clinic.Name) : FhirResources.DiagnosticReport(r, baseUrl, clinic.Name),
             $"{baseUrl}/{kind}/{r.Id}"))));
     }
 
     /// <summary>
-    /// The report's file, range supported, with the same headers as the patient download. A GET that starts at byte 0
-    /// counts as a download; every GET that delivers bytes is audited under the token's account. Withdrawn or expired = 410.
+    /// The report's file by the rules every delivery path follows (<see cref="ReportDelivery"/>: withdrawn or expired =
+    /// 410, file missing = 503 and an alert; delivered bytes audited under the token's account, a GET from byte 0
+    /// counted as a download). A client that asks for FHIR JSON (Accept: application/fhir+json) gets a Binary resource
+    /// (contentType + base64 data), any other the raw bytes, range supported.
     /// </summary>
-    private static async Task<IResult> ReadBinaryAsync(HttpContext http, string id, CimefDb db, ReportStore store, PatientReportFiles files, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ReadBinaryAsync(HttpContext http, string id, CimefDb db, ReportDelivery delivery, CancellationToken ct)
     {
         var report = ParseId(id) is int rid ? await db.PatientReports.AsNoTracking().SingleOrDefaultAsync(r => r.Id == rid, ct) : null;
-        if (report is null) return FhirJson.NotFound($"Binary/{Truncate(id)} introuvable.");
-        var now = time.GetUtcNow().UtcDateTime;
-        if (report.WithdrawnAt is not null || report.ExpiresAt <= now)
-            return FhirJson.Outcome(StatusCodes.Status410Gone, "Ce rapport a été retiré ou a expiré : son fichier n'est plus disponible.", OperationOutcome.IssueType.Deleted);
-        const string unavailable = "Le fichier de ce rapport est momentanément indisponible.";
-        ReportStore.OpenedFile? file;
-        try
+        if (report is null)
         {
-            file = report.Integrity is FileIntegrity.Missing or FileIntegrity.Altered ? null : await store.OpenReadAsync(report.StoredFileName, ct);
+            FhirAudit.Read(http, "Binary", id, 0);
+            return FhirJson.NotFound($"Binary/{Truncate(id)} introuvable.");
         }
-        catch (ReportStore.UnavailableException)
+        var form = WantsResource(http.Request) ? ReportDelivery.Form.FhirBinary : ReportDelivery.Form.Attachment;
+        var result = await delivery.ServeAsync(http, report, new ReportDelivery.Integration(http.User), form, ct);
+        if (result.Outcome != ReportDelivery.Outcome.Ok) FhirAudit.Read(http, "Binary", id, 0);
+        return result.Outcome switch
         {
-            return FhirJson.Outcome(StatusCodes.Status503ServiceUnavailable, unavailable, OperationOutcome.IssueType.Transient);
-        }
-        if (file is null) return FhirJson.Outcome(StatusCodes.Status503ServiceUnavailable, unavailable, OperationOutcome.IssueType.Transient);
-        http.Response.RegisterForDisposeAsync(file.Content);
-
-        var delivery = PatientReportFiles.DeliveryOf(http.Request, file.Length, file.LastModified.UtcDateTime);
-        if (delivery == PatientReportFiles.Delivery.FromStart)
-            await db.PatientReports.Where(r => r.Id == report.Id).ExecuteUpdateAsync(u => u
-                .SetProperty(r => r.DownloadCount, r => r.DownloadCount + 1)
-                .SetProperty(r => r.LastDownloadAt, now), ct);
-        if (delivery != PatientReportFiles.Delivery.Nothing)
-        {
-            var range = http.Request.Headers.Range.ToString();
-            Audit.Staff(db, http.User, now, "report.download", "PatientReport", report.Id,
-                "FHIR Binary" + (range.Length == 0 ? "" : ", plage " + Truncate(range)));
-            await db.SaveChangesAsync(ct);
-        }
-        http.Response.Headers.CacheControl = "no-store";
-        http.Response.Headers.ContentDisposition = files.ContentDisposition(report, inline: false);
-        return new Storage.ReportResponse(file, report.ContentType);
+            ReportDelivery.Outcome.Ok => result.Response!,
+            ReportDelivery.Outcome.Gone => FhirJson.Outcome(StatusCodes.Status410Gone,
+                "Ce rapport a été retiré ou a expiré : son fichier n'est plus disponible.", OperationOutcome.IssueType.Deleted),
+            _ => FhirJson.Outcome(StatusCodes.Status503ServiceUnavailable, "Le fichier de ce rapport est momentanément indisponible.", OperationOutcome.IssueType.Transient),
+        };
     }
+
+    /// <summary>FHIR JSON asked for by Accept or _format: the Binary resource rather than the raw bytes.</summary>
+    private static bool WantsResource(HttpRequest request)
+    {
+        static bool Fhir(string? type) => type is not null
+            && (type.StartsWith("application/fhir+json", StringComparison.OrdinalIgnoreCase) || type.StartsWith("application/json+fhir", StringComparison.OrdinalIgnoreCase)
+                || type.Equals("json", StringComparison.OrdinalIgnoreCase));
+        return request.Query["_format"].Any(Fhir) || request.GetTypedHeaders().Accept.Any(a => Fhir(a.MediaType.Value));
+    }
+
+    private static readonly string[] PatientCriteria = ["_id", "identifier", "phone", "name"];
+    private static readonly string[] ReportCriteria = ["_id", "patient", "subject", "identifier", "date"];
+
+    private static bool HasCriterion(IQueryCollection query, string[] criteria) => criteria.Any(query.ContainsKey);
+
+    private static string NoCriterion(string kind, string[] criteria) =>
+        $"Recherche {kind} sans critère refusée : indiquez au moins un des paramètres {string.Join(", ", criteria)}.";
 
     public sealed record PageRequest(int Count, int Offset);
 
@@ -290,7 +337,7 @@ public static class FhirApi
         var kept = request.Query.Where(q => q.Key is not ("_count" or "_offset"))
             .SelectMany(q => q.Value.Select(v => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(v ?? "")}"));
         var query = string.Join("&", kept.Append($"_count={count}").Append($"_offset={offset}"));
-        return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?{query}";
+        return $"{Origin(request)}{request.Path}?{query}";
     }
 
     /// <summary>A FHIR token "system|code" or "code".</summary>

@@ -1,17 +1,24 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace Cimef.Site.Fhir;
 
 /// <summary>
 /// A FHIR date search value (prefix eq, ge, le, gt, lt; eq when none) with day precision (YYYY-MM-DD, UTC, the clinic's
-/// zone being UTC+0) or full date-time precision, as a half-open interval [From, Before) on the report's date.
+/// zone being UTC+0) or date-time precision (at most microseconds, what both databases store), as a half-open interval
+/// [From, Before) on the report's date. Years outside <see cref="FirstYear"/>..<see cref="LastYear"/> (the range of
+/// every date a user types, <see cref="Web.UserDates"/>) are refused: no
+/// report is dated there, and the interval's ends stay far from DateTime's limits.
 /// </summary>
-public static class FhirDates
+public static partial class FhirDates
 {
-    /// <summary>OutOfRange: a well-formed date outside <see cref="Web.UserDates"/>' range (refused with its message).</summary>
-    public sealed record Range(DateTime? From, DateTime? Before, bool OutOfRange = false);
+    public const int FirstYear = Web.UserDates.FirstYear;
+    public const int LastYear = Web.UserDates.LastYear;
 
-    private static readonly Range OutOfRange = new(null, null, true);
+    public sealed record Range(DateTime? From, DateTime? Before);
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$", RegexOptions.CultureInvariant)]
+    private static partial Regex DateTimePattern();
 
     public static Range? Parse(string? value)
     {
@@ -21,15 +28,15 @@ public static class FhirDates
         DateTime start, end;
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
-            if (!Web.UserDates.InRange(day)) return OutOfRange;
+            if (day.Year is < FirstYear or > LastYear) return null;
             start = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
             end = start.AddDays(1);
         }
-        else if (text.Contains('T') && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+        else if (DateTimePattern().IsMatch(text) && int.Parse(text.AsSpan(0, 4), CultureInfo.InvariantCulture) is >= FirstYear and <= LastYear
+                 && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
         {
-            if (!Web.UserDates.InRange(at.UtcDateTime)) return OutOfRange;
             start = at.UtcDateTime;
-            end = start.AddTicks(1);
+            end = start.AddTicks(TimeSpan.TicksPerMicrosecond);
         }
         else return null;
         return prefix switch

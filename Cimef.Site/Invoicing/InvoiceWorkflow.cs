@@ -27,7 +27,8 @@ public sealed record WorkflowResult(Outcome Outcome, string? Error = null, Invoi
 /// Invoice state changes shared by the billing pages and the invoices API. Each one is a single transaction
 /// whose first statement is a guarded UPDATE of the invoice row (status in the allowed set), so the write
 /// lock is taken before the state is read: a payment and a cancellation racing on one invoice cannot both
-/// succeed. Audit rows and the automatic access (sent/paid) commit in the same transaction.
+/// succeed. Audit rows, the automatic access (sent/paid) and the closing of payment links the change makes stale
+/// commit in the same transaction.
 /// </summary>
 public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeProvider time, ClinicClock clock)
 {
@@ -215,8 +216,12 @@ public sealed class InvoiceWorkflow(CimefDb db, AccessProvisioning access, TimeP
         if (invoice is null) return new WorkflowResult(Outcome.NotFound, NotFoundMessage);
         if (locked == 0) return new WorkflowResult(Outcome.Conflict, wrongStatus ?? StatusMessage(invoice.Status), invoice);
 
+        var (statusBefore, dueBefore) = (invoice.Status, invoice.Total - Paid(invoice));
         var error = await change(invoice);
         if (error is not null) return error with { Invoice = invoice };
+        // A payment link was opened for the old balance: after a payment, a cancellation or a new total nobody may pay it.
+        if ((invoice.Status == InvoiceStatus.Cancelled && statusBefore != InvoiceStatus.Cancelled) || invoice.Total - Paid(invoice) != dueBefore)
+            await Payments.CheckoutExpiry.CloseOpenAsync(db, invoice.Id, Now, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return new WorkflowResult(Outcome.Ok, Invoice: invoice);

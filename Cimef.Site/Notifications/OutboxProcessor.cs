@@ -112,13 +112,13 @@ public sealed class OutboxProcessor(
             if (m.Kind == OutboxKind.StaffLockout)
                 await email.SendAsync(StaffMessages.Lockout(m.Recipient, m.CreatedAt, emailOptions.Value.From, clinic.Value.Name), ct);
             else if (m.Kind == OutboxKind.PaymentLink)
-                await sms.SendAsync(m.Recipient, PaymentLinkText(m), ct);
+                await sms.SendAsync(m.Recipient, PaymentLinkText(m, portal.Value), ct);
             else if (m.ReportShare is { } share)
             {
                 var (token, code) = RenderShare(m, share, now);
                 shareSecrets = [token, code];
                 if (m.Channel == OutboxChannel.Email)
-                    await email.SendAsync(ShareMessages.Email(m.Kind, PatientOf(m).FullName, share.Report.Title, ReportShares.Link(portal.Value, token), code,
+                    await email.SendAsync(ShareMessages.Email(m.Kind, PatientOf(m).FullName, ReportShares.Link(portal.Value, token), code,
                         share.ExpiresAt, emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
                 else
                     await sms.SendAsync(m.Recipient, ShareMessages.Sms(m.Kind, PatientOf(m).FullName, ReportShares.Link(portal.Value, token), code), ct);
@@ -175,14 +175,15 @@ public sealed class OutboxProcessor(
     /// The payment-link SMS in the patient's language: invoice number, amount and the link, never the exam. A link no
     /// longer payable (paid, refused, failed) is not sent. The link is never cut: a long one makes a two-part SMS.
     /// </summary>
-    private static string PaymentLinkText(OutboxMessage m)
+    private static string PaymentLinkText(OutboxMessage m, PortalOptions portal)
     {
         var culture = Languages.PatientLanguages.Culture(PatientOf(m).Language);
         string Say(string name, params object?[] args) => Languages.PatientText.Format(culture, name, args);
         var link = m.PaymentCheckout ?? throw new DeliveryException("Lien de paiement introuvable", true);
         if (link.Status != CheckoutStatus.Open) throw new DeliveryException("Lien de paiement déjà utilisé ou fermé : message non envoyé", true);
-        var text = SmsText.ToGsm7(Say("sms_payment", link.Invoice.Number, link.Amount)) + link.Url;
-        return text.Length <= SmsText.MaxLength ? text : SmsText.ToGsm7(Say("sms_payment_short")) + link.Url;
+        var url = Payments.PaymentLinks.PublicUrl(portal, link);
+        var text = SmsText.ToGsm7(Say("sms_payment", link.Invoice.Number, link.Amount)) + url;
+        return text.Length <= SmsText.MaxLength ? text : SmsText.ToGsm7(Say("sms_payment_short")) + url;
     }
 
     /// <summary>A staff-created share's token and code, only while the share is still usable.</summary>

@@ -5,15 +5,16 @@ using MimeKit;
 namespace Cimef.Site.Notifications;
 
 /// <summary>
-/// The messages to a referring doctor for a share the clinic created (issue 14): the link and the code always travel
-/// in two separate messages (by e-mail and SMS when both are known), so one intercepted message opens nothing.
+/// The messages to a referring doctor for a share the clinic created: the link and the code never travel on the same
+/// channel (link by e-mail and code by SMS; with one contact, staff dictate the code by phone), so one intercepted
+/// message opens nothing. The link message names neither the patient nor the exam: alone it tells nothing.
 /// </summary>
 public static class ShareMessages
 {
     public const string LinkSubject = "Résultat d'examen partagé par le CIMEF";
     public const string CodeSubject = "Code d'accès au résultat partagé";
 
-    public static MimeMessage Email(OutboxKind kind, string patientName, string reportTitle, string link, string code, DateTime expiresAt,
+    public static MimeMessage Email(OutboxKind kind, string patientName, string link, string code, DateTime expiresAt,
         string from, string clinicName, string to)
     {
         var until = expiresAt.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture);
@@ -21,9 +22,9 @@ public static class ShareMessages
             ? $"""
                Bonjour Docteur,
 
-               Le {clinicName} vous transmet le résultat d'examen de {patientName} : {reportTitle}.
+               Le {clinicName} partage avec vous un résultat d'examen.
                Ouvrez ce lien (valable jusqu'au {until}) : {link}
-               Le code à 6 chiffres vous parvient dans un message séparé.
+               Le code à 6 chiffres vous est donné à part (par SMS ou par téléphone).
                """
             : $"""
                Bonjour Docteur,
@@ -42,7 +43,7 @@ public static class ShareMessages
     public static string Sms(OutboxKind kind, string patientName, string link, string code)
     {
         var text = kind == OutboxKind.ShareLink
-            ? $"CIMEF: {link} resultat de {patientName} partage avec vous (code dans un autre message)"
+            ? $"CIMEF: {link} resultat d'examen partage avec vous (code donne a part)"
             : $"CIMEF: code du resultat partage de {patientName}: {code}";
         text = SmsText.ToGsm7(text);
         return text.Length > SmsText.MaxLength ? text[..SmsText.MaxLength] : text;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cimef.Site.Fhir;
 using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Diagnostics;
@@ -54,6 +55,8 @@ public class ErrorModel : PageModel
         Home = PatientText.Get("error_home", culture);
         if (HttpContext.Items[MessageKey] is string message) Message = message;
         Response.StatusCode = code ?? 404;
+        // A FHIR client reads every answer as FHIR JSON, errors included (a rate-limit 429, a 405 from routing…).
+        if (Request.IsFhir()) return Content(FhirJson.Serialize(FhirJson.OutcomeOf(Message, FhirJson.IssueOf(Response.StatusCode))), FhirJson.ContentType);
         return Page();
     }
 }

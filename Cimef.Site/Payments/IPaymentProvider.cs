@@ -20,6 +20,12 @@ public interface IPaymentProvider
     /// <summary>Opens a checkout session; throws <see cref="PaymentProviderException"/> when the provider cannot be reached or refuses.</summary>
     Task<CheckoutSession> CreateCheckoutAsync(CheckoutRequest request, CancellationToken ct);
 
+    /// <summary>
+    /// Expires a checkout session so nobody can pay it any more; a session the provider no longer has open (paid, expired,
+    /// unknown) counts as done. Throws <see cref="PaymentProviderException"/> when the provider cannot be reached or refuses.
+    /// </summary>
+    Task ExpireCheckoutAsync(string checkoutId, CancellationToken ct);
+
     /// <summary>The event in a webhook delivery, or null when its signature or timestamp does not check out.</summary>
     WebhookEvent? ReadWebhook(IHeaderDictionary headers, byte[] body, DateTimeOffset now);
 }
@@ -31,8 +37,12 @@ public sealed record CheckoutSession(string Id, string Url, DateTime? ExpiresAt)
 
 public enum WebhookOutcome { Succeeded, Failed, Other }
 
-/// <summary>A verified webhook event, reduced to what the portal acts on. Amount is null when it is not a whole number.</summary>
-public sealed record WebhookEvent(string EventId, string Type, WebhookOutcome Outcome, string? CheckoutId, int? Amount, string? Currency, string? TransactionId);
+/// <summary>
+/// A verified webhook event, reduced to what the portal acts on. Amount is null when it is not a whole number;
+/// ClientReference is the invoice number the session was opened for.
+/// </summary>
+public sealed record WebhookEvent(string EventId, string Type, WebhookOutcome Outcome, string? CheckoutId, int? Amount, string? Currency, string? TransactionId,
+    string? ClientReference = null);
 
 /// <summary>The provider could not be reached, timed out or refused: <see cref="Exception.Message"/> is a French sentence for staff.</summary>
 public sealed class PaymentProviderException(string message, Exception? inner = null) : Exception(message, inner);

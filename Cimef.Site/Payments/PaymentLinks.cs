@@ -17,7 +17,7 @@ namespace Cimef.Site.Payments;
 /// credentials message commit in one transaction; the unique (method, reference) index makes a replayed or duplicate
 /// event record nothing twice. A reported payment the portal cannot record raises an alert for staff.
 /// </summary>
-public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> providers, InvoiceWorkflow workflow, TimeProvider time,
+public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> providers, InvoiceWorkflow workflow, Access.AccessProvisioning provisioning, TimeProvider time,
     IOptions<PortalOptions> portal, IOptions<AlertsOptions> alerts, ILogger<PaymentLinks> log)
 {
     public const string NothingDue = "Rien à payer sur cette facture : aucun lien de paiement créé.";
@@ -90,6 +90,22 @@ public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> provi
         return new LinkResult(Outcome.Ok, null, checkout);
     }
 
+    /// <summary>
+    /// The link the patient gets (SMS, invoice QR, API): the portal's own <c>/paiement/{provider}/{id}</c>, which sends the
+    /// phone on to the provider while the checkout is open and otherwise says « Ce lien de paiement n'est plus valable ».
+    /// </summary>
+    public static string PublicUrl(PortalOptions portal, PaymentCheckout checkout) =>
+        new Uri(portal.Url).GetLeftPart(UriPartial.Authority) + "/paiement/" + checkout.Provider + "/" + Uri.EscapeDataString(checkout.CheckoutId);
+
+    /// <summary>The provider's page for the checkout while it is still payable (open, not past its expiry, a balance left), or null.</summary>
+    public static async Task<string?> LaunchUrlAsync(CimefDb db, string provider, string checkoutId, DateTime now, CancellationToken ct)
+    {
+        var checkout = await db.PaymentCheckouts.AsNoTracking().Include(c => c.Invoice).ThenInclude(i => i.Payments).Include(c => c.Invoice).ThenInclude(i => i.Lines)
+            .AsSplitQuery().SingleOrDefaultAsync(c => c.Provider == provider && c.CheckoutId == checkoutId, ct);
+        return checkout is { Status: CheckoutStatus.Open } && (checkout.ExpiresAt is null || checkout.ExpiresAt > now) && Due(checkout.Invoice) > 0
+            ? checkout.Url : null;
+    }
+
     /// <summary>The latest link still payable for an invoice with a balance, or null.</summary>
     public static async Task<PaymentCheckout?> OpenLinkAsync(CimefDb db, Invoice invoice, DateTime now, CancellationToken ct = default)
     {
@@ -130,9 +146,16 @@ public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> provi
             return;
         }
         if (await AlreadyRecordedAsync(provider, checkout, ct)) return;
+        var number = await db.Invoices.Where(i => i.Id == checkout.InvoiceId).Select(i => i.Number).SingleAsync(ct);
+        if (ev.ClientReference != number)
+        {
+            // The session was opened with the invoice number as client_reference: anything else is not this invoice's payment.
+            await RefuseAsync(provider, checkout, ev, $"référence client « {Truncate(ev.ClientReference, 40) ?? "absente"} » au lieu de {number}", ct);
+            return;
+        }
         if (ev.Currency != "XOF" || ev.Amount != checkout.Amount)
         {
-            await RefuseAsync(checkout, ev, $"montant ou devise différents de la session ({Amount(ev)} reçu, {Fr.Money(checkout.Amount)} attendu)", ct);
+            await RefuseAsync(provider, checkout, ev, $"montant ou devise différents de la session ({Amount(ev)} reçu, {Fr.Money(checkout.Amount)} attendu)", ct);
             return;
         }
 
@@ -144,12 +167,10 @@ public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> provi
                 checkout.Status = CheckoutStatus.Paid;
                 checkout.ClosedAt = Now;
                 checkout.LastEventId = Truncate(ev.EventId);
-                // Paid from the phone: the patient was not at the desk for the printed password, so the credentials go out now
-                // (once: EnsureForInvoiceAsync has queued them already when this payment created the access).
-                if (invoice.Status == InvoiceStatus.Paid && invoice.PatientAccess is { IsActive: true } access
-                    && !db.ChangeTracker.Entries<OutboxMessage>().Any(m => m.State == EntityState.Added && m.Entity.Kind == OutboxKind.Credentials))
-                    Outbox.Queue(db, OutboxKind.Credentials, invoice.Patient, access, null, Now);
-                return Task.CompletedTask;
+                // Paid from the phone: the patient was not at the desk for the printed password, so the credentials go out now.
+                return invoice.Status == InvoiceStatus.Paid && invoice.PatientAccess is { IsActive: true } access
+                    ? provisioning.QueueCredentialsAsync(access, ct)
+                    : Task.CompletedTask;
             });
         }
         catch (DbUpdateException)
@@ -167,13 +188,14 @@ public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> provi
         db.ChangeTracker.Clear();
         var fresh = await db.PaymentCheckouts.SingleAsync(c => c.Id == checkout.Id, ct);
         if (await AlreadyRecordedAsync(provider, fresh, ct)) return;
-        await RefuseAsync(fresh, ev, result.Error ?? "paiement impossible", ct);
+        await RefuseAsync(provider, fresh, ev, result.Error ?? "paiement impossible", ct);
     }
 
     private Task<bool> AlreadyRecordedAsync(IPaymentProvider provider, PaymentCheckout checkout, CancellationToken ct) =>
         db.Payments.AnyAsync(p => p.Method == provider.Method && p.Reference == checkout.CheckoutId, ct);
 
-    private async Task RefuseAsync(PaymentCheckout checkout, WebhookEvent ev, string why, CancellationToken ct)
+    /// <summary>Marks the checkout refused, audits it and alerts staff, in one transaction.</summary>
+    private async Task RefuseAsync(IPaymentProvider provider, PaymentCheckout checkout, WebhookEvent ev, string why, CancellationToken ct)
     {
         var number = await db.Invoices.Where(i => i.Id == checkout.InvoiceId).Select(i => i.Number).SingleAsync(ct);
         log.LogWarning("{Provider} session {Checkout} on invoice {Invoice}: payment not recorded ({Why}).", checkout.Provider, checkout.CheckoutId, number, why);
@@ -185,6 +207,8 @@ public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> provi
             checkout.LastEventId = Truncate(ev.EventId);
         }
         var detail = $"Facture {number} : paiement en ligne non enregistré — {why}. Vérifiez la transaction{(ev.TransactionId is null ? "" : " " + ev.TransactionId)} et remboursez ou encaissez à la main.";
+        Audit.Staff(db, ProviderPrincipal(provider), Now, "payment.refuse", "Invoice", checkout.InvoiceId,
+            Truncate($"{number} : session {checkout.CheckoutId}, {why}", 500));
         await Alerts.RaiseAsync(db, AlertLevel.Critical, AlertKinds.OnlinePayment, checkout.CheckoutId, detail.Length > 500 ? detail[..500] : detail,
             Now, ct, alerts.Value.MaxPerRulePerHour);
         await db.SaveChangesAsync(ct);
@@ -202,7 +226,7 @@ public sealed class PaymentLinks(CimefDb db, IEnumerable<IPaymentProvider> provi
     private static string Amount(WebhookEvent ev) => ev.Amount is not int a ? $"montant illisible ({ev.Currency})"
         : ev.Currency == "XOF" ? Fr.Money(a) : $"{a} {ev.Currency}";
 
-    private static string? Truncate(string? s) => s is { Length: > 100 } ? s[..100] : s;
+    private static string? Truncate(string? s, int max = 100) => s is not null && s.Length > max ? s[..max] : s;
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 }

@@ -16,7 +16,8 @@ public static class PaymentsApi
     public const int MaxWebhookBytes = 64 * 1024;
 
     public static void MapPaymentLinkApi(this IEndpointRouteBuilder api) =>
-        api.MapPost("/api/invoices/{id:int}/payment-link/", async (int id, HttpRequest request, PaymentLinks links, CancellationToken ct) =>
+        api.MapPost("/api/invoices/{id:int}/payment-link/", async (int id, HttpRequest request, PaymentLinks links,
+            Microsoft.Extensions.Options.IOptions<PortalOptions> portal, CancellationToken ct) =>
         {
             var (body, error) = await ApiJson.ReadAsync<LinkBody>(request);
             if (error is not null) return error;
@@ -26,7 +27,7 @@ public static class PaymentsApi
             if (result.Unreachable) return ApiJson.Error(result.Error!, StatusCodes.Status502BadGateway);
             if (!result.Ok) return ApiJson.Error(result.Error!, result.Outcome == Outcome.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict);
             var c = result.Checkout!;
-            return Results.Json(new { provider = c.Provider, checkout_id = c.CheckoutId, url = c.Url, amount = c.Amount }, statusCode: StatusCodes.Status201Created);
+            return Results.Json(new { provider = c.Provider, checkout_id = c.CheckoutId, url = PaymentLinks.PublicUrl(portal.Value, c), amount = c.Amount }, statusCode: StatusCodes.Status201Created);
         }).RequireAuthorization(Policies.Billing);
 
     public static void MapPaymentWebhooks(this IEndpointRouteBuilder app) =>

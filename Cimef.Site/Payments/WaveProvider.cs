@@ -13,7 +13,8 @@ namespace Cimef.Site.Payments;
 /// <summary>
 /// Wave's Checkout API (docs.wave.com/checkout) and webhooks (docs.wave.com/webhook):
 /// <c>POST {BaseUrl}/v1/checkout/sessions</c> with <c>Authorization: Bearer {ApiKey}</c> and an <c>Idempotency-Key</c>,
-/// answering a checkout session whose <c>wave_launch_url</c> the patient opens; webhooks carry
+/// answering a checkout session whose <c>wave_launch_url</c> the patient opens; <c>POST {BaseUrl}/v1/checkout/sessions/{id}/expire</c>
+/// closes a session nobody should pay any more; webhooks carry
 /// <c>Wave-Signature: t={unix seconds},v1={hex HMAC-SHA256(secret, t + raw body)}[,v1=…]</c> (several v1 while a
 /// secret is rotated) and are refused when older than five minutes.
 /// </summary>
@@ -72,6 +73,29 @@ public sealed class WaveProvider(IHttpClientFactory http, IOptions<PaymentsOptio
         }
     }
 
+    public async Task ExpireCheckoutAsync(string checkoutId, CancellationToken ct)
+    {
+        var wave = options.Value.Wave;
+        using var message = new HttpRequestMessage(HttpMethod.Post,
+            new Uri(new Uri(wave.BaseUrl!.TrimEnd('/') + "/"), $"v1/checkout/sessions/{Uri.EscapeDataString(checkoutId)}/expire"));
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", wave.ApiKey);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
+        try
+        {
+            using var response = await http.CreateClient(HttpClientName).SendAsync(message, timeout.Token);
+            // 404: Wave has no such session; 409: it is no longer open (paid or expired): nothing is left to expire.
+            if (response.IsSuccessStatusCode || response.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Conflict) return;
+            log.LogWarning("Wave refused to expire checkout session {Checkout}: HTTP {Status}.", checkoutId, (int)response.StatusCode);
+            throw new PaymentProviderException($"Wave a refusé de fermer le lien de paiement {checkoutId} (HTTP {(int)response.StatusCode}).");
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            log.LogWarning("Wave unreachable to expire {Checkout}: {Error}", checkoutId, e.GetType().Name);
+            throw new PaymentProviderException($"Wave est injoignable : le lien de paiement {checkoutId} sera fermé à la prochaine tentative.", e);
+        }
+    }
+
     public WebhookEvent? ReadWebhook(IHeaderDictionary headers, byte[] body, DateTimeOffset now)
     {
         if (!Verify(headers[SignatureHeader].ToString(), body, options.Value.Wave.WebhookSecret!, now)) return null;
@@ -91,7 +115,7 @@ public sealed class WaveProvider(IHttpClientFactory http, IOptions<PaymentsOptio
                 _ => WebhookOutcome.Other,
             };
             return new WebhookEvent(Text(root, "id") ?? "", type, outcome, isObject ? Text(data, "id") : null, amount,
-                isObject ? Text(data, "currency") : null, isObject ? Text(data, "transaction_id") : null);
+                isObject ? Text(data, "currency") : null, isObject ? Text(data, "transaction_id") : null, isObject ? Text(data, "client_reference") : null);
         }
         catch (JsonException)
         {

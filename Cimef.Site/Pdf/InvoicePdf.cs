@@ -57,7 +57,7 @@ public static class InvoicePdf
         }
         var link = time is null ? null : await Payments.PaymentLinks.OpenLinkAsync(db, invoice, time.GetUtcNow().UtcDateTime, ct);
         return new Model(clinic, portal.Url, invoice, invoice.Patient, credentials,
-            link is null ? null : new PayLink(PaymentMethods.French(PaymentMethod.Wave), link.Url, link.Amount));
+            link is null ? null : new PayLink(PaymentMethods.French(PaymentMethod.Wave), Payments.PaymentLinks.PublicUrl(portal, link), link.Amount));
     }
 
     public static byte[] Render(Model m)

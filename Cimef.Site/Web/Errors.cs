@@ -1,4 +1,5 @@
 using Cimef.Site.Api;
+using Cimef.Site.Fhir;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Data.Sqlite;
 
@@ -8,7 +9,7 @@ namespace Cimef.Site.Web;
 /// No stack trace ever reaches a client. Malformed input (BadHttpRequestException) is a 400 with a French
 /// message (<see cref="BadInput"/>); a database busy beyond its timeout (SQLite busy/locked, PostgreSQL
 /// serialization failure, deadlock, lock or statement timeout) is a clean 503
-/// ("réessayez dans un instant"); anything else a 500. JSON under /api; elsewhere the handler declines and
+/// ("réessayez dans un instant"); anything else a 500. JSON under /api, an OperationOutcome under /fhir; elsewhere the handler declines and
 /// UseExceptionHandler re-executes the French /Error page with that status and message.
 /// </summary>
 public sealed class FriendlyExceptionHandler(ILogger<FriendlyExceptionHandler> log) : IExceptionHandler
@@ -30,10 +31,15 @@ public sealed class FriendlyExceptionHandler(ILogger<FriendlyExceptionHandler> l
         return await Answer(http, status, message);
     }
 
-    /// <summary>JSON under /api (handled); elsewhere false, and the /Error page renders <paramref name="message"/>.</summary>
+    /// <summary>JSON under /api, an OperationOutcome under /fhir (handled); elsewhere false, and the /Error page renders <paramref name="message"/>.</summary>
     public static async ValueTask<bool> Answer(HttpContext http, int status, string message)
     {
         http.Response.Headers.CacheControl = "no-store";
+        if (http.Request.IsFhir())
+        {
+            await Fhir.FhirJson.Outcome(status, message).ExecuteAsync(http);
+            return true;
+        }
         if (!http.Request.IsApi())
         {
             Pages.ErrorModel.Prepare(http, status, message);

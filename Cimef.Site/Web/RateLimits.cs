@@ -8,6 +8,9 @@ public static class RateLimits
     /// <summary>Per-IP cap on share code submissions (/s/{token}), at the patient login's rate (issue 14).</summary>
     public const string ShareCode = "share-code";
 
+    /// <summary>Per-IP cap on a patient's share creations (/patient/shares?handler=Create), at the patient login's rate.</summary>
+    public const string PatientShare = "patient-share";
+
     /// <summary>Per-IP cap on /healthz: a monitor polls it every few seconds, a flood gets 429.</summary>
     public const string Health = "health";
     public const int HealthRequestsPerMinutePerIp = 60;

@@ -7,14 +7,16 @@ namespace Cimef.Site.Web;
 /// value: outside it, day arithmetic (the next day, a clinic day's UTC start) overflows DateTime and the database's
 /// range, so such a date is refused with <see cref="OutOfRange"/> before anything computes with it. Page model binding
 /// applies it to every DateOnly/DateTime it binds (<see cref="UserDateBinderProvider"/>); code that parses a date from
-/// text itself (JSON bodies, FHIR search values) calls <see cref="InRange(DateOnly)"/>.
+/// text itself calls <see cref="ParseDay"/> or <see cref="InRange(DateOnly)"/>; the FHIR date search takes its years from here.
 /// </summary>
 public static class UserDates
 {
-    public static readonly DateOnly Min = new(1900, 1, 1);
-    public static readonly DateOnly Max = new(2199, 12, 31);
+    public const int FirstYear = 1900;
+    public const int LastYear = 2999;
+    public static readonly DateOnly Min = new(FirstYear, 1, 1);
+    public static readonly DateOnly Max = new(LastYear, 12, 31);
 
-    public const string OutOfRange = "Date hors limites : saisissez une date entre le 01/01/1900 et le 31/12/2199.";
+    public const string OutOfRange = "Date hors limites : saisissez une date entre le 01/01/1900 et le 31/12/2999.";
 
     public static bool InRange(DateOnly day) => day >= Min && day <= Max;
 

@@ -1,9 +1,15 @@
 // Patient login: live format hints for the key and the password (no library; the form works without it). The words
 // come from the page, in the patient's language: the form's data-count/-long/-ok, each hint's data-bad and text.
+// It also ends the phone's current patient for the service worker (portal-sw.js).
 "use strict";
 (function () {
   var KEY = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]*$/;
   var PWD = /^[abcdefghjkmnpqrstuvwxyz23456789]*$/;
+  // Whoever opens the login page is not (yet) the phone's current patient: the service worker stops opening the kept
+  // copies offline until a dashboard names a patient again.
+  if (navigator.serviceWorker) navigator.serviceWorker.getRegistration("/patient/").then(function (r) {
+    if (r && r.active) r.active.postMessage("end");
+  });
   var form = document.querySelector("form[data-count]");
   if (!form) return;
   function words(name, a, b) {

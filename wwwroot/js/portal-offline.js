@@ -1,16 +1,25 @@
-// « Garder sur ce téléphone » (issue 15): registers the service worker, tells it who the phone's current patient is,
-// stores a report in this patient's cache only when asked, and at logout asks whether to keep or erase the copies.
-// The words come from the page (data-* and hidden elements rendered from the catalogue).
+// « Garder sur ce téléphone »: registers the service worker and tells it who the phone's current patient is (for the
+// patient session's absolute lifetime, data-lifetime in seconds), stores a report in this patient's cache only when
+// asked, deletes the copies of reports no longer in the list (withdrawn, expired) at every render of the list, and at
+// logout asks whether to keep or erase the copies. The words come from the page (data-* and hidden elements rendered
+// from the catalogue).
 (() => {
   const form = document.getElementById('logout');
   if (!form || !('serviceWorker' in navigator) || !window.caches) return;
   const mine = form.dataset.cache;
-  const PHONE = 'cimef-phone', CURRENT = '/patient/offline-current';
   const status = document.getElementById('offline-status');
   const path = u => new URL(u, location.href).pathname;
 
   navigator.serviceWorker.register('/patient/sw.js', { scope: '/patient/' });
-  caches.open(PHONE).then(c => c.put(CURRENT, new Response(mine)));
+  navigator.serviceWorker.ready.then(r => r.active.postMessage({ cache: mine, lifetime: Number(form.dataset.lifetime) }));
+
+  // The list was just rendered by the server: a copy whose report is not in it is no longer the patient's to open.
+  async function prune() {
+    if (!(await caches.has(mine))) return;
+    const listed = new Set([...document.querySelectorAll('[data-report]')].map(a => '/patient/reports/' + a.dataset.report));
+    const cache = await caches.open(mine);
+    for (const k of await cache.keys()) if (!listed.has(path(k.url))) await cache.delete(k);
+  }
 
   // Shows « copie enregistrée » or the keep button on each row, and the keep/erase pair at logout when copies exist.
   async function refresh() {
@@ -45,14 +54,15 @@
 
   form.addEventListener('submit', async e => {
     e.preventDefault();
+    // The service worker ends the current patient when it sees the logout, the login page does when it loads.
     try {
-      await (await caches.open(PHONE)).delete(CURRENT);
       if (e.submitter && e.submitter.dataset.logout === 'erase') await caches.delete(mine);
     } finally {
       form.submit();
     }
   });
 
-  document.body.addEventListener('htmx:afterSwap', refresh);
-  refresh();
+  const render = () => prune().then(refresh);
+  document.body.addEventListener('htmx:afterSwap', render);
+  render();
 })();

@@ -157,6 +157,8 @@ public static class AlertKinds
     public const string Notifications = "notifications";
     public const string SlowResponses = "slow_responses";
     public const string CredentialReveals = "credential_reveals";
+    /// <summary>One account reading more FHIR records in an hour than Alerts:FhirRecordsPerHour.</summary>
+    public const string FhirBulkRead = "fhir_bulk_read";
     /// <summary>A mobile-money payment reported by the provider and not recorded (wrong amount, cancelled or paid invoice, unknown session).</summary>
     public const string OnlinePayment = "online_payment";
 }

@@ -29,5 +29,8 @@ public class PaymentCheckout
 
 /// <summary>Open: payable. Paid: the payment is recorded. Failed: the provider reported a failed attempt or expiry.
 /// Refused: the provider reported a payment the portal did not record (wrong amount or currency, invoice cancelled or
-/// already paid): an alert asks staff to reconcile or refund.</summary>
-public enum CheckoutStatus { Open, Paid, Failed, Refused }
+/// already paid, another invoice's reference): an alert asks staff to reconcile or refund.
+/// Closing: the invoice changed (desk payment, cancellation, new balance), so the portal closed the link; the provider
+/// is still to be told to expire it (<see cref="Payments.CheckoutExpiry"/> retries until it is). Closed: the provider
+/// expired it too (or it lapsed there by itself).</summary>
+public enum CheckoutStatus { Open, Paid, Failed, Refused, Closing, Closed }

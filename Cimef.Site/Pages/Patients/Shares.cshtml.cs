@@ -14,8 +14,8 @@ namespace Cimef.Site.Pages.Patients;
 
 /// <summary>
 /// « Partager avec le médecin prescripteur » (issue 14): the clinic shares one of the patient's reports with the
-/// referring doctor, by e-mail and/or SMS through the outbox. The link and the code always go in two messages: link by
-/// e-mail and code by SMS when both are given, otherwise both on the one channel, one after the other. Audited; the
+/// referring doctor through the outbox, the link and the code never on the same channel: link by e-mail and code by SMS
+/// when both are given; with one contact only, the link goes by it and staff dictate the code by phone. Audited; the
 /// active shares are listed with « Révoquer ».
 /// </summary>
 [Authorize(Policy = Policies.FrontDesk)]
@@ -35,6 +35,8 @@ public class SharesModel(CimefDb db, ReportShares shares, TimeProvider time) : S
     public Patient Patient { get; private set; } = null!;
     public IReadOnlyList<ReportOption> Reports { get; private set; } = [];
     public IReadOnlyList<ReportShares.Row> Active { get; private set; } = [];
+    /// <summary>The code of the share just created for a doctor with one contact only, for staff to dictate by phone.</summary>
+    public string? DictateCode { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(int id) => await LoadAsync(id) ? Page() : NotFound();
 
@@ -58,16 +60,29 @@ public class SharesModel(CimefDb db, ReportShares shares, TimeProvider time) : S
         if (!ModelState.IsValid) return Page();
 
         var recipient = string.Join(" / ", new[] { email, phone }.Where(x => x is not null));
-        var created = shares.Create(report!, Input.Days, User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value, User.Identity?.Name ?? "", recipient);
         var linkChannel = email is not null ? (OutboxChannel.Email, email) : (OutboxChannel.Sms, phone!);
-        var codeChannel = phone is not null ? (OutboxChannel.Sms, phone) : (OutboxChannel.Email, email!);
-        Queue(OutboxKind.ShareLink, linkChannel, created.Share, report!, now);
-        // Queued a second later: the link goes first, the code follows.
-        Queue(OutboxKind.ShareCode, codeChannel, created.Share, report!, now.AddSeconds(1));
-        Audit.Staff(db, User, now, "share.create", "ReportShare", null,
-            $"patient {id}, rapport {report!.Id}, {Input.Days} j, destinataire {recipient}");
-        await db.SaveChangesAsync();
-        return Done($"Partage créé : le lien et le code partent en deux messages ({recipient}).", null, new { id });
+        var created = await shares.CreateAsync(report!, Input.Days, HttpContext.RequestAborted,
+            User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value, User.Identity?.Name ?? "", recipient, c =>
+            {
+                Queue(OutboxKind.ShareLink, linkChannel, c.Share, report!, now);
+                // Queued a second later: the link goes first, the code follows, on the other channel.
+                if (email is not null && phone is not null) Queue(OutboxKind.ShareCode, (OutboxChannel.Sms, phone), c.Share, report!, now.AddSeconds(1));
+                Audit.Staff(db, User, now, "share.create", "ReportShare", null,
+                    $"patient {id}, rapport {report!.Id}, {Input.Days} j, destinataire {recipient}{(email is null || phone is null ? ", code dicté par téléphone" : "")}");
+            });
+        if (created is null)
+        {
+            ModelState.AddModelError("", ReportShares.LimitReached);
+            return Page();
+        }
+        if (email is not null && phone is not null)
+            return Done($"Partage créé : le lien et le code partent en deux messages ({recipient}).", null, new { id });
+        // One contact only: the code never travels on the link's channel, so staff read it out on the phone. It exists in
+        // clear only in this response (no redirect through TempData).
+        Response.Headers.CacheControl = "no-store";
+        DictateCode = created.Code;
+        Active = await shares.ActiveForPatientAsync(id, HttpContext.RequestAborted);
+        return Page();
     }
 
     public async Task<IActionResult> OnPostRevokeAsync(int id, int shareId)

@@ -26,7 +26,7 @@ namespace Cimef.Site.Pages.Portal;
 [ReadsPatientReports]
 [RenderedDashboards.Keep]
 public class DashboardModel(AccessEventBatch events, TimeProvider time, CredentialProtector protector, SqliteWriteGate gate,
-    RenderedDashboards rendered) : PageModel
+    RenderedDashboards rendered, PatientSessions sessions) : PageModel
 {
     /// <summary>Changes with every build, so new markup is never answered with an old fragment's 304.</summary>
     private static readonly string Build = typeof(DashboardModel).Assembly.ManifestModule.ModuleVersionId.ToString("N");
@@ -36,6 +36,9 @@ public class DashboardModel(AccessEventBatch events, TimeProvider time, Credenti
     public long MonthDownloadedBytes { get; private set; }
     /// <summary>The phone cache of this patient's offline copies (an opaque per-access name, see <see cref="CredentialProtector.OfflineCacheName"/>).</summary>
     public string OfflineCache => protector.OfflineCacheName(User.AccessId()); // an HMAC: computed only when the page is rendered
+
+    /// <summary>How long the phone's service worker may open this patient's copies offline after the login (the session's absolute cap).</summary>
+    public long OfflineLifetimeSeconds => (long)sessions.AbsoluteLifetime.TotalSeconds;
 
     public async Task<IActionResult> OnGetAsync()
     {

@@ -1,4 +1,5 @@
 using Cimef.Site.Access;
+using Cimef.Site.Reports;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -12,17 +13,18 @@ public class ReportModel(PatientReportFiles files) : PageModel
     public async Task<IActionResult> OnGetAsync(string? id, string? view)
     {
         Response.Headers.CacheControl = "no-store";
-        var result = await files.OpenAsync(HttpContext, User.AccessId(), id, HttpContext.RequestAborted);
-        switch (result.Outcome)
+        var result = await files.OpenAsync(HttpContext, User.AccessId(), id,
+            view is "1" or "true" ? ReportDelivery.Form.Inline : ReportDelivery.Form.Attachment, HttpContext.RequestAborted);
+        switch (result?.Outcome)
         {
-            case PatientReportFiles.Outcome.Ok:
-                Response.Headers.ContentDisposition = files.ContentDisposition(result.Report!, inline: view is "1" or "true");
-                return new Storage.ReportResponse(result.File!, result.Report!.ContentType);
-            case PatientReportFiles.Outcome.Gone:
+            case ReportDelivery.Outcome.Ok:
+                await result.Response!.ExecuteAsync(HttpContext);
+                return new EmptyResult();
+            case ReportDelivery.Outcome.Gone:
                 Response.StatusCode = StatusCodes.Status410Gone;
                 Message = PatientMessages.ReportGone;
                 break;
-            case PatientReportFiles.Outcome.Unavailable:
+            case ReportDelivery.Outcome.Unavailable:
                 Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 Response.Headers.RetryAfter = "3600";
                 Message = PatientMessages.FileUnavailable;

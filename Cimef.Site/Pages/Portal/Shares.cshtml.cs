@@ -13,6 +13,7 @@ namespace Cimef.Site.Pages.Portal;
 /// wa.me links carry the link only, never the code), list the active shares and revoke any at once. The report and
 /// the share come from the session's patient only: anyone else's id is a 404.
 /// </summary>
+[Microsoft.AspNetCore.RateLimiting.EnableRateLimiting(RateLimits.PatientShare)]
 public class SharesModel(Data.CimefDb db, ReportShares shares, IOptions<PortalOptions> portal) : PageModel
 {
     public sealed record Result(string Link, string Code, string Title, DateTime ExpiresAt)
@@ -50,8 +51,13 @@ public class SharesModel(Data.CimefDb db, ReportShares shares, IOptions<PortalOp
             await LoadAsync();
             return this.PageOrPartial("_Shares", this);
         }
-        var created = shares.Create(r, d);
-        await db.SaveChangesAsync(HttpContext.RequestAborted);
+        var created = await shares.CreateAsync(r, d, HttpContext.RequestAborted);
+        if (created is null)
+        {
+            Error = PatientText.Format("shares_limit", ReportShares.MaxActivePerReport);
+            await LoadAsync();
+            return this.PageOrPartial("_Shares", this);
+        }
         // The link and code exist in clear only in this response: shown now, never redirected through TempData.
         Created = new Result(ReportShares.Link(portal.Value, created.Token), created.Code, r.Title, created.Share.ExpiresAt);
         Report = null;

@@ -1,8 +1,5 @@
 using Cimef.Site.Access;
-using Cimef.Site.Auditing;
-using Cimef.Site.Data;
-using Cimef.Site.Data.Entities;
-using Cimef.Site.Storage;
+using Cimef.Site.Reports;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -10,11 +7,10 @@ namespace Cimef.Site.Pages.Share;
 
 /// <summary>
 /// The shared report's file for the doctor who typed the code (<c>/s/{token}/rapport/{id}</c>): only the share's own
-/// report (any other id is a 404), range support, <c>no-store</c>. A delivery from byte 0 is an AccessEvent
-/// <c>share_download</c> (Detail = share id); it does not count in the patient's own download count, which tells the
-/// patient how often they fetched it themselves.
+/// report (any other id is a 404); the file itself is served by <see cref="ReportDelivery"/> (range support,
+/// <c>no-store</c>, a delivery from byte 0 recorded as the AccessEvent <c>share_download</c>).
 /// </summary>
-public class ReportModel(ReportShares shares, PatientReportFiles files, ReportStore store, CimefDb db, TimeProvider time) : PageModel
+public class ReportModel(ReportShares shares, ReportDelivery delivery) : PageModel
 {
     public string Message { get; private set; } = "";
 
@@ -25,26 +21,18 @@ public class ReportModel(ReportShares shares, PatientReportFiles files, ReportSt
         if (share is null || !shares.HasSession(Request, share)
             || id != share.ReportId.ToString(System.Globalization.CultureInfo.InvariantCulture))
             return Fail(StatusCodes.Status404NotFound, OpenModel.Invalid);
-        var report = share.Report;
-        if (report.Integrity is FileIntegrity.Missing or FileIntegrity.Altered) return Fail(StatusCodes.Status503ServiceUnavailable, PatientMessages.FileUnavailable);
-        ReportStore.OpenedFile? file;
-        try
+        var result = await delivery.ServeAsync(HttpContext, share.Report, new ReportDelivery.Share(share.PatientAccessId, ReportShares.Detail(share)),
+            view is "1" or "true" ? ReportDelivery.Form.Inline : ReportDelivery.Form.Attachment, HttpContext.RequestAborted);
+        switch (result.Outcome)
         {
-            file = await store.OpenReadAsync(report.StoredFileName, HttpContext.RequestAborted);
+            case ReportDelivery.Outcome.Ok:
+                await result.Response!.ExecuteAsync(HttpContext);
+                return new EmptyResult();
+            case ReportDelivery.Outcome.Gone:
+                return Fail(StatusCodes.Status404NotFound, OpenModel.Invalid);
+            default:
+                return Fail(StatusCodes.Status503ServiceUnavailable, PatientMessages.FileUnavailable);
         }
-        catch (ReportStore.UnavailableException)
-        {
-            file = null;
-        }
-        if (file is null) return Fail(StatusCodes.Status503ServiceUnavailable, PatientMessages.FileUnavailable);
-        Response.RegisterForDisposeAsync(file.Content);
-        if (PatientReportFiles.DeliveryOf(Request, file.Length, file.LastModified.UtcDateTime) == PatientReportFiles.Delivery.FromStart)
-        {
-            Audit.Patient(db, HttpContext, time.GetUtcNow().UtcDateTime, AccessEventKinds.ShareDownload, share.PatientAccessId, report.Id, detail: ReportShares.Detail(share));
-            await db.SaveChangesAsync(HttpContext.RequestAborted);
-        }
-        Response.Headers.ContentDisposition = files.ContentDisposition(report, inline: view is "1" or "true");
-        return new ReportResponse(file, report.ContentType);
     }
 
     private PageResult Fail(int status, string message)
