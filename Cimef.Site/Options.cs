@@ -137,7 +137,7 @@ public sealed class PortalOptions
     [Range(0, 10000)] public int PatientRequestsAtOnce { get; set; }
     /// <summary>Patient reads that may wait for one of those; beyond, 429.</summary>
     [Range(0, 100000)] public int PatientRequestsWaiting { get; set; } = 5000;
-    /// <summary>Lifetime of the signed device cookie a successful login sets (OWASP device cookies).</summary>
+    /// <summary>Lifetime of the signed device cookie a successful login sets (OWASP device cookies), patient or staff.</summary>
     [Range(1, 3650)] public int DeviceCookieDays { get; set; } = 365;
     /// <summary>How long a recovery code sent by SMS or e-mail (and the choice it opens) stays usable.</summary>
     [Range(1, 1440)] public int RecoveryCodeMinutes { get; set; } = 10;
@@ -196,6 +196,17 @@ public sealed class KeyRingOptions : IValidatableObject
             yield return new ValidationResult(
                 $"DataProtection:KeyStore « {KeyStore} » inconnu : choisissez FileSystem ou Database.", [nameof(KeyStore)]);
     }
+}
+
+/// <summary>
+/// <c>KeyRing:AllowUnprotected=true</c> accepts the key ring in the database without a certificate outside Development
+/// (see <see cref="Access.KeyRing.Unprotected"/>): the operator's explicit acknowledgement that whoever reads the
+/// database holds the keys too.
+/// </summary>
+public sealed class KeyRingSafetyOptions
+{
+    public const string Section = "KeyRing";
+    public bool AllowUnprotected { get; set; }
 }
 
 public sealed class StaffOptions

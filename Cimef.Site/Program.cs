@@ -71,6 +71,7 @@ builder.Services.AddSingleton<Cimef.Site.Pages.AuditPages.ClosedDays>();
 
 // Key ring (and the credential HMAC secret with it): keys directory or database (issue 17), optionally certificate-encrypted.
 AddOptions<KeyRingOptions>(KeyRingOptions.Section);
+AddOptions<KeyRingSafetyOptions>(KeyRingSafetyOptions.Section);
 builder.Services.AddKeyRing();
 
 builder.Services.AddSingleton<CredentialProtector>();
@@ -122,6 +123,7 @@ builder.Services.AddIdentity<StaffUser, IdentityRole>(o =>
     .AddEntityFrameworkStores<CimefDb>()
     .AddErrorDescriber<FrenchIdentityErrors>()
     .AddDefaultTokenProviders();
+builder.Services.AddScoped<StaffLockout>(); // per account and per recognised device
 builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
 builder.Services.ConfigureApplicationCookie(o =>
 {
@@ -277,6 +279,7 @@ if (verb is not null) return await CliRunner.RunAsync(app.Services, args);
 
 try
 {
+    KeyRing.RefuseUnprotected(app.Services);
     await DatabaseStartup.InitializeAsync(app.Services);
 }
 catch (OptionsValidationException e)

@@ -535,7 +535,11 @@ public class CliTests : IDisposable
 
             // The site on PostgreSQL: nothing pending, every report verified against the same data directory, and new
             // rows get fresh ids (the identity sequences were moved past the copied ones).
-            var postgres = new Dictionary<string, string> { ["Database__Provider"] = "Postgres", ["Database__ConnectionString"] = target };
+            // The key ring goes to the database on PostgreSQL; this clinic has no certificate and accepts that explicitly.
+            var postgres = new Dictionary<string, string>
+            {
+                ["Database__Provider"] = "Postgres", ["Database__ConnectionString"] = target, ["KeyRing__AllowUnprotected"] = "true",
+            };
             var check = await SiteProcess.RunAsync(Data, postgres, "check");
             Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
             Assert.Contains("migrations en attente : 0", check.Stdout);

@@ -79,6 +79,7 @@ public class SharedKeysTests
         var logs = new LogCapture();
         after.Settings["Storage:DataDirectory"] = before.DataDir;
         after.Settings["DataProtection:KeyStore"] = "Database";
+        after.Settings["KeyRing:AllowUnprotected"] = "true";
         after.ConfigureTestServices = s => s.AddSingleton<ILoggerProvider>(logs);
         _ = after.Server;
         // No certificate: a warning, which names no secret.
@@ -103,6 +104,7 @@ public class SharedKeysTests
         using var again = new CimefFactory();
         again.Settings["Storage:DataDirectory"] = before.DataDir;
         again.Settings["DataProtection:KeyStore"] = "Database";
+        again.Settings["KeyRing:AllowUnprotected"] = "true";
         _ = again.Server;
         Assert.Equal(keyFiles.Length, await again.WithDbAsync(db => db.DataProtectionKeys.CountAsync()));
         Assert.Equal(1, await again.WithDbAsync(db => db.ClusterSecrets.CountAsync()));

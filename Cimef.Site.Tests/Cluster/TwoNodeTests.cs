@@ -54,13 +54,13 @@ public class TwoNodeTests(ClusterFixture cluster) : IClassFixture<ClusterFixture
     public async Task Two_hundred_messages_with_both_nodes_polling_are_each_delivered_exactly_once()
     {
         var patients = await QueueAsync(100, "once");
-        var messages = await DbAsync(db => db.OutboxMessages.Where(m => patients.Contains(m.PatientId)).CountAsync());
+        var messages = await DbAsync(db => db.OutboxMessages.Where(m => m.PatientId != null && patients.Contains(m.PatientId.Value)).CountAsync());
         Assert.Equal(200, messages); // an e-mail and an SMS each
 
         var now = DateTime.UtcNow;
-        await DbAsync(db => db.OutboxMessages.Where(m => patients.Contains(m.PatientId)).ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now)));
+        await DbAsync(db => db.OutboxMessages.Where(m => m.PatientId != null && patients.Contains(m.PatientId.Value)).ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now)));
         var rows = await WaitForAsync(
-            () => DbAsync(db => db.OutboxMessages.AsNoTracking().Where(m => patients.Contains(m.PatientId)).ToListAsync()),
+            () => DbAsync(db => db.OutboxMessages.AsNoTracking().Where(m => m.PatientId != null && patients.Contains(m.PatientId.Value)).ToListAsync()),
             r => r.All(m => m.Status != OutboxStatus.Pending), TimeSpan.FromSeconds(120), "every message sent");
 
         Assert.All(rows, m => Assert.Equal((OutboxStatus.Sent, 1), (m.Status, m.Attempts)));
@@ -111,11 +111,11 @@ public class TwoNodeTests(ClusterFixture cluster) : IClassFixture<ClusterFixture
         await cluster.KillAsync(0);
         // As node-a left them: claimed (committed) a moment before it died, not yet sent.
         var leaseUntil = DateTime.UtcNow.AddSeconds(int.Parse(ClusterFixture.LeaseSeconds, System.Globalization.CultureInfo.InvariantCulture));
-        await DbAsync(db => db.OutboxMessages.Where(m => patients.Contains(m.PatientId)).ExecuteUpdateAsync(s => s
+        await DbAsync(db => db.OutboxMessages.Where(m => m.PatientId != null && patients.Contains(m.PatientId.Value)).ExecuteUpdateAsync(s => s
             .SetProperty(m => m.NextAttemptAt, DateTime.UtcNow).SetProperty(m => m.ClaimedBy, "node-a").SetProperty(m => m.LeaseUntil, leaseUntil)));
 
         var rows = await WaitForAsync(
-            () => DbAsync(db => db.OutboxMessages.AsNoTracking().Where(m => patients.Contains(m.PatientId)).ToListAsync()),
+            () => DbAsync(db => db.OutboxMessages.AsNoTracking().Where(m => m.PatientId != null && patients.Contains(m.PatientId.Value)).ToListAsync()),
             r => r.All(m => m.Status == OutboxStatus.Sent), TimeSpan.FromSeconds(60), "the lease's messages sent");
 
         Assert.All(rows, m =>

@@ -47,7 +47,8 @@ public class MigrationSetsTests : IDisposable
         "20261128231241_ReportShares",
         "20261129003032_PatientPhone",
         "20261129032656_EventsByPatientKind",
-        "20261204164224_PatientRecovery",
+        "20261204163312_StaffOutboxMessages",
+        "20261204174422_PatientRecovery",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cimef-migrations", Guid.NewGuid().ToString("N"));

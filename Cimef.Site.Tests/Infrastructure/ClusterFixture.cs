@@ -44,6 +44,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             // The tests stand in for a proxy on loopback: each test's client address comes in X-Forwarded-For.
             ["Network__KnownProxies__0"] = "127.0.0.1",
             ["Logging__LogLevel__Default"] = "Warning",
+            // The nodes share the key ring in the database without a certificate: accepted explicitly, as a clinic must.
+            ["KeyRing__AllowUnprotected"] = "true",
         };
         // One bucket for both nodes and the seeder: a report stored by one is read by the others.
         foreach (var (key, value) in Seeder.S3.Settings()) settings[key.Replace(":", "__", StringComparison.Ordinal)] = value!;

@@ -23,6 +23,8 @@ public static class TestDatabase
         {
             ["Database:Provider"] = "Postgres",
             ["Database:ConnectionString"] = PostgresCluster.Instance.DatabaseFor(dataDir),
+            // PostgreSQL keeps the key ring in the database by default; the tests run without a certificate.
+            ["KeyRing:AllowUnprotected"] = "true",
         }
         : new Dictionary<string, string>();
 

@@ -42,6 +42,32 @@ public static class KeyRing
     }
 
     /// <summary>
+    /// Keys in the database with no certificate encrypting them: anyone who reads the database (a dump, a replica, a
+    /// backup) holds the whole key ring, so they can mint staff sign-in cookies and decrypt every stored password copy.
+    /// Null when the keys are elsewhere or encrypted; otherwise the French reason, and whether the site must refuse to
+    /// start for it (outside Development, unless <c>KeyRing:AllowUnprotected=true</c>). The start (Program)
+    /// refuses and the <c>check</c> verb reports through this one rule.
+    /// </summary>
+    public static (string Message, bool Refused)? Unprotected(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<KeyRingOptions>>().Value;
+        var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        if (!options.InDatabase(database) || !string.IsNullOrWhiteSpace(options.CertificatePath)) return null;
+        var refused = !services.GetRequiredService<IOptions<KeyRingSafetyOptions>>().Value.AllowUnprotected && !services.GetRequiredService<IHostEnvironment>().IsDevelopment();
+        return ("Le trousseau de clés Data Protection est stocké dans la base de données sans certificat (DataProtection:CertificatePath) : "
+            + "quiconque lit la base (copie, sauvegarde, réplique) pourrait fabriquer des cookies de connexion du personnel et lire les copies "
+            + "des mots de passe des patients. Configurez un certificat PFX dans DataProtection:CertificatePath, ou acceptez ce risque "
+            + "explicitement avec KeyRing:AllowUnprotected=true.", refused);
+    }
+
+    /// <summary>The site's start: an unprotected key ring it must refuse is a configuration error (French message, exit code 3).</summary>
+    public static void RefuseUnprotected(IServiceProvider services)
+    {
+        if (Unprotected(services) is { Refused: true } problem)
+            throw new OptionsValidationException(KeyRingOptions.Section, typeof(KeyRingOptions), [problem.Message]);
+    }
+
+    /// <summary>
     /// Start-up (after migrations): when the key ring lives in the database and its table is still empty, the keys
     /// of the keys directory are copied in once — a clinic switching from FileSystem keeps every session and every
     /// stored password copy readable. Warns when the database holds the keys without a certificate protecting them.

@@ -21,15 +21,11 @@ public static class PatientsApi
             var (body, error) = await ApiJson.ReadAsync<CreateBody>(request);
             if (error is not null) return error;
             var now = time.GetUtcNow().UtcDateTime;
-            DateOnly? dob = null;
-            var dobError = false;
-            if (!string.IsNullOrWhiteSpace(body!.DateOfBirth))
-            {
-                if (DateOnly.TryParseExact(body.DateOfBirth.Trim(), "yyyy-MM-dd", out var parsed)) dob = parsed;
-                else dobError = true;
-            }
+            var (dob, dobError) = string.IsNullOrWhiteSpace(body!.DateOfBirth)
+                ? (null, null)
+                : UserDates.ParseDay(body.DateOfBirth, "Date de naissance invalide (format AAAA-MM-JJ).");
             var (clean, errors) = PatientRules.Clean(body.FullName, body.Phone, body.Email, dob, clock.Today);
-            if (dobError) errors["date_of_birth"] = ["Date de naissance invalide (format AAAA-MM-JJ)."];
+            if (dobError is not null) errors["date_of_birth"] = [dobError];
             if (errors.Count > 0) return ApiJson.Errors(errors);
 
             var (patient, duplicates) = await registration.RegisterAsync(clean!, request.HttpContext.User, ct);

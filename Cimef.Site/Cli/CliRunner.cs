@@ -235,6 +235,17 @@ public static class CliRunner
             await stdout.WriteLineAsync("Attention : Network:KnownProxies est vide, les en-têtes X-Forwarded-For sont ignorés. "
                 + "Si un proxy inverse est placé devant le site, tous les patients partagent son adresse (limites de connexion communes) : déclarez-le dans Network:KnownProxies.");
 
+        // Refused at the site's start; accepted (AllowUnprotected, Development) it is still worth saying.
+        if (Access.KeyRing.Unprotected(sp) is { } keyRing)
+        {
+            if (keyRing.Refused)
+            {
+                await stderr.WriteLineAsync("Trousseau de clés non protégé, le site refusera de démarrer : " + keyRing.Message);
+                failed = true;
+            }
+            else await stdout.WriteLineAsync("Attention : " + keyRing.Message);
+        }
+
         var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var problems = await IntegrityCheck.RunAsync(db, sp.GetRequiredService<ReportStore>(), now);
         var total = await db.PatientReports.CountAsync(r => r.IsActive);

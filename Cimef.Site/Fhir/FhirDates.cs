@@ -6,13 +6,14 @@ namespace Cimef.Site.Fhir;
 /// <summary>
 /// A FHIR date search value (prefix eq, ge, le, gt, lt; eq when none) with day precision (YYYY-MM-DD, UTC, the clinic's
 /// zone being UTC+0) or date-time precision (at most microseconds, what both databases store), as a half-open interval
-/// [From, Before) on the report's date. Years outside <see cref="FirstYear"/>..<see cref="LastYear"/> are refused: no
+/// [From, Before) on the report's date. Years outside <see cref="FirstYear"/>..<see cref="LastYear"/> (the range of
+/// every date a user types, <see cref="Web.UserDates"/>) are refused: no
 /// report is dated there, and the interval's ends stay far from DateTime's limits.
 /// </summary>
 public static partial class FhirDates
 {
-    public const int FirstYear = 1900;
-    public const int LastYear = 2999;
+    public const int FirstYear = Web.UserDates.FirstYear;
+    public const int LastYear = Web.UserDates.LastYear;
 
     public sealed record Range(DateTime? From, DateTime? Before);
 

@@ -35,10 +35,27 @@ public static class Outbox
         };
     }
 
-    /// <summary>« Renvoyer »: a fresh pending copy of <paramref name="original"/>, to the patient's current address for that channel.</summary>
+    /// <summary>The e-mail to a staff member whose account failed sign-ins have just locked (<see cref="StaffMessages.Lockout"/>).</summary>
+    public static OutboxMessage QueueStaffLockout(CimefDb db, string email, DateTime now)
+    {
+        var message = new OutboxMessage
+        {
+            Kind = OutboxKind.StaffLockout,
+            Channel = OutboxChannel.Email,
+            Recipient = email,
+            Status = OutboxStatus.Pending,
+            CreatedAt = now,
+            NextAttemptAt = now,
+        };
+        db.OutboxMessages.Add(message);
+        return message;
+    }
+
+    /// <summary>« Renvoyer »: a fresh pending copy of a patient's <paramref name="original"/>, to the patient's current address for that channel.</summary>
     public static OutboxMessage Requeue(CimefDb db, OutboxMessage original, DateTime now)
     {
-        var current = original.Channel == OutboxChannel.Email ? original.Patient.Email : original.Patient.Phone;
+        var patient = original.Patient ?? throw new InvalidOperationException("Only a patient's message is re-sent from the patient's page.");
+        var current = original.Channel == OutboxChannel.Email ? patient.Email : patient.Phone;
         var copy = new OutboxMessage
         {
             Kind = original.Kind,

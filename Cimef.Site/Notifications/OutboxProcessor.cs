@@ -110,13 +110,15 @@ public sealed class OutboxProcessor(
         string[] secrets = [];
         try
         {
-            if (m.Kind == OutboxKind.PaymentLink)
+            if (m.Kind == OutboxKind.StaffLockout)
+                await email.SendAsync(StaffMessages.Lockout(m.Recipient, m.CreatedAt, emailOptions.Value.From, clinic.Value.Name), ct);
+            else if (m.Kind == OutboxKind.PaymentLink)
                 await sms.SendAsync(m.Recipient, PaymentLinkText(m, portal.Value), ct);
             else if (m.Kind == OutboxKind.RecoveryCode)
             {
                 var code = RecoveryCodeOf(m, now);
                 secrets = [code];
-                var culture = Languages.PatientLanguages.Culture(m.Patient.Language);
+                var culture = Languages.PatientLanguages.Culture(PatientOf(m).Language);
                 if (m.Channel == OutboxChannel.Email)
                     await email.SendAsync(RecoveryMessages.CodeEmail(culture, code, portal.Value.RecoveryCodeMinutes, RecoverUrl,
                         emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
@@ -126,10 +128,10 @@ public sealed class OutboxProcessor(
             }
             else if (m.Kind == OutboxKind.RecoveryNotice)
             {
-                var culture = Languages.PatientLanguages.Culture(m.Patient.Language);
+                var culture = Languages.PatientLanguages.Culture(PatientOf(m).Language);
                 var suffix = CredentialGenerator.Suffix(m.PatientAccess?.AccessKey);
                 if (m.Channel == OutboxChannel.Email)
-                    await email.SendAsync(RecoveryMessages.NoticeEmail(culture, m.Patient.FullName, suffix, clinic.Value.Phone,
+                    await email.SendAsync(RecoveryMessages.NoticeEmail(culture, PatientOf(m).FullName, suffix, clinic.Value.Phone,
                         emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
                 else
                     await sms.SendAsync(m.Recipient, RecoveryMessages.NoticeSms(culture, suffix, clinic.Value.Phone), ct);
@@ -139,10 +141,10 @@ public sealed class OutboxProcessor(
                 var (token, code) = RenderShare(m, share, now);
                 secrets = [token, code];
                 if (m.Channel == OutboxChannel.Email)
-                    await email.SendAsync(ShareMessages.Email(m.Kind, m.Patient.FullName, ReportShares.Link(portal.Value, token), code,
+                    await email.SendAsync(ShareMessages.Email(m.Kind, PatientOf(m).FullName, ReportShares.Link(portal.Value, token), code,
                         share.ExpiresAt, emailOptions.Value.From, clinic.Value.Name, m.Recipient), ct);
                 else
-                    await sms.SendAsync(m.Recipient, ShareMessages.Sms(m.Kind, m.Patient.FullName, ReportShares.Link(portal.Value, token), code), ct);
+                    await sms.SendAsync(m.Recipient, ShareMessages.Sms(m.Kind, PatientOf(m).FullName, ReportShares.Link(portal.Value, token), code), ct);
                 await ForgetShareSecretAsync(m, share, ct);
             }
             else
@@ -179,6 +181,9 @@ public sealed class OutboxProcessor(
         }
     }
 
+    /// <summary>Every kind but the staff e-mail is about a patient.</summary>
+    private static Patient PatientOf(OutboxMessage m) => m.Patient ?? throw new DeliveryException("Aucun patient lié au message", true);
+
     private NotificationContent Render(OutboxMessage m)
     {
         var access = m.PatientAccess ?? throw new DeliveryException("Aucun accès patient lié au message", true);
@@ -186,7 +191,7 @@ public sealed class OutboxProcessor(
         if (m.Kind == OutboxKind.ReportAvailable && m.Report is { IsActive: false })
             throw new DeliveryException("Rapport retiré avant l'envoi : message non envoyé", true);
         var password = protector.Unprotect(access.ProtectedPassword);
-        return new NotificationContent(m.Kind, m.Patient.FullName, portal.Value.Url, access.AccessKey, password, m.Patient.Language);
+        return new NotificationContent(m.Kind, PatientOf(m).FullName, portal.Value.Url, access.AccessKey, password, PatientOf(m).Language);
     }
 
     /// <summary>
@@ -195,7 +200,7 @@ public sealed class OutboxProcessor(
     /// </summary>
     private static string PaymentLinkText(OutboxMessage m, PortalOptions portal)
     {
-        var culture = Languages.PatientLanguages.Culture(m.Patient.Language);
+        var culture = Languages.PatientLanguages.Culture(PatientOf(m).Language);
         string Say(string name, params object?[] args) => Languages.PatientText.Format(culture, name, args);
         var link = m.PaymentCheckout ?? throw new DeliveryException("Lien de paiement introuvable", true);
         if (link.Status != CheckoutStatus.Open) throw new DeliveryException("Lien de paiement déjà utilisé ou fermé : message non envoyé", true);

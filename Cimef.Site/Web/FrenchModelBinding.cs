@@ -17,5 +17,7 @@ public static class FrenchModelBinding
         p.SetValueMustBeANumberAccessor(field => $"Le champ {field} doit être un nombre.");
         p.SetValueMustNotBeNullAccessor(field => $"Le champ {field} est obligatoire.");
         p.SetNonPropertyValueMustBeANumberAccessor(() => "La valeur doit être un nombre.");
+        // Every bound date goes through the one range rule first.
+        o.ModelBinderProviders.Insert(0, new UserDateBinderProvider(o.ModelBinderProviders.ToList()));
     }
 }

@@ -90,10 +90,11 @@ public class AuditEntry
 
 /// <summary>
 /// PaymentLink: a Wave payment link by SMS; ShareLink / ShareCode: a staff-created report share sent to the referring
-/// doctor (issue 14), in two messages. RecoveryCode: the 6-digit code a patient asked for to renew a lost password;
-/// RecoveryNotice: the word on the other channel that the password was renewed from a phone.
+/// doctor, in two messages; StaffLockout: the e-mail a staff member gets when failed sign-ins lock their account (no
+/// patient); RecoveryCode: the 6-digit code a patient asked for to renew a lost password; RecoveryNotice: the word on
+/// the other channel that the password was renewed from a phone.
 /// </summary>
-public enum OutboxKind { Credentials, ReportAvailable, PaymentLink, ShareLink, ShareCode, RecoveryCode, RecoveryNotice }
+public enum OutboxKind { Credentials, ReportAvailable, PaymentLink, ShareLink, ShareCode, StaffLockout, RecoveryCode, RecoveryNotice }
 public enum OutboxChannel { Email, Sms }
 public enum OutboxStatus { Pending, Sent, Failed }
 
@@ -103,8 +104,9 @@ public class OutboxMessage
     public int Id { get; set; }
     public OutboxKind Kind { get; set; }
     public OutboxChannel Channel { get; set; }
-    public int PatientId { get; set; }
-    public Patient Patient { get; set; } = null!;
+    /// <summary>The patient the message is about; none for a message to staff (<see cref="OutboxKind.StaffLockout"/>).</summary>
+    public int? PatientId { get; set; }
+    public Patient? Patient { get; set; }
     public int? PatientAccessId { get; set; }
     public PatientAccess? PatientAccess { get; set; }
     public int? ReportId { get; set; }

@@ -500,7 +500,7 @@ namespace Cimef.Site.Data.Migrations
                     b.Property<int?>("PatientAccessId")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("PatientId")
+                    b.Property<int?>("PatientId")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("PaymentCheckoutId")
@@ -1393,8 +1393,7 @@ namespace Cimef.Site.Data.Migrations
                     b.HasOne("Cimef.Site.Data.Entities.Patient", "Patient")
                         .WithMany()
                         .HasForeignKey("PatientId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("Cimef.Site.Data.Entities.PaymentCheckout", "PaymentCheckout")
                         .WithMany()

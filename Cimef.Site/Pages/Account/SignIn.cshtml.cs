@@ -1,7 +1,9 @@
 using System.ComponentModel.DataAnnotations;
+using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
+using Cimef.Site.Notifications;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -11,14 +13,18 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace Cimef.Site.Pages.Account;
 
 /// <summary>
-/// Staff sign-in with Identity lockout (5 failures → 5 minutes) and a per-address cap on submissions.
-/// Unknown, disabled and locked-out accounts cost one PBKDF2 verification like a real attempt, so the answer's
-/// timing does not tell which e-mail addresses have an account.
+/// Staff sign-in. Whatever the reason for a refusal (unknown e-mail, disabled or locked account, wrong password), the
+/// answer is the same message after one PBKDF2 verification, so neither its words nor its timing tell a stranger which
+/// addresses have an account or which are locked. Lockout (5 failures → 5 minutes) is per account and per device
+/// (<see cref="StaffLockout"/>): a device the owner signed in from before keeps working while strangers' failures lock
+/// the account, and the owner is e-mailed (outbox) when failures lock it. Submissions are also capped per address.
 /// </summary>
 [EnableRateLimiting(RateLimits.StaffSignIn)]
 public class SignInModel(SignInManager<StaffUser> signIn, UserManager<StaffUser> users, IPasswordHasher<StaffUser> hasher,
-    CimefDb db, TimeProvider time) : PageModel
+    StaffLockout lockout, DeviceCookies devices, CimefDb db, TimeProvider time) : PageModel
 {
+    public const string Refused = "Adresse e-mail ou mot de passe incorrect. Après plusieurs échecs, le compte est verrouillé quelques minutes.";
+
     // Made once per process with the configured hasher, so it carries the same iteration count as real hashes.
     private static string? s_dummyHash;
 
@@ -44,29 +50,33 @@ public class SignInModel(SignInManager<StaffUser> signIn, UserManager<StaffUser>
         if (!ModelState.IsValid) return Page();
         var user = await users.FindByEmailAsync(Input.Email.Trim());
         var now = time.GetUtcNow().UtcDateTime;
-        if (user is null || user.IsDisabled)
+        var device = user is not null && devices.RecognisesStaff(Request, user.Id);
+        if (user is null || user.IsDisabled || await lockout.IsLockedOutAsync(user, device) || !await signIn.CanSignInAsync(user))
         {
             VerifyAgainstDummyHash();
-            ModelState.AddModelError("", "Adresse e-mail ou mot de passe incorrect.");
-            return Page();
+            return Refuse();
         }
-        // Identity answers a locked-out account before hashing anything: spend the same time here.
-        if (await users.IsLockedOutAsync(user)) VerifyAgainstDummyHash();
-        var result = await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
-        if (result.Succeeded)
+        if (!await users.CheckPasswordAsync(user, Input.Password))
         {
-            Audit.Staff(db, user.Id, user.UserName, now, "staff.sign_in", "StaffUser", user.Id);
-            await db.SaveChangesAsync();
-            return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
+            if (await lockout.FailedAsync(user, device))
+            {
+                Audit.Staff(db, user.Id, user.UserName, now, "staff.locked_out", "StaffUser", user.Id, device ? "appareil reconnu" : null);
+                if (!string.IsNullOrWhiteSpace(user.Email)) Outbox.QueueStaffLockout(db, user.Email, now);
+                await db.SaveChangesAsync();
+            }
+            return Refuse();
         }
-        if (result.IsLockedOut)
-        {
-            Audit.Staff(db, user.Id, user.UserName, now, "staff.locked_out", "StaffUser", user.Id);
-            await db.SaveChangesAsync();
-            ModelState.AddModelError("", "Compte verrouillé après trop d'échecs. Réessayez dans 5 minutes.");
-            return Page();
-        }
-        ModelState.AddModelError("", "Adresse e-mail ou mot de passe incorrect.");
+        await lockout.SucceededAsync(user, device);
+        await signIn.SignInAsync(user, isPersistent: false);
+        devices.IssueStaff(Response, user.Id);
+        Audit.Staff(db, user.Id, user.UserName, now, "staff.sign_in", "StaffUser", user.Id);
+        await db.SaveChangesAsync();
+        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
+    }
+
+    private PageResult Refuse()
+    {
+        ModelState.AddModelError("", Refused);
         return Page();
     }
 

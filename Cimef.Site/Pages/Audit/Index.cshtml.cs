@@ -64,7 +64,13 @@ public class IndexModel(CimefDb db) : PageModel
 
     public async Task<IActionResult> OnGetCsvAsync()
     {
-        if (!Validate()) return BadRequest();
+        if (!Validate())
+        {
+            // The error page shows the filter's French message (a bad date, an inverted range).
+            ErrorModel.Prepare(HttpContext, StatusCodes.Status400BadRequest,
+                string.Join(" ", ModelState.Values.SelectMany(v => v.Errors).Select(e => e.ErrorMessage).Distinct()));
+            return new StatusCodeResult(StatusCodes.Status400BadRequest);
+        }
         var (where, args) = Filter();
         args.Add("take", CsvMaxRows);
         var rows = await db.Database.GetDbConnection().QueryAsync<Row>(

@@ -23,6 +23,8 @@ public class PaymentsModel(CimefDb db, ClinicClock clock) : PageModel
     public async Task<IActionResult> OnGetAsync()
     {
         Day = Date ?? clock.Today;
+        // A date that did not bind (out of range, not a date) shows its message, not another day's payments.
+        if (!ModelState.IsValid) return this.PageOrPartial("_PaymentRows");
         // The clinic's day as a UTC range (the index on Payment.At is used).
         var from = clock.DayStartUtc(Day);
         var to = clock.DayStartUtc(Day.AddDays(1));

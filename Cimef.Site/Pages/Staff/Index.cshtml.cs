@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
@@ -11,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Pages.Staff;
 
 /// <summary>Admin: create staff accounts, set roles, disable/reactivate an account, lift a sign-in lockout (audited).</summary>
-public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider time) : StaffPage
+public class IndexModel(CimefDb db, UserManager<StaffUser> users, StaffLockout lockout, TimeProvider time) : StaffPage
 {
     public sealed class InputModel
     {
@@ -104,8 +105,7 @@ public class IndexModel(CimefDb db, UserManager<StaffUser> users, TimeProvider t
             TempData["StatusMessage"] = "Erreur : ce compte est désactivé ; réactivez-le plutôt.";
             return RedirectToPage();
         }
-        await users.SetLockoutEndDateAsync(user, null);
-        await users.ResetAccessFailedCountAsync(user);
+        await lockout.UnlockAsync(user);
         Audit.Staff(db, User, time.GetUtcNow().UtcDateTime, "staff.unlock", "StaffUser", user.Id);
         await db.SaveChangesAsync();
         return Done($"Compte de {user.FullName} déverrouillé.");

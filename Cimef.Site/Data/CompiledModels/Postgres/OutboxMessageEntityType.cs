@@ -124,10 +124,10 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
 
             var patientId = runtimeEntityType.AddProperty(
                 "PatientId",
-                typeof(int),
+                typeof(int?),
                 propertyInfo: typeof(OutboxMessage).GetProperty("PatientId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OutboxMessage).GetField("<PatientId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                sentinel: 0);
+                nullable: true);
             patientId.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var paymentCheckoutId = runtimeEntityType.AddProperty(
@@ -240,8 +240,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
             var runtimeForeignKey = declaringEntityType.AddForeignKey(new[] { declaringEntityType.FindProperty("PatientId") },
                 principalEntityType.FindKey(new[] { principalEntityType.FindProperty("Id") }),
                 principalEntityType,
-                deleteBehavior: DeleteBehavior.Restrict,
-                required: true);
+                deleteBehavior: DeleteBehavior.Restrict);
 
             var patient = declaringEntityType.AddNavigation("Patient",
                 runtimeForeignKey,

@@ -12,7 +12,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
     public partial class PostgresCimefDbModel
     {
         private PostgresCimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("ebf6095b-343f-4e81-bdc2-aa6dbe6147a5"), entityTypeCount: 32)
+            : base(skipDetectChanges: false, modelId: new Guid("2fb08dd1-4629-4982-8a80-12d317ce23bc"), entityTypeCount: 32)
         {
         }
 

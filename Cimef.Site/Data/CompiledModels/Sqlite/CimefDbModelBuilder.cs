@@ -11,7 +11,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
     public partial class CimefDbModel
     {
         private CimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("274776ab-f100-4c10-8b0a-87f0750ebf67"), entityTypeCount: 32)
+            : base(skipDetectChanges: false, modelId: new Guid("9f55b504-eba9-4119-86b2-0f1d3fc6e428"), entityTypeCount: 32)
         {
         }
 

@@ -111,10 +111,10 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
 
             var patientId = runtimeEntityType.AddProperty(
                 "PatientId",
-                typeof(int),
+                typeof(int?),
                 propertyInfo: typeof(OutboxMessage).GetProperty("PatientId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OutboxMessage).GetField("<PatientId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                sentinel: 0);
+                nullable: true);
 
             var paymentCheckoutId = runtimeEntityType.AddProperty(
                 "PaymentCheckoutId",
@@ -218,8 +218,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
             var runtimeForeignKey = declaringEntityType.AddForeignKey(new[] { declaringEntityType.FindProperty("PatientId") },
                 principalEntityType.FindKey(new[] { principalEntityType.FindProperty("Id") }),
                 principalEntityType,
-                deleteBehavior: DeleteBehavior.Restrict,
-                required: true);
+                deleteBehavior: DeleteBehavior.Restrict);
 
             var patient = declaringEntityType.AddNavigation("Patient",
                 runtimeForeignKey,

@@ -526,7 +526,7 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Property<int?>("PatientAccessId")
                         .HasColumnType("integer");
 
-                    b.Property<int>("PatientId")
+                    b.Property<int?>("PatientId")
                         .HasColumnType("integer");
 
                     b.Property<int?>("PaymentCheckoutId")
@@ -1446,8 +1446,7 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.HasOne("Cimef.Site.Data.Entities.Patient", "Patient")
                         .WithMany()
                         .HasForeignKey("PatientId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("Cimef.Site.Data.Entities.PaymentCheckout", "PaymentCheckout")
                         .WithMany()

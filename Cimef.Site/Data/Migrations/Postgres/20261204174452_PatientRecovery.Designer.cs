@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Cimef.Site.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresCimefDb))]
-    [Migration("20261204164307_PatientRecovery")]
+    [Migration("20261204174452_PatientRecovery")]
     partial class PatientRecovery
     {
         /// <inheritdoc />
@@ -529,7 +529,7 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.Property<int?>("PatientAccessId")
                         .HasColumnType("integer");
 
-                    b.Property<int>("PatientId")
+                    b.Property<int?>("PatientId")
                         .HasColumnType("integer");
 
                     b.Property<int?>("PaymentCheckoutId")
@@ -1449,8 +1449,7 @@ namespace Cimef.Site.Data.Migrations.Postgres
                     b.HasOne("Cimef.Site.Data.Entities.Patient", "Patient")
                         .WithMany()
                         .HasForeignKey("PatientId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("Cimef.Site.Data.Entities.PaymentCheckout", "PaymentCheckout")
                         .WithMany()
