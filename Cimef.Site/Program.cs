@@ -69,7 +69,7 @@ builder.Services.AddSingleton<Cimef.Site.Pages.Portal.RenderedDashboards>();
 builder.Services.AddSingleton<Cimef.Site.Access.MonthlyDownloads>();
 builder.Services.AddSingleton<Cimef.Site.Pages.AuditPages.ClosedDays>();
 
-// Key ring (and the credential HMAC secret with it): keys directory or database (issue 17), optionally certificate-encrypted.
+// Key ring (and the credential HMAC secret with it): keys directory or database, optionally certificate-encrypted.
 AddOptions<KeyRingOptions>(KeyRingOptions.Section);
 AddOptions<KeyRingSafetyOptions>(KeyRingSafetyOptions.Section);
 builder.Services.AddKeyRing();
@@ -82,26 +82,26 @@ builder.Services.AddScoped<Cimef.Site.FrontDesk.PatientRegistration>();
 builder.Services.AddSingleton<ReportStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Reports.IsS3
     ? ActivatorUtilities.CreateInstance<S3ReportStore>(sp)
     : ActivatorUtilities.CreateInstance<FileSystemReportStore>(sp));
-builder.Services.AddScoped<InvoiceWorkflow>(); // front desk and billing (issue 3)
-// Payment links and webhooks (issue 14): one IPaymentProvider per provider (Wave today).
+builder.Services.AddScoped<InvoiceWorkflow>(); // front desk and billing
+// Payment links and webhooks: one IPaymentProvider per provider (Wave today).
 builder.Services.AddHttpClient(Cimef.Site.Payments.WaveProvider.HttpClientName);
 builder.Services.AddSingleton<Cimef.Site.Payments.IPaymentProvider, Cimef.Site.Payments.WaveProvider>();
 builder.Services.AddScoped<Cimef.Site.Payments.PaymentLinks>();
 builder.Services.AddScoped<Cimef.Site.Payments.CheckoutExpiry>();
 builder.Services.AddHostedService<Cimef.Site.Payments.CheckoutExpiryWorker>(); // tells Wave to expire the links the portal closed
 
-// Reports and notifications (issue 5): release workflow, outbox sending (email/SMS), integrity check.
+// Reports and notifications: release workflow, outbox sending (email/SMS), integrity check.
 builder.Services.AddScoped<ReportPublisher>();
-builder.Services.AddScoped<FhirPush>(); // FHIR R4 API (issue 16)
+builder.Services.AddScoped<FhirPush>(); // FHIR R4 API
 builder.Services.AddSingleton<Cimef.Site.Notifications.EmailSender>();
 builder.Services.AddSingleton<Cimef.Site.Notifications.SmsSender>();
 builder.Services.AddHttpClient(Cimef.Site.Notifications.SmsSender.HttpClientName);
 builder.Services.AddScoped<Cimef.Site.Notifications.OutboxProcessor>();
 builder.Services.AddHostedService<Cimef.Site.Notifications.OutboxWorker>();
-builder.Services.AddHostedService<NativeHeapTrim>(); // working set (issue 13)
+builder.Services.AddHostedService<NativeHeapTrim>(); // working set
 builder.Services.AddSingleton<IntegrityWorker>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<IntegrityWorker>());
-builder.Services.AddPatientPortal(); // Patient portal: session scheme, login throttle, downloads (issue 4)
+builder.Services.AddPatientPortal(); // Patient portal: session scheme, login throttle, downloads
 // Audit, statistics and alerts: portal timings, alert rules + monitor, retention job.
 builder.Services.AddAuditing();
 builder.AddMetrics(); // Prometheus /metrics for the allowed addresses or token (Metrics:*)
@@ -163,12 +163,12 @@ builder.Services.AddRazorPages(o =>
 }).ConfigureApplicationPartManager(parts =>
 {
     // Pages and minimal APIs only: no search for controllers or view components, which loads every type of the
-    // site's assembly and of the htmx packages (issue 13).
+    // site's assembly and of the htmx packages.
     parts.FeatureProviders.Remove(parts.FeatureProviders.OfType<Microsoft.AspNetCore.Mvc.Controllers.ControllerFeatureProvider>().Single());
     parts.FeatureProviders.Remove(parts.FeatureProviders.OfType<Microsoft.AspNetCore.Mvc.ViewComponents.ViewComponentFeatureProvider>().Single());
 });
 builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(FrenchModelBinding.Apply);
-// No 500 from bad input (issue 10): unknown page handlers are 404/405; minimal-API binding failures throw
+// No 500 from bad input: unknown page handlers are 404/405; minimal-API binding failures throw
 // BadHttpRequestException, which FriendlyExceptionHandler turns into a French 400 and a one-line warning.
 builder.Services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(o => o.Filters.Add(new UnknownPageHandlerFilter()));
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -217,7 +217,7 @@ builder.Services.AddRateLimiter(o =>
     {
         var seconds = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 60;
         ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString();
-        // JSON callers get {"error", "retry_after"} (patient portal, issue 4); pages get the French 429 page.
+        // JSON callers get {"error", "retry_after"} (patient portal); pages get the French 429 page.
         return ctx.HttpContext.Request.IsApi()
             ? new ValueTask(ApiJson.Throttled(seconds).ExecuteAsync(ctx.HttpContext))
             : ValueTask.CompletedTask;
@@ -237,7 +237,7 @@ builder.Services.AddRateLimiter(o =>
     o.AddPolicy(RateLimits.PatientLogin, http =>
     {
         var portal = http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
-        // Only login submissions are capped; displaying the login page is not (issue 4).
+        // Only login submissions are capped; displaying the login page is not.
         if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
             return RateLimitPartition.GetNoLimiter("read");
         return SharedRateLimits.PerMinute(http, RateLimits.PatientLogin, portal.LoginRequestsPerMinutePerIp);
@@ -296,7 +296,7 @@ if (app.Environment.IsDevelopment()) await DemoSeed.SeedIfEmptyAsync(app.Service
 app.UseForwardedHeaders();
 app.UseMiddleware<ForwardedHeadersWarning>();
 app.UseCookiePolicy();
-app.UsePatientLanguages(); // the patient side's language (issue 15), before the error pages re-execute
+app.UsePatientLanguages(); // the patient side's language, before the error pages re-execute
 app.UseMiddleware<PortalTimingMiddleware>(); // alerts: p95 of patient-portal requests
 app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/Error", SuppressDiagnosticsCallback = _ => true });
 // HSTS on every request that is HTTPS, including through a trusted TLS-terminating proxy (UseHsts skips plain HTTP).
@@ -310,26 +310,26 @@ app.UseRouting();
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
-app.UseMiddleware<UploadLimit>(); // report uploads: size limit before the body is read (issue 5)
+app.UseMiddleware<UploadLimit>(); // report uploads: size limit before the body is read
 app.UseAntiforgery();
 
 app.MapHtmxAntiforgeryScript();
 app.MapRazorPages();
 app.MapHealth();
 app.MapMetrics();
-app.MapPortalApp(); // the installable patient web app: manifest, icons, service worker (issue 15)
+app.MapPortalApp(); // the installable patient web app: manifest, icons, service worker
 // Every /api endpoint: a cookie-authenticated state change needs a JSON body or an antiforgery token (CSRF).
 var api = app.MapGroup("").AddEndpointFilter<ApiCsrfFilter>();
-api.MapPatientsApi(); // front desk and billing (issue 3)
+api.MapPatientsApi(); // front desk and billing
 api.MapExamsApi();
 api.MapInvoicesApi();
-api.MapPaymentLinkApi(); // payment links (issue 14)
+api.MapPaymentLinkApi(); // payment links
 api.MapAccessApi();
 api.MapReportsApi();
-api.MapPortalApi(); // Patient portal JSON API (issue 4)
-// Provider webhooks: anonymous and signed, no cookie, so outside the cookie API's CSRF filter (issue 14).
+api.MapPortalApi(); // Patient portal JSON API
+// Provider webhooks: anonymous and signed, no cookie, so outside the cookie API's CSRF filter.
 app.MapPaymentWebhooks();
-app.MapFhirApi(); // FHIR R4: Bearer tokens only, outside the cookie API's CSRF filter (issue 16)
+app.MapFhirApi(); // FHIR R4: Bearer tokens only, outside the cookie API's CSRF filter
 
 try
 {

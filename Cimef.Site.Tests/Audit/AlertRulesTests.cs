@@ -172,7 +172,7 @@ public class AlertRulesTests(CimefFactory factory) : IClassFixture<CimefFactory>
     }
 
     /// <summary>
-    /// Issue 12 item 4: the de-duplication is a check-then-insert. Twenty units of work raising the same alert,
+    /// The de-duplication is a check-then-insert. Twenty units of work raising the same alert,
     /// each on its own open connection and released together, leave one open alert on both engines.
     /// </summary>
     [Fact]

@@ -2,7 +2,7 @@ using Cimef.Site.Pages.AuditPages;
 
 namespace Cimef.Site.Tests.Audit;
 
-/// <summary>The top lists merge the closed days' sums with the open day's counts without copying either (issue 13).</summary>
+/// <summary>The top lists merge the closed days' sums with the open day's counts without copying either.</summary>
 public class StatisticsRankingTests
 {
     [Fact]

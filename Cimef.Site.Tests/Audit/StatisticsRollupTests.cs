@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Audit;
 
-/// <summary>Issue 13: the daily rollups equal the raw counts, stay put when retention prunes, and leave the open day to raw events.</summary>
+/// <summary>The daily rollups equal the raw counts, stay put when retention prunes, and leave the open day to raw events.</summary>
 public class StatisticsRollupTests(CimefFactory factory) : IClassFixture<CimefFactory>
 {
     private sealed record Key(DateOnly Day, string Kind, int Access, int Report);

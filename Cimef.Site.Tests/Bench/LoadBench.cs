@@ -10,7 +10,7 @@ namespace Cimef.Site.Tests.Bench;
 /// <summary>
 /// `./run.ps1 bench load`: 200 simulated patients (login → dashboard → download) for 60 s against the published
 /// site on loopback, over a database holding 1,000,000 access events, while an admin opens the 90-day statistics page
-/// (issue 13: ≤ 300 ms while the load runs); then a 10-minute soak watching the server's working set. Bounded in
+/// (≤ 300 ms while the load runs); then a 10-minute soak watching the server's working set. Bounded in
 /// requests and time.
 /// </summary>
 [Trait("Category", "Bench")]

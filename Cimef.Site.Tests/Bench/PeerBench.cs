@@ -8,7 +8,7 @@ using Microsoft.Data.Sqlite;
 namespace Cimef.Site.Tests.Bench;
 
 /// <summary>
-/// `./run.ps1 bench peer` (issue 13): the published site and the seed's Django design side by side on loopback, with the
+/// `./run.ps1 bench peer`: the published site and the seed's Django design side by side on loopback, with the
 /// same data shape (1,000 patients, one 50 KB PDF report each) and the same load generator, alternating site/peer/site/peer
 /// per endpoint: successful logins, report list, 50 KB download; then the site's dashboard against a static file of the
 /// same size served by the same process; resident memory of both after the run. Any response outside 2xx (or a socket

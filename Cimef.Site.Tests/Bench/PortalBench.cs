@@ -7,7 +7,7 @@ using Cimef.Site.Tests.Portal;
 namespace Cimef.Site.Tests.Bench;
 
 /// <summary>
-/// Patient portal (issue 4): page bytes as a phone browser transfers them, dashboard throughput against a static
+/// Patient portal: page bytes as a phone browser transfers them, dashboard throughput against a static
 /// file of the same size served by the same process in the same run, login throughput, and other pages' p99
 /// while a login flood runs.
 /// </summary>

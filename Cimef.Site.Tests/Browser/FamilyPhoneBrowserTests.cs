@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Cimef.Site.Tests.Browser;
 
 /// <summary>
-/// One phone, several patients (issue 15) on a 360×640 phone in Chromium: a mother remembers her key and her child's,
+/// One phone, several patients on a 360×640 phone in Chromium: a mother remembers her key and her child's,
 /// logs in for each by tapping a name and typing only the password (with and without JavaScript), then « Oublier ce
 /// téléphone » clears both and ends the session opened from the phone; axe-core on the login page with remembered
 /// keys; the README's screenshot (portal-remembered-keys, see <see cref="JourneyScreens"/>).

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Cimef.Site.Tests.Browser;
 
 /// <summary>
-/// Issue 15's « Done when », tried as a new user would on a 360×640 phone: a mother switches the portal to Wolof, logs
+/// « Done when », tried as a new user would on a 360×640 phone: a mother switches the portal to Wolof, logs
 /// in for herself and for her child from one phone (remembering both keys, then tapping a name and typing only the
 /// password), keeps her report for offline reading, puts the phone in airplane mode and opens it; « Fàtte telefon bii »
 /// then erases the keys, the sessions and the copies. The README's screenshots (15-…).

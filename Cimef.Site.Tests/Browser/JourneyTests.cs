@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Cimef.Site.Tests.Browser;
 
 /// <summary>
-/// The whole journey (issue 7 item 1) through the real UI in Debian's Chromium over real Kestrel: admin creates the
+/// The whole journey through the real UI in Debian's Chromium over real Kestrel: admin creates the
 /// staff; secretary registers a patient and invoices them; accountant records the payment; the invoice PDF's key and
 /// password are read back with PdfPig; doctor uploads the report; the patient logs in on a phone and downloads the same
 /// bytes; a second invoice carries the same credentials; admin deactivates the access and the open session is refused.

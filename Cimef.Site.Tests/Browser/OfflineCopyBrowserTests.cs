@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace Cimef.Site.Tests.Browser;
 
 /// <summary>
-/// « Garder sur ce téléphone » on a 360×640 phone in Chromium (issue 15): a kept report opens with no network; logout
+/// « Garder sur ce téléphone » on a 360×640 phone in Chromium: a kept report opens with no network; logout
 /// with « Effacer mes copies » erases it and the service worker no longer answers it; a second patient on the same
 /// phone cannot open the first one's kept copy; while the server answers, a kept report is the server's answer (a
 /// session that ended gets the login page, a withdrawn report a 410), never the copy; offline the copy opens only while

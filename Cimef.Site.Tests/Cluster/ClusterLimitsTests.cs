@@ -11,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Cluster;
 
-/// <summary>Issue 17 item 4: the flood limits hold across nodes, and the slow-portal alert sees every node's timings.</summary>
+/// <summary>The flood limits hold across nodes, and the slow-portal alert sees every node's timings.</summary>
 public class ClusterLimitsTests
 {
     private static void Limits(CimefFactory f)

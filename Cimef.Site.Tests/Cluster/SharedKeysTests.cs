@@ -17,7 +17,7 @@ using Microsoft.Extensions.Logging;
 namespace Cimef.Site.Tests.Cluster;
 
 /// <summary>
-/// Issue 17 item 1: the key ring and the credential secret shared by every node (database key store), imported from
+/// The key ring and the credential secret shared by every node (database key store), imported from
 /// a clinic's keys directory when it switches, encrypted at rest with its certificate, or given by configuration.
 /// </summary>
 public class SharedKeysTests

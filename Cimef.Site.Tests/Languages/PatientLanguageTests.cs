@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Tests.Languages;
 
 /// <summary>
-/// The patient side in French, Wolof and English (issue 15): the order of the choice (?lang= › cookie ›
+/// The patient side in French, Wolof and English: the order of the choice (?lang= › cookie ›
 /// Accept-Language › French), the switch on every patient page, pages and error pages from the catalogues, the
 /// patient's last choice saved on their record, and the JSON API that stays French unless asked otherwise.
 /// </summary>

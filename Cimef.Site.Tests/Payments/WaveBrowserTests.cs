@@ -39,7 +39,7 @@ public sealed class WaveKestrelFactory : WaveFactory
 }
 
 /// <summary>
-/// Done when (issue 14, item 1): a patient pays a 25 000 FCFA invoice from the link in their SMS, on a 360×640 phone, and
+/// Done when: a patient pays a 25 000 FCFA invoice from the link in their SMS, on a 360×640 phone, and
 /// receives their credentials without anyone touching the desk. The fake Wave's launch page pays, sends the signed
 /// webhook, and sends the phone to the success page.
 /// </summary>

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Payments;
 
-/// <summary>Issue 14, item 1: pay an invoice with Wave from the phone, against a loopback fake Wave.</summary>
+/// <summary>Item 1: pay an invoice with Wave from the phone, against a loopback fake Wave.</summary>
 public class WavePaymentTests(WaveFactory factory) : IClassFixture<WaveFactory>
 {
     private const string Webhook = "/api/payments/wave/webhook/";

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cimef.Site.Tests.Portal;
 
 /// <summary>
-/// /patient/history (« Historique de mon accès », issue 14): the patient's logins with a device name, downloads,
+/// /patient/history (« Historique de mon accès »): the patient's logins with a device name, downloads,
 /// share openings and the clinic's actions on their credentials, in French, newest first, paged, last 12 months;
 /// nothing of another patient, no address, staff name or User-Agent.
 /// </summary>

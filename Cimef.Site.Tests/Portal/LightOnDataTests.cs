@@ -6,7 +6,7 @@ using Cimef.Site.Tests.Infrastructure;
 namespace Cimef.Site.Tests.Portal;
 
 /// <summary>
-/// Light on data (issue 15): the dashboard's htmx refresh is conditional (ETag over what the fragment shows, 304 when
+/// Light on data: the dashboard's htmx refresh is conditional (ETag over what the fragment shows, 304 when
 /// nothing changed), and the dashboard shows what the patient downloaded this clinic month.
 /// </summary>
 public class LightOnDataTests : IClassFixture<CimefFactory>

@@ -77,7 +77,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
     }
 
     /// <summary>
-    /// The reservation itself under the tightest race (issue 12 item 4): 50 reservations on one key, each on its own
+    /// The reservation itself under the tightest race: 50 reservations on one key, each on its own
     /// open connection, released together. SQLite's single writer and PostgreSQL's advisory locks both keep it exact.
     /// </summary>
     [Fact]

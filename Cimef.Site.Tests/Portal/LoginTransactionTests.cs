@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cimef.Site.Tests.Portal;
 
 /// <summary>
-/// Issue 13: each well-formed login attempt commits its throttle reservation and its outcome in one write
+/// Each well-formed login attempt commits its throttle reservation and its outcome in one write
 /// transaction (one fsync). On SQLite counted by the engine's own commit hook on every connection the site opens
 /// (EF's and <see cref="HotQueries"/>'); on PostgreSQL by the transactions EF commits (the login's transaction is
 /// EF's) plus the writes EF runs outside any transaction.

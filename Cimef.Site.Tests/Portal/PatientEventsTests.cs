@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Portal;
 
-/// <summary>Issue 6 item 1: every patient action, refusals included, writes exactly one AccessEvent of its kind.</summary>
+/// <summary>Every patient action, refusals included, writes exactly one AccessEvent of its kind.</summary>
 public class PatientEventsTests : IClassFixture<CimefFactory>
 {
     private readonly CimefFactory _factory;
@@ -87,7 +87,7 @@ public class PatientEventsTests : IClassFixture<CimefFactory>
         await AssertOneEventAsync(AccessEventKinds.Download, () => client.GetAsync($"/api/reports/download/{id}/"));
         var range = new HttpRequestMessage(HttpMethod.Get, $"/patient/reports/{id}");
         range.Headers.Range = new RangeHeaderValue(100, null);
-        // A continuation delivers bytes: it is accounted as one download_part event (issue 10), not a download.
+        // A continuation delivers bytes: it is accounted as one download_part event, not a download.
         await AssertOneEventAsync(AccessEventKinds.DownloadPart, () => client.SendAsync(range));
         await AssertOneEventAsync(AccessEventKinds.DownloadDenied, () => client.GetAsync($"/patient/reports/{theirs}"));
         await AssertOneEventAsync(AccessEventKinds.DownloadDenied, () => client.GetAsync("/api/reports/download/424242/"));

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cimef.Site.Tests.Portal;
 
 /// <summary>
-/// Issue 13: patient reads are served at most Portal:PatientRequestsAtOnce at once, up to Portal:PatientRequestsWaiting
+/// Patient reads are served at most Portal:PatientRequestsAtOnce at once, up to Portal:PatientRequestsWaiting
 /// wait, and beyond that the answer is 429 with the French throttle message (JSON for the API, the 429 page for pages);
 /// staff requests are never limited by it. Here: one at once, none waiting, and the one permit held by a dashboard view
 /// that saves its language while the test holds the SQLite write gate.

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cimef.Site.Tests.Portal;
 
 /// <summary>
-/// One phone, several patients (issue 15): the signed phone cookie (device id + remembered keys), login by a
+/// One phone, several patients: the signed phone cookie (device id + remembered keys), login by a
 /// remembered key with the password only, what is dropped or ignored, and « Oublier ce téléphone ».
 /// </summary>
 public class RememberedKeysTests : IClassFixture<CimefFactory>

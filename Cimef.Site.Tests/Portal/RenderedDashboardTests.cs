@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Tests.Portal;
 
 /// <summary>
-/// Issue 13: the dashboard rendered once per session and state (RenderedDashboards). A copy is served only to the same
+/// The dashboard rendered once per session and state (RenderedDashboards). A copy is served only to the same
 /// session with the same antiforgery cookie, its forms still work, every view is still counted, and any change of what
 /// the page shows renders it again.
 /// </summary>

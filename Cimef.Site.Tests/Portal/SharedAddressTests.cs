@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Cimef.Site.Tests.Portal;
 
 /// <summary>
-/// Issue 10 items 2–3: carrier NAT, clinic Wi-Fi and proxies put many patients behind one address; the address
+/// Carrier NAT, clinic Wi-Fi and proxies put many patients behind one address; the address
 /// count must never refuse correct credentials, a patient's phone (device cookie) is throttled apart from attackers,
 /// IPv6 is counted per /64, malformed keys cost no database write, failure rows hold no key and leave the table.
 /// </summary>

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Cimef.Site.Tests.Shares;
 
 /// <summary>
-/// Issue 14 on a 360×640 phone in Chromium over real Kestrel: the patient shares a report, the doctor opens the link in
+/// On a 360×640 phone in Chromium over real Kestrel: the patient shares a report, the doctor opens the link in
 /// another browser context with the code and downloads it, the patient revokes, the doctor's link fails. Screenshots
 /// of each step go to the README (« Partager avec son médecin »).
 /// </summary>

@@ -11,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cimef.Site.Tests.Shares;
 
-/// <summary>Issue 14, « Partager avec mon médecin »: patient creates/revokes, doctor opens with the code and downloads; attacks.</summary>
+/// <summary>« Partager avec mon médecin »: patient creates/revokes, doctor opens with the code and downloads; attacks.</summary>
 public partial class ShareTests : IClassFixture<CimefFactory>
 {
     private const string Invalid = "Ce lien de partage n'est plus valide";

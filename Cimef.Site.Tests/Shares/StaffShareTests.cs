@@ -36,7 +36,7 @@ public sealed class ShareNotifyFactory : CimefFactory
     }
 }
 
-/// <summary>Issue 14: the clinic shares a report with the referring doctor from the patient page (outbox, audit, revoke).</summary>
+/// <summary>The clinic shares a report with the referring doctor from the patient page (outbox, audit, revoke).</summary>
 public partial class StaffShareTests(ShareNotifyFactory factory) : IClassFixture<ShareNotifyFactory>
 {
     private async Task<(TestPatient P, int ReportId, HttpClient Staff)> SetupAsync()

@@ -6,7 +6,7 @@ using Cimef.Site.Web;
 
 namespace Cimef.Site.Tests.Web;
 
-/// <summary>The site returns its native heap's free pages after full collections (issue 13, README "Runtime and memory settings").</summary>
+/// <summary>The site returns its native heap's free pages after full collections (README "Runtime and memory settings").</summary>
 public class NativeHeapTrimTests(CimefFactory factory) : IClassFixture<CimefFactory>
 {
     [Fact]

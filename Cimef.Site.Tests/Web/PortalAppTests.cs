@@ -7,7 +7,7 @@ using Cimef.Site.Tests.Portal;
 namespace Cimef.Site.Tests.Web;
 
 /// <summary>
-/// The installable patient app (issue 15): manifest, icons and service worker are same-origin, anonymous, with the
+/// The installable patient app: manifest, icons and service worker are same-origin, anonymous, with the
 /// right types and caching; the patient layout links them; report downloads stay no-store.
 /// </summary>
 public class PortalAppTests : IClassFixture<CimefFactory>

@@ -74,7 +74,7 @@ public sealed class CredentialProtector
         Convert.ToHexStringLower(HMACSHA256.HashData(_recoverySecret, Encoding.UTF8.GetBytes("token:" + token)));
 
     /// <summary>
-    /// The name of the phone cache that holds one access's offline copies (issue 15): opaque and stable for that access,
+    /// The name of the phone cache that holds one access's offline copies: opaque and stable for that access,
     /// so the service worker can tell patients apart on a shared phone without the page ever naming the key or the id.
     /// </summary>
     public string OfflineCacheName(int accessId) =>

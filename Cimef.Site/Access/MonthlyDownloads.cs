@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Cimef.Site.Access;
 
 /// <summary>
-/// The dashboard's « Téléchargé ce mois-ci » per access, kept between views (issue 13): the total is counted from the
+/// The dashboard's « Téléchargé ce mois-ci » per access, kept between views: the total is counted from the
 /// download events (the audit stays the one source), but only again when it can have changed. Every counted download
 /// adds one to its report's download count in the same transaction as its event (<see cref="Auditing.AccessEventBatch"/>),
 /// so the total is keyed by the clinic month and the download counts of the patient's listed reports, which the session

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 
 namespace Cimef.Site.Access;
 
-/// <summary>Registrations of the patient portal (issue 4): session scheme, throttle, sign-in, downloads.</summary>
+/// <summary>Registrations of the patient portal: session scheme, throttle, sign-in, downloads.</summary>
 public static class PatientPortalServices
 {
     public static IServiceCollection AddPatientPortal(this IServiceCollection services)

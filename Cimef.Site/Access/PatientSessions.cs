@@ -134,7 +134,7 @@ public sealed class PatientSessions(IServiceProvider services, IOptions<PortalOp
         """;
 
     /// <summary>
-    /// Light on data (issue 15): the bytes of the session's patient's downloads since the clinic month began — each
+    /// Light on data: the bytes of the session's patient's downloads since the clinic month began — each
     /// "download" event (a GET from byte 0, page or API) counts its report's size; Range continuations add nothing.
     /// Answered by the AccessEvents (PatientAccessId, Kind, At, ReportId) index: a range of this patient's downloads of
     /// the month only (index-only), never every patient's downloads (the (Kind, At, …) index) nor every event of this

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Cimef.Site.Access;
 
 /// <summary>
-/// One phone, several patients (issue 15): a signed (Data Protection), HttpOnly, <c>__Host-</c> cookie issued after
+/// One phone, several patients: a signed (Data Protection), HttpOnly, <c>__Host-</c> cookie issued after
 /// every successful patient login. It carries the phone's random device id (sessions opened from it store its
 /// SHA-256, so « Oublier ce téléphone » can end them) and up to <see cref="MaxKeys"/> remembered keys — each the
 /// access id, the key's keyed hash, the patient's initials and the key's last 4 characters, never the key. A

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Access;
 
 /// <summary>
-/// Sharing one report with a doctor (issue 14): a link <c>/s/{token}</c> (128 random bits, base64url, stored as its
+/// Sharing one report with a doctor: a link <c>/s/{token}</c> (128 random bits, base64url, stored as its
 /// SHA-256) and a 6-digit code (stored as a keyed hash). The doctor who types the right code gets a short-lived
 /// cookie bound to that one share. Five wrong codes lock the share; each attempt is reserved before it is checked,
 /// so parallel guesses cannot exceed the limit. A share ends when revoked, expired, locked, when the access is

@@ -13,7 +13,7 @@ namespace Cimef.Site.Auditing;
 /// <item><see cref="CommitAsync"/>: a download's event, with its report's download count, is committed before the
 /// request goes on (the bytes are sent after it), in the same transaction as the other requests that arrived
 /// meanwhile: one fsync for a burst of downloads instead of one or two per download, and no download ever waits in
-/// SQLite's busy handler (issue 13).</item>
+/// SQLite's busy handler.</item>
 /// </list>
 /// The other events tied to a state change (logins, refusals) are written in their request's own transaction.
 /// Audit entries of read-only staff traffic (an integration polling FHIR every minute, the report files it fetches)

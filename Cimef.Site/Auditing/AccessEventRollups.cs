@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Cimef.Site.Auditing;
 
 /// <summary>
-/// Daily rollups of the AccessEvents the statistics read (issue 13): for each closed clinic day, one
+/// Daily rollups of the AccessEvents the statistics read: for each closed clinic day, one
 /// <see cref="AccessEventDay"/> row per kind, access and report with its count, and a <see cref="StatisticsDay"/>
 /// marking the day complete with the UTC range it was counted over (a changed Clinic:TimeZone re-counts the day).
 /// A day is closed once <see cref="Grace"/> has passed after its end, so an event timestamped just before midnight

@@ -150,7 +150,7 @@ public sealed class AlertRules(CimefDb db, IOptions<PortalOptions> portal, IOpti
     private async Task SlowResponsesAsync(DateTime now, CancellationToken ct)
     {
         var slowMs = alerts.Value.SlowMilliseconds;
-        // This node's latest requests first, then every node's rows (issue 17: one alert for the whole cluster).
+        // This node's latest requests first, then every node's rows (one alert for the whole cluster).
         await timings.FlushAsync(db, ct);
         var (count, p95, lastSlow) = await PortalTimings.SinceAsync(db, now - SlowWindow, slowMs, ct);
         if (count < SlowMinimumSamples || p95 <= slowMs || lastSlow is null) return;

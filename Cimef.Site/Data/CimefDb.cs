@@ -217,7 +217,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.HasIndex(x => new { x.Kind, x.At, x.PatientAccessId, x.ReportId });
             e.HasIndex(x => new { x.PatientAccessId, x.At });
             // One patient's events of one kind (the dashboard's monthly downloads, the staff history's login count):
-            // a range of this patient's rows only, index-only, however busy the patient's month (issue 13).
+            // a range of this patient's rows only, index-only, however busy the patient's month.
             e.HasIndex(x => new { x.PatientAccessId, x.Kind, x.At, x.ReportId });
         });
 

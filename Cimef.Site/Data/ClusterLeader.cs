@@ -19,7 +19,7 @@ public sealed class ClusterLeader(IOptions<DatabaseOptions> database, ILogger<Cl
     private bool _leading;
 
     /// <summary>True when this node is the leader now (taking the lock if it is free).</summary>
-    // One server on SQLite always leads; Npgsql is loaded only where there is a cluster (issue 13).
+    // One server on SQLite always leads; Npgsql is loaded only where there is a cluster.
     public Task<bool> IsLeaderAsync(CancellationToken ct = default) => database.Value.IsPostgres ? PostgresLeaderAsync(ct) : Task.FromResult(true);
 
     /// <summary>What the last check found, without checking again (the metrics' leader flag; a scrape takes no lock).</summary>

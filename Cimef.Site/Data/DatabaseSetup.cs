@@ -16,7 +16,7 @@ public static class DatabaseSetup
     {
         services.AddSingleton<SqlitePragmaInterceptor>();
         // The options are built once per host (singleton), not once per request: building them (warnings configuration,
-        // extensions) was a measurable share of a patient request (issue 13). Everything they read is a singleton.
+        // extensions) was a measurable share of a patient request. Everything they read is a singleton.
         services.AddDbContext<CimefDb>((sp, o) => o
             .UseSqlite(Sqlite.ConnectionString(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabasePath))
             .AddInterceptors(sp.GetRequiredService<SqlitePragmaInterceptor>()), optionsLifetime: ServiceLifetime.Singleton);

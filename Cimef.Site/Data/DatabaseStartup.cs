@@ -24,7 +24,7 @@ public static class DatabaseStartup
     /// <summary>
     /// What EF's GetPendingMigrationsAsync answers (known ids not in __EFMigrationsHistory), read with one query instead
     /// of EF's migrator, which searches every type of the assembly for migrations and builds a model for the history
-    /// table: ~2,700 runtime types that stay loaded for the life of the process (issue 13).
+    /// table: ~2,700 runtime types that stay loaded for the life of the process.
     /// </summary>
     public static async Task<List<string>> PendingMigrationsAsync(CimefDb db, bool sqlite, CancellationToken ct = default)
     {
@@ -90,7 +90,7 @@ public static class DatabaseStartup
                 throw new InvalidOperationException($"SQLite pragmas not as required (journal_mode={journal}, synchronous={sync}, foreign_keys={fk}).");
         }
 
-        // Key ring in the database: the keys directory's keys imported once, a warning without a certificate (issue 17).
+        // Key ring in the database: the keys directory's keys imported once, a warning without a certificate.
         await Access.KeyRing.PrepareAsync(services, log, ct);
 
         // Files left readable by an older version (or copied in) are made private; SQLite's WAL/SHM copy the database's mode.

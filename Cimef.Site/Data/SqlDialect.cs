@@ -14,7 +14,7 @@ public abstract class SqlDialect
     public static readonly SqlDialect Sqlite = new SqliteDialect();
     public static readonly SqlDialect Postgres = new PostgresDialect();
 
-    // Tested against SQLite's type: asking for Npgsql's would load its assembly into every SQLite clinic (issue 13).
+    // Tested against SQLite's type: asking for Npgsql's would load its assembly into every SQLite clinic.
     public static SqlDialect Of(DbConnection connection) => connection is Microsoft.Data.Sqlite.SqliteConnection ? Sqlite : Postgres;
 
     public static SqlDialect Of(CimefDb db) => db is PostgresCimefDb ? Postgres : Sqlite;

@@ -17,7 +17,7 @@ using Patient = Cimef.Site.Data.Entities.Patient;
 namespace Cimef.Site.Fhir;
 
 /// <summary>
-/// FHIR R4 API under /fhir (issue 16): Bearer API tokens of Integration or Admin accounts only (a staff or patient
+/// FHIR R4 API under /fhir: Bearer API tokens of Integration or Admin accounts only (a staff or patient
 /// cookie is ignored, so there is no CSRF surface); the CapabilityStatement is public, as FHIR clients read it first.
 /// Searches answer a searchset Bundle with _count (default 20, max 100) and an _offset next link; unknown
 /// parameters are ignored, malformed ones are a 400 OperationOutcome, and a Patient or report search needs at least

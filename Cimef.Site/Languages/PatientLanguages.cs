@@ -5,7 +5,7 @@ using Microsoft.Net.Http.Headers;
 namespace Cimef.Site.Languages;
 
 /// <summary>
-/// The patient side's three languages (issue 15). A request's language: <c>?lang=</c> (the visible switch, which also
+/// The patient side's three languages. A request's language: <c>?lang=</c> (the visible switch, which also
 /// sets the cookie), then the <c>cimef_lang</c> cookie, then <c>Accept-Language</c>, then French. Only the UI culture
 /// changes (which catalogue <see cref="PatientText"/> reads); numbers and dates keep the fr-SN formats everywhere.
 /// The JSON API ignores the cookie: its messages stay French (contract) unless the caller sends Accept-Language.

@@ -5,7 +5,7 @@ namespace Cimef.Site.Notifications;
 /// <summary>
 /// What a notification says, assembled at send time (the password is decrypted only then), in the patient's language
 /// (<c>Patient.Language</c>: fr, wo, en). It never names the exam or the result: a phone shared by a family shows only
-/// that a result exists (issue 15).
+/// that a result exists.
 /// </summary>
 public sealed record NotificationContent(OutboxKind Kind, string PatientName, string PortalUrl, string AccessKey, string Password, string? Language = null)
 {

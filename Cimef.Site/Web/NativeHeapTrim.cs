@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Cimef.Site.Web;
 
 /// <summary>
-/// Returns the native heap's free pages to the system after each full garbage collection (issue 13). glibc gives
+/// Returns the native heap's free pages to the system after each full garbage collection. glibc gives
 /// memory back only from the top of its heap; what SQLite's sorts and caches, the JIT and the runtime free in the
 /// middle stays resident (about 5 MB after the 200-patient load, measured with malloc_trim from a debugger). The
 /// managed heap is compacted by the GC (System.GC.ConserveMemory); this does the same for the native one, at most once

@@ -5,7 +5,7 @@ using System.Text;
 namespace Cimef.Site.Web;
 
 /// <summary>
-/// The installable patient web app (issue 15), all same-origin under the strict CSP: the web manifest, its icons (an
+/// The installable patient web app, all same-origin under the strict CSP: the web manifest, its icons (an
 /// SVG and 192/512 px PNGs drawn here from the same geometry, no image file or third-party art) and the service worker
 /// (wwwroot/js/portal-sw.js, served from /patient/sw.js so its default scope is /patient/, revalidated on every check).
 /// Anonymous: the login page links the manifest; none of these responses carries patient data.

@@ -5,7 +5,7 @@ public static class RateLimits
     /// <summary>Per-IP cap on patient login requests (page form and JSON API).</summary>
     public const string PatientLogin = "patient-login";
 
-    /// <summary>Per-IP cap on share code submissions (/s/{token}), at the patient login's rate (issue 14).</summary>
+    /// <summary>Per-IP cap on share code submissions (/s/{token}), at the patient login's rate.</summary>
     public const string ShareCode = "share-code";
 
     /// <summary>Per-IP cap on a patient's share creations (/patient/shares?handler=Create), at the patient login's rate.</summary>
@@ -19,7 +19,7 @@ public static class RateLimits
     public const string StaffSignIn = "staff-sign-in";
 
     /// <summary>
-    /// Patient requests served at once (issue 13; Portal:PatientRequestsAtOnce, 0 = this default): under a patient burst
+    /// Patient requests served at once (Portal:PatientRequestsAtOnce, 0 = this default): under a patient burst
     /// the others wait, in order, instead of in the thread pool's queue, so a staff page (the cash desk, the statistics)
     /// starts at once and shares the cores with a few patient requests instead of waiting behind hundreds. Four per core
     /// keeps the cores busy while some of them wait on a commit or a file. A patient request never waits for a staff

@@ -15,7 +15,7 @@ public class PatientSession
     public string? EndReason { get; set; }
     public string? ClientIp { get; set; }
     /// <summary>
-    /// SHA-256 of the phone's device id (the remembered-keys cookie, issue 15) when the login came from a phone that
+    /// SHA-256 of the phone's device id (the remembered-keys cookie) when the login came from a phone that
     /// has one: « Oublier ce téléphone » ends every session opened from it.
     /// </summary>
     public string? DeviceHash { get; set; }
@@ -51,13 +51,13 @@ public static class AccessEventKinds
     public const string DownloadDenied = "download_denied";
     public const string DownloadGone = "download_gone";
     public const string FileMissing = "file_missing";
-    /// <summary>A doctor opened a shared report's link with the right code (issue 14); ReportId set, Detail = share id.</summary>
+    /// <summary>A doctor opened a shared report's link with the right code; ReportId set, Detail = share id.</summary>
     public const string ShareOpen = "share_open";
     /// <summary>A wrong code typed on a share link; Detail = share id.</summary>
     public const string ShareCodeFailure = "share_code_failure";
     /// <summary>A shared report downloaded through its share; Detail = share id.</summary>
     public const string ShareDownload = "share_download";
-    /// <summary>« Oublier ce téléphone » (issue 15): one per session it ended (PatientAccessId set), or one without access when none was open.</summary>
+    /// <summary>« Oublier ce téléphone »: one per session it ended (PatientAccessId set), or one without access when none was open.</summary>
     public const string PhoneForgotten = "phone_forgotten";
 }
 

@@ -14,7 +14,7 @@ public class Patient
     public string CreatedBy { get; set; } = "";
     /// <summary>
     /// The patient side's language for this patient's SMS and e-mail ("fr", "wo" or "en"; null = French), set by staff
-    /// or by the patient's last choice on the portal (issue 15).
+    /// or by the patient's last choice on the portal.
     /// </summary>
     public string? Language { get; set; }
 

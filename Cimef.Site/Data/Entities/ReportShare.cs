@@ -1,7 +1,7 @@
 namespace Cimef.Site.Data.Entities;
 
 /// <summary>
-/// One report shared with a doctor (issue 14): the link <c>/s/{token}</c> plus a 6-digit code. Only the token's SHA-256
+/// One report shared with a doctor: the link <c>/s/{token}</c> plus a 6-digit code. Only the token's SHA-256
 /// and a keyed hash of the code are stored (a 6-digit code is guessable offline from a plain hash). Valid while not
 /// revoked, not expired, not locked (5 wrong codes), the access active and the report published.
 /// </summary>

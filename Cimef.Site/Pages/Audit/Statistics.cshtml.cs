@@ -184,7 +184,7 @@ public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time, C
             """SELECT COUNT(CASE WHEN "IsActive" = @active THEN 1 END), COUNT(*) FROM "PatientAccesses" """, new { active = true });
 
         // Per access and per report: the closed days' sums (read once a day, ClosedDays) plus the raw events since the
-        // open day, merged as they are read: the closed days' tables are never copied (issue 13: a view of 90 days used
+        // open day, merged as they are read: the closed days' tables are never copied (a view of 90 days used
         // to allocate ~10 MB of copies and groupings, most of it on the large-object heap).
         var q = new { openFrom, login = AccessEventKinds.LoginSuccess, download = AccessEventKinds.Download };
         var openLogins = (await conn.QueryAsync<(long Access, long N)>("""
@@ -279,7 +279,7 @@ public class StatisticsModel(CimefDb db, ClinicClock clock, TimeProvider time, C
 }
 
 /// <summary>
-/// The statistics of closed clinic days, read from the daily rollups once per period and day (issue 13): a closed day
+/// The statistics of closed clinic days, read from the daily rollups once per period and day: a closed day
 /// is never rewritten (<see cref="AccessEventRollups"/>), so only the open day is counted again on each view. Keyed by
 /// the period's first day and the first open day; a handful of entries at most.
 /// </summary>

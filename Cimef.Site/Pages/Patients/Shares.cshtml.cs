@@ -13,7 +13,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Pages.Patients;
 
 /// <summary>
-/// « Partager avec le médecin prescripteur » (issue 14): the clinic shares one of the patient's reports with the
+/// « Partager avec le médecin prescripteur »: the clinic shares one of the patient's reports with the
 /// referring doctor through the outbox, the link and the code never on the same channel: link by e-mail and code by SMS
 /// when both are given; with one contact only, the link goes by it and staff dictate the code by phone. Audited; the
 /// active shares are listed with « Révoquer ».

@@ -20,7 +20,7 @@ namespace Cimef.Site.Pages.Portal;
 /// The patient's own page: profile, permanent access, their available reports (htmx refresh of the list). The
 /// session check, the profile, the list and this month's downloaded bytes are one database round trip, made by the
 /// patient authentication (<see cref="ReadsPatientReportsAttribute"/>); the view event is group-committed after the
-/// response. The htmx refresh is conditional (issue 15): its ETag covers what the fragment shows, so an unchanged
+/// response. The htmx refresh is conditional: its ETag covers what the fragment shows, so an unchanged
 /// list costs a 304 with no body. The language switch used here is saved on the patient.
 /// </summary>
 [ReadsPatientReports]

@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Pages.Portal;
 
 /// <summary>
-/// « Oublier ce téléphone » (issue 15), from the login page and the dashboard: forgets every remembered key (the
+/// « Oublier ce téléphone », from the login page and the dashboard: forgets every remembered key (the
 /// phone cookie and the throttle's device cookie are deleted), ends every session opened from this phone (its
 /// DeviceHash) and the one this browser holds, one <see cref="AccessEventKinds.PhoneForgotten"/> event per ended
 /// session, and asks the browser to erase its cache and storage (offline report copies, service worker).

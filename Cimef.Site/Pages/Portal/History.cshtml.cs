@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cimef.Site.Pages.Portal;
 
 /// <summary>
-/// « Historique de mon accès » (issue 14): who used the session's patient's access in the last 12 months — their
+/// « Historique de mon accès »: who used the session's patient's access in the last 12 months — their
 /// logins (with a coarse device name), downloads, openings of their shared links, and the clinic's actions on their
 /// credentials — newest first, <see cref="PageSize"/> per page. The staff history's events, filtered for what the
 /// patient may see: no staff name, no address, no raw User-Agent. One indexed query (a union of the access's

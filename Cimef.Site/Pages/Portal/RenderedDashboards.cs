@@ -5,7 +5,7 @@ using System.Text;
 namespace Cimef.Site.Pages.Portal;
 
 /// <summary>
-/// The dashboard as last rendered for one session (issue 13): the page is the same bytes as long as the session,
+/// The dashboard as last rendered for one session: the page is the same bytes as long as the session,
 /// its antiforgery cookie, the language and everything the page shows are the same, and Razor rendering was most of
 /// its cost. The key is a hash of all of those (the data comes from the session check's one round trip on every
 /// request, so a change is never answered with an old page); only the same session, presenting the same antiforgery

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Cimef.Site.Pages.Portal;
 
 /// <summary>
-/// « Partager avec mon médecin » (issue 14): choose a duration for one report, see the link and code once (sms: and
+/// « Partager avec mon médecin »: choose a duration for one report, see the link and code once (sms: and
 /// wa.me links carry the link only, never the code), list the active shares and revoke any at once. The report and
 /// the share come from the session's patient only: anyone else's id is a 404.
 /// </summary>

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace Cimef.Site.Pages.Share;
 
 /// <summary>
-/// A doctor's shared-report link <c>/s/{token}</c> (issue 14), on any device, without an account: the 6-digit code,
+/// A doctor's shared-report link <c>/s/{token}</c>, on any device, without an account: the 6-digit code,
 /// then (a cookie bound to this share) the report's title, date and its view/download links. Unknown, expired,
 /// revoked, locked and ended links all get the same 404 page, with no hint which.
 /// </summary>
