@@ -51,14 +51,6 @@ public sealed class DeviceCookies(IDataProtectionProvider dataProtection, Creden
         var lifetime = TimeSpan.FromDays(options.Value.DeviceCookieDays);
         var expires = time.GetUtcNow() + lifetime;
         var value = protector.Protect($"{subject}|{expires.ToUnixTimeSeconds()}");
-        response.Cookies.Append(cookieName, value, new CookieOptions
-        {
-            HttpOnly = true,
-            Secure = true,
-            SameSite = SameSiteMode.Strict,
-            Path = "/",
-            IsEssential = true,
-            MaxAge = lifetime,
-        });
+        response.Cookies.Append(cookieName, value, Web.HostCookies.Options(lifetime));
     }
 }

@@ -308,15 +308,7 @@ public sealed class PatientRecovery(
 
     public static void DeleteProgress(HttpResponse response) => response.Cookies.Delete(CookieName, ProgressCookie(null));
 
-    private static CookieOptions ProgressCookie(TimeSpan? maxAge) => new()
-    {
-        HttpOnly = true,
-        Secure = true,
-        SameSite = SameSiteMode.Strict,
-        Path = "/",
-        IsEssential = true,
-        MaxAge = maxAge,
-    };
+    private static CookieOptions ProgressCookie(TimeSpan? maxAge) => Web.HostCookies.Options(maxAge);
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

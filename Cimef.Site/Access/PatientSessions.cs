@@ -64,14 +64,7 @@ public sealed class PatientSessions(IServiceProvider services, IOptions<PortalOp
 
     public static void DeleteCookie(HttpResponse response) => response.Cookies.Delete(CookieName, CookieOptions());
 
-    private static CookieOptions CookieOptions() => new()
-    {
-        HttpOnly = true,
-        Secure = true,
-        SameSite = SameSiteMode.Strict,
-        Path = "/",
-        IsEssential = true,
-    };
+    private static CookieOptions CookieOptions() => Web.HostCookies.Options();
 
     /// <summary>
     /// Logout (the page and the JSON API): ends the session the cookie names, so a replayed cookie is refused

@@ -95,15 +95,7 @@ public sealed class PhoneCookies(IDataProtectionProvider dataProtection, Credent
     private void WriteCookie(HttpResponse response, Phone phone, TimeSpan maxAge) =>
         response.Cookies.Append(CookieName, _protector.Protect(JsonSerializer.Serialize(phone)), Options(maxAge));
 
-    private static CookieOptions Options(TimeSpan? maxAge) => new()
-    {
-        HttpOnly = true,
-        Secure = true,
-        SameSite = SameSiteMode.Strict,
-        Path = "/",
-        IsEssential = true,
-        MaxAge = maxAge,
-    };
+    private static CookieOptions Options(TimeSpan? maxAge) => Web.HostCookies.Options(maxAge);
 
     /// <summary>« Awa Ndiaye Diop » → « A. D. » (first and last names); one name → « A. ».</summary>
     public static string Initials(string fullName)

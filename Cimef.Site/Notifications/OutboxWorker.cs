@@ -1,37 +1,17 @@
+using Cimef.Site.Web;
 using Microsoft.Extensions.Options;
 
 namespace Cimef.Site.Notifications;
 
-/// <summary>
-/// Sends the outbox in the background: one <see cref="OutboxProcessor"/> pass at start and then every
-/// Notifications:PollSeconds (TimeProvider-driven). Off when Notifications:WorkerEnabled is false.
-/// </summary>
+/// <summary>Sends the outbox in the background: <see cref="OutboxProcessor"/> batches until none is full, every poll.</summary>
 public sealed class OutboxWorker(IServiceScopeFactory scopes, IOptions<NotificationsOptions> options, TimeProvider time, ILogger<OutboxWorker> log)
-    : BackgroundService
+    : PollingWorker(scopes, options, time, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.WorkerEnabled) return;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.PollSeconds), time);
-        do
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                var processor = scope.ServiceProvider.GetRequiredService<OutboxProcessor>();
-                while (await processor.ProcessDueAsync(stoppingToken) == OutboxProcessor.BatchSize) { }
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                log.LogError(e, "Outbox pass failed; it will run again at the next tick.");
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
-    }
+    protected override string PassName => "Outbox pass";
 
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
+    protected override async Task PassAsync(IServiceProvider services, CancellationToken ct)
     {
-        try { return await timer.WaitForNextTickAsync(ct); }
-        catch (OperationCanceledException) { return false; }
+        var processor = services.GetRequiredService<OutboxProcessor>();
+        while (await processor.ProcessDueAsync(ct) == OutboxProcessor.BatchSize) { }
     }
 }

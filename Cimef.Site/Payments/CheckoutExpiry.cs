@@ -62,30 +62,10 @@ public sealed class CheckoutExpiry(CimefDb db, IEnumerable<IPaymentProvider> pro
 
 /// <summary>Runs <see cref="CheckoutExpiry"/> with the outbox's schedule (Notifications:WorkerEnabled, PollSeconds).</summary>
 public sealed class CheckoutExpiryWorker(IServiceScopeFactory scopes, IOptions<NotificationsOptions> options, TimeProvider time, ILogger<CheckoutExpiryWorker> log)
-    : BackgroundService
+    : Web.PollingWorker(scopes, options, time, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.WorkerEnabled) return;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.PollSeconds), time);
-        do
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<CheckoutExpiry>().RunAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                log.LogError(e, "Checkout expiry pass failed; it will run again at the next tick.");
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
-    }
+    protected override string PassName => "Checkout expiry pass";
 
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
-    {
-        try { return await timer.WaitForNextTickAsync(ct); }
-        catch (OperationCanceledException) { return false; }
-    }
+    protected override Task PassAsync(IServiceProvider services, CancellationToken ct) =>
+        services.GetRequiredService<CheckoutExpiry>().RunAsync(ct);
 }
