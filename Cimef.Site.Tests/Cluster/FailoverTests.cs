@@ -91,7 +91,7 @@ public class FailoverTests(ITestOutputHelper output)
             while (await CountAsync(onReplica, $"""SELECT COUNT(*) FROM "OutboxMessages" WHERE "PatientId" IN ({string.Join(",", queued)}) AND "Status" <> '{OutboxStatus.Sent}'""") > 0)
             {
                 Assert.True(DateTime.UtcNow < deadline, "the outbox did not drain after the failover");
-                await Task.Delay(500);
+                await Task.Delay(500); // the nodes send on their own clocks
             }
             for (var i = 0; i < 20; i++)
             {
