@@ -8,7 +8,7 @@ namespace Cimef.Site.Tests.Browser;
 /// state: with <c>Commit</c> it still falls back to the "load" event whenever the URL already matches when the wait
 /// starts (a fast page has committed before the test asks), and on a loaded 2-core machine "load" sometimes never
 /// fires for a page whose every resource has arrived ("networkidle" does), so the wait hung until its timeout. This
-/// polls the page's committed URL (no lifecycle event involved), then <c>document.readyState</c> in the page; the
+/// polls the page's committed URL (no lifecycle event involved), then <c>document.readyState</c>, from the test; the
 /// steps that follow wait on what the user sees (auto-waiting locators).
 /// </summary>
 public static class PageWaits
@@ -35,6 +35,20 @@ public static class PageWaits
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"The browser did not reach {what} within {Within.TotalSeconds} s (it is on {page.Url}).");
             await Task.Delay(50); // the browser navigates on its own clock
         }
-        await page.WaitForFunctionAsync(Parsed, null, new() { Timeout = (float)Within.TotalMilliseconds });
+        // Asked from here, not with WaitForFunction: its polling runs as a page callback (requestAnimationFrame), which
+        // never runs on a page with JavaScript disabled, so a first look during parsing would wait forever.
+        while (true)
+        {
+            try
+            {
+                if (await page.EvaluateAsync<bool>(Parsed)) return;
+            }
+            catch (PlaywrightException)
+            {
+                // the document changed under the question (a redirect): ask the new one
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{page.Url} was not parsed within {Within.TotalSeconds} s.");
+            await Task.Delay(50); // the browser parses on its own clock
+        }
     }
 }
