@@ -49,6 +49,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
     public DbSet<ClusterSecret> ClusterSecrets => Set<ClusterSecret>();
     public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
     public DbSet<PortalTiming> PortalTimings => Set<PortalTiming>();
+    public DbSet<Imaging.ImagingStudy> ImagingStudies => Set<Imaging.ImagingStudy>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {
@@ -311,6 +312,8 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.Property(x => x.Node).HasMaxLength(100);
             e.HasIndex(x => x.Minute);
         });
+
+        Imaging.ImagingModel.Configure(b);
     }
 
     internal sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(

@@ -12,7 +12,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
     public partial class PostgresCimefDbModel
     {
         private PostgresCimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("2fb08dd1-4629-4982-8a80-12d317ce23bc"), entityTypeCount: 32)
+            : base(skipDetectChanges: false, modelId: new Guid("cab34935-2bdd-49ec-b8b1-fbf1daf6e08e"), entityTypeCount: 33)
         {
         }
 
@@ -43,6 +43,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
             var reportShare = ReportShareEntityType.Create(this);
             var staffUser = StaffUserEntityType.Create(this);
             var statisticsDay = StatisticsDayEntityType.Create(this);
+            var imagingStudy = ImagingStudyEntityType.Create(this);
             var dataProtectionKey = DataProtectionKeyEntityType.Create(this);
             var identityRole = IdentityRoleEntityType.Create(this);
             var identityRoleClaim = IdentityRoleClaimEntityType.Create(this);
@@ -70,6 +71,8 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
             PaymentCheckoutEntityType.CreateForeignKey1(paymentCheckout, invoice);
             ReportShareEntityType.CreateForeignKey1(reportShare, patientAccess);
             ReportShareEntityType.CreateForeignKey2(reportShare, patientReport);
+            ImagingStudyEntityType.CreateForeignKey1(imagingStudy, invoice);
+            ImagingStudyEntityType.CreateForeignKey2(imagingStudy, patient);
             IdentityRoleClaimEntityType.CreateForeignKey1(identityRoleClaim, identityRole);
             IdentityUserClaimEntityType.CreateForeignKey1(identityUserClaim, staffUser);
             IdentityUserLoginEntityType.CreateForeignKey1(identityUserLogin, staffUser);
@@ -102,6 +105,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
             ReportShareEntityType.CreateAnnotations(reportShare);
             StaffUserEntityType.CreateAnnotations(staffUser);
             StatisticsDayEntityType.CreateAnnotations(statisticsDay);
+            ImagingStudyEntityType.CreateAnnotations(imagingStudy);
             DataProtectionKeyEntityType.CreateAnnotations(dataProtectionKey);
             IdentityRoleEntityType.CreateAnnotations(identityRole);
             IdentityRoleClaimEntityType.CreateAnnotations(identityRoleClaim);

@@ -11,7 +11,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
     public partial class CimefDbModel
     {
         private CimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("9f55b504-eba9-4119-86b2-0f1d3fc6e428"), entityTypeCount: 32)
+            : base(skipDetectChanges: false, modelId: new Guid("897cd0ed-8106-49c3-a43f-2078d8137bb2"), entityTypeCount: 33)
         {
         }
 
@@ -42,6 +42,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
             var reportShare = ReportShareEntityType.Create(this);
             var staffUser = StaffUserEntityType.Create(this);
             var statisticsDay = StatisticsDayEntityType.Create(this);
+            var imagingStudy = ImagingStudyEntityType.Create(this);
             var dataProtectionKey = DataProtectionKeyEntityType.Create(this);
             var identityRole = IdentityRoleEntityType.Create(this);
             var identityRoleClaim = IdentityRoleClaimEntityType.Create(this);
@@ -69,6 +70,8 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
             PaymentCheckoutEntityType.CreateForeignKey1(paymentCheckout, invoice);
             ReportShareEntityType.CreateForeignKey1(reportShare, patientAccess);
             ReportShareEntityType.CreateForeignKey2(reportShare, patientReport);
+            ImagingStudyEntityType.CreateForeignKey1(imagingStudy, invoice);
+            ImagingStudyEntityType.CreateForeignKey2(imagingStudy, patient);
             IdentityRoleClaimEntityType.CreateForeignKey1(identityRoleClaim, identityRole);
             IdentityUserClaimEntityType.CreateForeignKey1(identityUserClaim, staffUser);
             IdentityUserLoginEntityType.CreateForeignKey1(identityUserLogin, staffUser);
@@ -101,6 +104,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
             ReportShareEntityType.CreateAnnotations(reportShare);
             StaffUserEntityType.CreateAnnotations(staffUser);
             StatisticsDayEntityType.CreateAnnotations(statisticsDay);
+            ImagingStudyEntityType.CreateAnnotations(imagingStudy);
             DataProtectionKeyEntityType.CreateAnnotations(dataProtectionKey);
             IdentityRoleEntityType.CreateAnnotations(identityRole);
             IdentityRoleClaimEntityType.CreateAnnotations(identityRoleClaim);
