@@ -9,6 +9,7 @@ using Cimef.Site.Cli;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Fhir;
+using Cimef.Site.Imaging;
 using Cimef.Site.Invoicing;
 using Cimef.Site.Payments;
 using Cimef.Site.Storage;
@@ -102,6 +103,7 @@ builder.Services.AddHostedService<NativeHeapTrim>(); // working set
 builder.Services.AddSingleton<IntegrityWorker>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<IntegrityWorker>());
 builder.Services.AddPatientPortal(); // Patient portal: session scheme, login throttle, downloads
+builder.Services.AddImaging(builder.Configuration); // images from the clinic's PACS (Imaging:Orthanc:Url; off without it)
 // Audit, statistics and alerts: portal timings, alert rules + monitor, retention job.
 builder.Services.AddAuditing();
 builder.AddMetrics(); // Prometheus /metrics for the allowed addresses or token (Metrics:*)
@@ -327,6 +329,7 @@ api.MapPaymentLinkApi(); // payment links
 api.MapAccessApi();
 api.MapReportsApi();
 api.MapPortalApi(); // Patient portal JSON API
+app.MapImaging(); // study images and archives for the patient and a doctor's share
 // Provider webhooks: anonymous and signed, no cookie, so outside the cookie API's CSRF filter.
 app.MapPaymentWebhooks();
 app.MapFhirApi(); // FHIR R4: Bearer tokens only, outside the cookie API's CSRF filter

@@ -20,6 +20,8 @@ public static class Labels
         AccessEventKinds.DownloadGone => "Rapport retiré ou expiré",
         AccessEventKinds.FileMissing => "Fichier introuvable",
         AccessEventKinds.PhoneForgotten => "Téléphone oublié (clés enregistrées effacées, sessions terminées)",
+        AccessEventKinds.ImagesView => "Images d'examen consultées",
+        AccessEventKinds.ImagesDownload => "Examen complet téléchargé (DICOM)",
         _ => kind,
     };
 
@@ -88,6 +90,7 @@ public static class Labels
         AlertKinds.FhirBulkRead => "Lecture en masse par l'API FHIR",
         AlertKinds.OnlinePayment => "Paiement en ligne non enregistré",
         AlertKinds.RecoveryBurst => "Nombreux mots de passe renouvelés depuis un téléphone",
+        AlertKinds.PacsUnreachable => "PACS (images) injoignable",
         _ => kind,
     };
 

@@ -59,6 +59,10 @@ public static class AccessEventKinds
     public const string ShareDownload = "share_download";
     /// <summary>« Oublier ce téléphone »: one per session it ended (PatientAccessId set), or one without access when none was open.</summary>
     public const string PhoneForgotten = "phone_forgotten";
+    /// <summary>A study's images opened (first page), by the patient or through a share; Detail = study id (and share id).</summary>
+    public const string ImagesView = "images_view";
+    /// <summary>A study's whole DICOM archive (ZIP) delivered from byte 0; Detail = study id (and share id).</summary>
+    public const string ImagesDownload = "images_download";
 }
 
 /// <summary>Patient-side event (append-only). Never a password; at most the key's last 4 characters.</summary>
@@ -167,6 +171,8 @@ public static class AlertKinds
     public const string OnlinePayment = "online_payment";
     /// <summary>More passwords renewed by patients from their phones in an hour than Alerts:RecoveriesPerHour.</summary>
     public const string RecoveryBurst = "recovery_burst";
+    /// <summary>The PACS (Orthanc) did not answer: patients see no images until it does.</summary>
+    public const string PacsUnreachable = "pacs_unreachable";
 }
 
 /// <summary>A security or operations alert shown to admins; acknowledged by a person (audited).</summary>

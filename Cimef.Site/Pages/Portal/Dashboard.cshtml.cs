@@ -34,6 +34,8 @@ public class DashboardModel(AccessEventBatch events, TimeProvider time, Credenti
     public PatientSessions.Profile Patient { get; private set; } = null!;
     public IReadOnlyList<PatientReportFiles.Row> Reports { get; private set; } = [];
     public long MonthDownloadedBytes { get; private set; }
+    /// <summary>The « Voir les images » links (studies from the PACS), empty when imaging is off.</summary>
+    public IReadOnlyList<Imaging.StudyRelease.Link> Studies { get; private set; } = [];
     /// <summary>The phone cache of this patient's offline copies (an opaque per-access name, see <see cref="CredentialProtector.OfflineCacheName"/>).</summary>
     public string OfflineCache => protector.OfflineCacheName(User.AccessId()); // an HMAC: computed only when the page is rendered
 
@@ -46,6 +48,7 @@ public class DashboardModel(AccessEventBatch events, TimeProvider time, Credenti
         Patient = data.Profile;
         Reports = data.Reports;
         MonthDownloadedBytes = data.MonthDownloadedBytes;
+        Studies = await Imaging.ImagingSetup.DashboardLinksAsync(HttpContext, Reports.Select(r => r.Id).ToList());
         await SaveLanguageAsync();
         var accessId = User.AccessId();
         events.Enqueue(Audit.PatientEvent(HttpContext, time.GetUtcNow().UtcDateTime, AccessEventKinds.ReportList, accessId));
@@ -77,6 +80,7 @@ public class DashboardModel(AccessEventBatch events, TimeProvider time, Credenti
         foreach (var r in Reports)
             text.Append('|').Append(r.Id).Append(';').Append(r.Title).Append(';').Append(r.CreatedAt.Ticks).Append(';').Append(r.ContentType)
                 .Append(';').Append(r.Size).Append(';').Append(r.DownloadCount).Append(';').Append(r.Integrity);
+        foreach (var st in Studies) text.Append("|s").Append(st.StudyId).Append(';').Append(st.Images).Append(';').Append(st.ReportId);
         return text.ToString();
     }
 

@@ -1,0 +1,31 @@
+using Cimef.Site.Access;
+using Cimef.Site.Imaging;
+using Cimef.Site.Reports;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+
+namespace Cimef.Site.Pages.Portal;
+
+/// <summary>
+/// One of the patient's released studies: its series with a thumbnail each, one page of images (lazy, no script),
+/// and the whole study as a ZIP. The first page counts as a view; the PACS away answers the French 503.
+/// </summary>
+public class ImagesModel(IOptions<ImagingOptions> options, IServiceProvider services) : PageModel
+{
+    public StudyView? View { get; private set; }
+    public string? Message { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string? id, int? page)
+    {
+        Response.Headers.CacheControl = "no-store";
+        if (!options.Value.Enabled) return NotFound();
+        var release = services.GetRequiredService<StudyRelease>();
+        var study = await release.FindAsync(User.PatientId(), id, HttpContext.RequestAborted);
+        if (study is null) return NotFound();
+        var result = await StudyPages.LoadAsync(this, study, page, $"/patient/images/{study.Id}", new ReportDelivery.Patient(User.AccessId()));
+        View = result.View;
+        Message = result.Message;
+        return Page();
+    }
+}
