@@ -151,7 +151,7 @@ public sealed class OrthancServer : IAsyncDisposable
 /// <summary>What a modality would send: the tags it sets on a study, and its series.</summary>
 public sealed record DicomStudySpec(string AccessionNumber, string PatientId = "P-0001", string PatientName = "DIOP^Awa",
     string StudyDate = "20261125", string Modality = "CT", string StudyDescription = "Scanner thoracique",
-    int Series = 2, int InstancesPerSeries = 3, int Width = 96, int Height = 64);
+    int Series = 2, int InstancesPerSeries = 3, int Width = 96, int Height = 64, string? StudyInstanceUid = null);
 
 /// <summary>A study written to disk: its UIDs and files.</summary>
 public sealed record DicomStudyFiles(string StudyInstanceUid, IReadOnlyList<string> SopInstanceUids, IReadOnlyList<string> Files);
@@ -168,7 +168,7 @@ public static class DicomStudies
     public static async Task<DicomStudyFiles> MakeAsync(string directory, DicomStudySpec spec)
     {
         System.IO.Directory.CreateDirectory(directory);
-        var studyUid = NewUid();
+        var studyUid = spec.StudyInstanceUid ?? NewUid();
         var sops = new List<string>();
         var files = new List<string>();
         for (var s = 1; s <= spec.Series; s++)

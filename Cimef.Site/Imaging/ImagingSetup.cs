@@ -53,6 +53,9 @@ public static class ImagingSetup
         share.MapGet("/s/{token}/images/{id}/archive", ShareArchiveAsync);
     }
 
+    /// <summary>Whether imaging is configured (Imaging:Orthanc:Url), for the links that lead to it.</summary>
+    public static bool IsEnabled(HttpContext http) => http.RequestServices.GetRequiredService<IOptions<ImagingOptions>>().Value.Enabled;
+
     /// <summary>
     /// The dashboard's « Voir les images (N) » links for the listed reports; none (and no query) when imaging is off.
     /// </summary>
