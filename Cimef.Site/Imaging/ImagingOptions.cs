@@ -15,7 +15,7 @@ public sealed class ImagingOptions : IValidatableObject
     public bool ReleaseWithoutReport { get; set; }
     /// <summary>Each call to the PACS gives up after this long (the patient's page then says the images are unavailable).</summary>
     [Range(1, 5)] public int TimeoutSeconds { get; set; } = 5;
-    /// <summary>Images per page on the patient's images page (a huge study pages).</summary>
+    /// <summary>Images per page (?n=2 for the second) on the patient's images page (a huge study pages).</summary>
     [Range(1, 200)] public int ImagesPerPage { get; set; } = 12;
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Orthanc.Url);

@@ -14,7 +14,7 @@ public sealed record StudyView(ImagingStudy Study, IReadOnlyList<StudyView.Serie
     public string ArchiveUrl => $"{BasePath}/archive";
     /// <summary>The number of the page's first image in the whole study (1-based).</summary>
     public int FirstNumber => (Page - 1) * PerPage + 1;
-    public string PageUrl(int page) => page <= 1 ? BasePath : $"{BasePath}?page={page}";
+    public string PageUrl(int page) => page <= 1 ? BasePath : $"{BasePath}?n={page}";
 
     /// <summary>Reads the study's series from the PACS and cuts out the page asked for (clamped to the pages there are).</summary>
     public static async Task<StudyView> LoadAsync(OrthancClient orthanc, ImagingStudy study, int page, int perPage, string basePath, CancellationToken ct)

@@ -16,14 +16,14 @@ public class ImagesModel(IOptions<ImagingOptions> options, IServiceProvider serv
     public StudyView? View { get; private set; }
     public string? Message { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string? id, int? page)
+    public async Task<IActionResult> OnGetAsync(string? id, int? n)
     {
         Response.Headers.CacheControl = "no-store";
         if (!options.Value.Enabled) return NotFound();
         var release = services.GetRequiredService<StudyRelease>();
         var study = await release.FindAsync(User.PatientId(), id, HttpContext.RequestAborted);
         if (study is null) return NotFound();
-        var result = await StudyPages.LoadAsync(this, study, page, $"/patient/images/{study.Id}", new ReportDelivery.Patient(User.AccessId()));
+        var result = await StudyPages.LoadAsync(this, study, n, $"/patient/images/{study.Id}", new ReportDelivery.Patient(User.AccessId()));
         View = result.View;
         Message = result.Message;
         return Page();

@@ -17,14 +17,14 @@ public class ImagesModel(IOptions<ImagingOptions> options, IServiceProvider serv
     public string? Message { get; private set; }
     public string Token { get; private set; } = "";
 
-    public async Task<IActionResult> OnGetAsync(string? token, string? id, int? page)
+    public async Task<IActionResult> OnGetAsync(string? token, string? id, int? n)
     {
         Response.Headers.CacheControl = "no-store";
         if (!options.Value.Enabled) return NotFound();
         var found = await ImagingSetup.ShareStudyAsync(HttpContext, token, id, shares, services.GetRequiredService<StudyRelease>());
         if (found is not var (study, share)) return NotFound();
         Token = token!;
-        var result = await StudyPages.LoadAsync(this, study, page, $"/s/{token}/images/{study.Id}",
+        var result = await StudyPages.LoadAsync(this, study, n, $"/s/{token}/images/{study.Id}",
             new ReportDelivery.Share(share.PatientAccessId, ReportShares.Detail(share)));
         View = result.View;
         Message = result.Message;
