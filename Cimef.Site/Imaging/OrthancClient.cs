@@ -44,20 +44,18 @@ public sealed class OrthancClient(HttpClient http, PacsHealth health)
 
     public async Task<Changes> ChangesAsync(long since, int limit, CancellationToken ct)
     {
-        var json = await GetJsonAsync($"changes?since={since}&limit={limit}", ct) ?? throw Garbage("changes");
-        return Read("changes", () =>
+        return await GetAsync($"changes?since={since}&limit={limit}", "changes", json =>
         {
             var items = json["Changes"]!.AsArray().Select(c => new Change((long)c!["Seq"]!, (string)c["ChangeType"]!,
                 (string)c["ResourceType"]!, (string)c["ID"]!)).ToList();
             return new Changes(items, (long)json["Last"]!, (bool)json["Done"]!);
-        });
+        }, ct) ?? throw Garbage("changes");
     }
 
     public async Task<Study?> StudyAsync(string id, CancellationToken ct)
     {
         if (!IsId(id)) return null;
-        var json = await GetJsonAsync($"studies/{id}", ct);
-        return json is null ? null : Read("study", () => ReadStudy(json));
+        return await GetAsync($"studies/{id}", "study", ReadStudy, ct);
     }
 
     private static Study ReadStudy(JsonNode json)
@@ -71,31 +69,28 @@ public sealed class OrthancClient(HttpClient http, PacsHealth health)
 
     public async Task<Statistics> StatisticsAsync(string id, CancellationToken ct)
     {
-        var json = await GetJsonAsync($"studies/{id}/statistics", ct) ?? throw Garbage("statistics");
-        return Read("statistics", () => new Statistics((int)json["CountSeries"]!, (int)json["CountInstances"]!,
-            long.Parse((string)json["DiskSize"]!, CultureInfo.InvariantCulture)));
+        return await GetAsync($"studies/{id}/statistics", "statistics", json => new Statistics((int)json["CountSeries"]!,
+            (int)json["CountInstances"]!, long.Parse((string)json["DiskSize"]!, CultureInfo.InvariantCulture)), ct) ?? throw Garbage("statistics");
     }
 
     /// <summary>The study's series (without their instances), ordered by series number.</summary>
     public async Task<IReadOnlyList<Series>> SeriesListAsync(string studyId, CancellationToken ct)
     {
-        var json = await GetJsonAsync($"studies/{studyId}/series", ct) ?? throw Garbage("series");
-        return Read("series", () => json.AsArray().Select(s =>
+        return await GetAsync<IReadOnlyList<Series>>($"studies/{studyId}/series", "series", json => json.AsArray().Select(s =>
         {
             var tags = s!["MainDicomTags"]!;
             return new Series((string)s["ID"]!, (string?)tags["Modality"] ?? "", Blank((string?)tags["BodyPartExamined"]),
                 (string?)tags["SeriesDescription"] ?? "", Number((string?)tags["SeriesNumber"]), []);
-        }).OrderBy(s => s.Number).ThenBy(s => s.Id, StringComparer.Ordinal).ToList());
+        }).OrderBy(s => s.Number).ThenBy(s => s.Id, StringComparer.Ordinal).ToList(), ct) ?? throw Garbage("series");
     }
 
     /// <summary>A series' instances, ordered by instance number.</summary>
     public async Task<IReadOnlyList<string>> InstancesAsync(string seriesId, CancellationToken ct)
     {
         if (!IsId(seriesId)) return [];
-        var json = await GetJsonAsync($"series/{seriesId}/instances", ct) ?? throw Garbage("instances");
-        return Read("instances", () => json.AsArray()
+        return await GetAsync<IReadOnlyList<string>>($"series/{seriesId}/instances", "instances", json => json.AsArray()
             .Select(i => (Id: (string)i!["ID"]!, Number: Number((string?)i["MainDicomTags"]?["InstanceNumber"])))
-            .OrderBy(i => i.Number).ThenBy(i => i.Id, StringComparer.Ordinal).Select(i => i.Id).ToList());
+            .OrderBy(i => i.Number).ThenBy(i => i.Id, StringComparer.Ordinal).Select(i => i.Id).ToList(), ct) ?? throw Garbage("instances");
     }
 
     /// <summary>The study's series, each with its instances in order.</summary>
@@ -110,8 +105,7 @@ public sealed class OrthancClient(HttpClient http, PacsHealth health)
     public async Task<string?> StudyOfInstanceAsync(string instanceId, CancellationToken ct)
     {
         if (!IsId(instanceId)) return null;
-        var json = await GetJsonAsync($"instances/{instanceId}/study", ct);
-        return json is null ? null : Read("instance's study", () => (string)json["ID"]!);
+        return await GetAsync($"instances/{instanceId}/study", "instance's study", json => (string)json["ID"]!, ct);
     }
 
     /// <summary>Studies matching a patient name (any part, case-insensitive) and optionally a date, newest first.</summary>
@@ -120,11 +114,10 @@ public sealed class OrthancClient(HttpClient http, PacsHealth health)
         var query = new JsonObject { ["PatientName"] = "*" + string.Concat(name.Where(c => c is not ('*' or '?' or '\\'))).Trim().Replace(' ', '*') + "*" };
         if (date is { } d) query["StudyDate"] = d.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         var body = new JsonObject { ["Level"] = "Study", ["Expand"] = true, ["Limit"] = 50, ["Query"] = query, ["CaseSensitive"] = false };
-        var json = await SendAsync(new HttpRequestMessage(HttpMethod.Post, "tools/find")
+        return await SendAsync<IReadOnlyList<Study>>(new HttpRequestMessage(HttpMethod.Post, "tools/find")
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        }, ct) ?? throw Garbage("find");
-        return Read("find", () => json.AsArray().Select(s => ReadStudy(s!)).OrderByDescending(s => s.Date).ToList());
+        }, "find", json => json.AsArray().Select(s => ReadStudy(s!)).OrderByDescending(s => s.Date).ToList(), ct) ?? throw Garbage("find");
     }
 
     /// <summary>An instance rendered as JPEG (Orthanc's /rendered), at its own size or scaled to <paramref name="width"/>.</summary>
@@ -166,23 +159,27 @@ public sealed class OrthancClient(HttpClient http, PacsHealth health)
         }, ct);
     }
 
-    private Task<JsonNode?> GetJsonAsync(string path, CancellationToken ct) => SendAsync(new HttpRequestMessage(HttpMethod.Get, path), ct);
+    private Task<T?> GetAsync<T>(string path, string what, Func<JsonNode, T> read, CancellationToken ct) where T : class =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, path), what, read, ct);
 
-    private Task<JsonNode?> SendAsync(HttpRequestMessage request, CancellationToken ct) => CallAsync(async () =>
+    /// <summary>One JSON call: null on 404; the answer read inside the call, so garbage counts as a failure of the PACS.</summary>
+    private Task<T?> SendAsync<T>(HttpRequestMessage request, string what, Func<JsonNode, T> read, CancellationToken ct) where T : class => CallAsync(async () =>
     {
         using (request)
         using (var response = await http.SendAsync(request, ct))
         {
             if (response.StatusCode == HttpStatusCode.NotFound) return null;
             response.EnsureSuccessStatusCode();
+            JsonNode json;
             try
             {
-                return JsonNode.Parse(await response.Content.ReadAsStreamAsync(ct)) ?? throw Garbage(request.RequestUri?.ToString() ?? "");
+                json = JsonNode.Parse(await response.Content.ReadAsStreamAsync(ct)) ?? throw Garbage(what);
             }
             catch (JsonException e)
             {
                 throw new UnavailableException("Orthanc answered something that is not JSON.", e);
             }
+            return Read(what, () => read(json));
         }
     }, ct);
 

@@ -62,6 +62,26 @@ public sealed class StudyDelivery(CimefDb db, OrthancClient orthanc, ReportStore
         return new ReportResponse(file, ArchiveType);
     }
 
+    /// <summary>
+    /// A ZIP from its first byte (a local file header) to its last (the end-of-central-directory record and its
+    /// comment): neither an error page nor an archive cut off midway is ever kept or served.
+    /// </summary>
+    private async Task<bool> IsWholeZipAsync(string storedName, CancellationToken ct)
+    {
+        var file = await store.OpenReadAsync(storedName, ct);
+        if (file is null) return false;
+        await using var content = file.Content;
+        if (file.Length < 26) return false;
+        var head = new byte[4];
+        await content.ReadExactlyAsync(head, ct);
+        var tail = new byte[(int)Math.Min(file.Length, 22 + 1024)];
+        content.Seek(-tail.Length, SeekOrigin.End);
+        await content.ReadExactlyAsync(tail, ct);
+        var end = tail.AsSpan().LastIndexOf("PK\u0005\u0006"u8);
+        return head.AsSpan().SequenceEqual("PK\u0003\u0004"u8) && end >= 0 && end + 22 <= tail.Length
+            && end + 22 + (tail[end + 20] | tail[end + 21] << 8) == tail.Length;
+    }
+
     /// <summary>"Examen CT 25-11-2026 (DICOM).zip".</summary>
     public static string DownloadName(ImagingStudy study) =>
         $"Examen {(study.Modality.Length == 0 ? "" : study.Modality.Replace('/', '-') + " ")}{study.StudyDate:dd-MM-yyyy} (DICOM).zip".Replace("  ", " ");
@@ -83,6 +103,11 @@ public sealed class StudyDelivery(CimefDb db, OrthancClient orthanc, ReportStore
         catch (IOException e) when (e is not ReportStore.UnavailableException)
         {
             throw new OrthancClient.UnavailableException("Orthanc's archive broke off: " + e.Message, e);
+        }
+        if (!await IsWholeZipAsync(saved.StoredFileName, ct))
+        {
+            await store.DeleteAsync(saved.StoredFileName, ct);
+            throw new OrthancClient.UnavailableException("Orthanc's archive is not a whole ZIP file.");
         }
         var won = await db.ImagingStudies.Where(s => s.Id == study.Id && s.ArchiveFile == previous)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.ArchiveFile, saved.StoredFileName).SetProperty(s => s.ArchiveBytes, saved.Size), ct) == 1;
