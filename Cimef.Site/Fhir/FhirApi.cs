@@ -46,6 +46,7 @@ public static class FhirApi
         fhir.MapGet("/DocumentReference", (HttpContext http, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
             SearchReportsAsync(http, asDocument: true, db, store, clinic.Value, ct));
         fhir.MapMethods("/Binary/{id}", [HttpMethods.Get, HttpMethods.Head], ReadBinaryAsync);
+        Imaging.ImagingFhir.Map(fhir); // ImagingStudy, when the PACS is configured
         fhir.MapPost("/DiagnosticReport", (HttpContext http, FhirPush push) => push.CreateAsync(http, asDocument: false));
         fhir.MapPost("/DocumentReference", (HttpContext http, FhirPush push) => push.CreateAsync(http, asDocument: true));
         fhir.MapFallback("/{**rest}", Unsupported);
@@ -144,6 +145,7 @@ public static class FhirApi
                         new() { Type = "DiagnosticReport", Interaction = [read, search, create], ConditionalCreate = true, SearchParam = ReportSearch() },
                         new() { Type = "DocumentReference", Interaction = [read, search, create], ConditionalCreate = true, SearchParam = ReportSearch() },
                         new() { Type = "Binary", Interaction = [read] },
+                        .. Imaging.ImagingFhir.Capability(http.RequestServices) is { } imaging ? [imaging] : Array.Empty<CapabilityStatement.ResourceComponent>(),
                     ],
                 },
             ],
@@ -202,7 +204,9 @@ public static class FhirApi
         if (report is null) return FhirJson.NotFound($"{kind}/{Truncate(id)} introuvable.");
         await FhirResources.FillSha1Async(db, store, [report], ct);
         var baseUrl = BaseUrl(http.Request);
-        return FhirJson.Resource(asDocument ? FhirResources.DocumentReference(report, baseUrl, clinic.Name) : FhirResources.DiagnosticReport(report, baseUrl, clinic.Name));
+        var studies = asDocument ? null : await Imaging.ImagingFhir.ByInvoiceAsync(http, db, [report.InvoiceId], ct);
+        return FhirJson.Resource(asDocument ? FhirResources.DocumentReference(report, baseUrl, clinic.Name)
+            : FhirResources.DiagnosticReport(report, baseUrl, clinic.Name, studies?[report.InvoiceId]));
     }
 
     private static async Task<IResult> SearchReportsAsync(HttpContext http, bool asDocument, CimefDb db, ReportStore store, ClinicOptions clinic, CancellationToken ct)
@@ -245,8 +249,9 @@ public static class FhirApi
         await FhirResources.FillSha1Async(db, store, page, ct);
         FhirAudit.Search(http, kind, page.Count);
         var baseUrl = BaseUrl(http.Request);
+        var studies = asDocument ? null : await Imaging.ImagingFhir.ByInvoiceAsync(http, db, page.Select(r => r.InvoiceId).Distinct().ToList(), ct);
         return FhirJson.Resource(Searchset(http.Request, paging, total, page.Select(r => (
-            asDocument ? (Resource)FhirResources.DocumentReference(r, baseUrl, clinic.Name) : FhirResources.DiagnosticReport(r, baseUrl, clinic.Name),
+            asDocument ? (Resource)FhirResources.DocumentReference(r, baseUrl, clinic.Name) : FhirResources.DiagnosticReport(r, baseUrl, clinic.Name, studies?[r.InvoiceId]),
             $"{baseUrl}/{kind}/{r.Id}"))));
     }
 

@@ -43,7 +43,8 @@ public static class FhirResources
 
     public static bool IsWithdrawn(PatientReport r) => r.WithdrawnAt is not null;
 
-    public static DiagnosticReport DiagnosticReport(PatientReport r, string baseUrl, string clinic) => new()
+    /// <summary>The report; <paramref name="imagingStudies"/>: the ImagingStudy ids of its exam (DiagnosticReport.imagingStudy).</summary>
+    public static DiagnosticReport DiagnosticReport(PatientReport r, string baseUrl, string clinic, IEnumerable<int>? imagingStudies = null) => new()
     {
         Id = Id(r.Id),
         Identifier = Identifiers(r),
@@ -57,6 +58,7 @@ public static class FhirResources
         Performer = [new ResourceReference { Display = clinic }],
         Conclusion = IsWithdrawn(r) ? "Rapport retiré : " + r.WithdrawalReason : null,
         PresentedForm = [Attachment(r, baseUrl)],
+        ImagingStudy = (imagingStudies ?? []).Select(id => new ResourceReference("ImagingStudy/" + Id(id))).ToList(),
     };
 
     public static DocumentReference DocumentReference(PatientReport r, string baseUrl, string clinic) => new()

@@ -28,7 +28,7 @@ public sealed class OrthancClient(HttpClient http, PacsHealth health)
     public sealed record Study(string Id, string StudyInstanceUid, string? AccessionNumber, string? PatientName, DateOnly? Date,
         string Description, IReadOnlyList<string> SeriesIds);
 
-    public sealed record Series(string Id, string Modality, string? BodyPart, string Description, int Number, IReadOnlyList<string> InstanceIds);
+    public sealed record Series(string Id, string Uid, string Modality, string? BodyPart, string Description, int Number, IReadOnlyList<string> InstanceIds);
 
     public sealed record Statistics(int Series, int Instances, long DiskSize);
 
@@ -79,7 +79,7 @@ public sealed class OrthancClient(HttpClient http, PacsHealth health)
         return await GetAsync<IReadOnlyList<Series>>($"studies/{studyId}/series", "series", json => json.AsArray().Select(s =>
         {
             var tags = s!["MainDicomTags"]!;
-            return new Series((string)s["ID"]!, (string?)tags["Modality"] ?? "", Blank((string?)tags["BodyPartExamined"]),
+            return new Series((string)s["ID"]!, (string)tags["SeriesInstanceUID"]!, (string?)tags["Modality"] ?? "", Blank((string?)tags["BodyPartExamined"]),
                 (string?)tags["SeriesDescription"] ?? "", Number((string?)tags["SeriesNumber"]), []);
         }).OrderBy(s => s.Number).ThenBy(s => s.Id, StringComparer.Ordinal).ToList(), ct) ?? throw Garbage("series");
     }
