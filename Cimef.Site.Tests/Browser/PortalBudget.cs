@@ -48,9 +48,10 @@ public static class PortalBudget
     }
 
     /// <summary>A new browser context (empty cache) holding <paramref name="signedIn"/>'s cookies.</summary>
-    private static async Task<IBrowserContext> SignedInAsync(ChromiumFixture chromium, string address, IBrowserContext signedIn)
+    /// <summary>A fresh phone (empty cache) holding the session cookies of <paramref name="signedIn"/>.</summary>
+    internal static async Task<IBrowserContext> SignedInAsync(ChromiumFixture chromium, string address, IBrowserContext signedIn, bool javaScript = true)
     {
-        var fresh = await chromium.PhoneContextAsync(address);
+        var fresh = await chromium.PhoneContextAsync(address, javaScript);
         await fresh.AddCookiesAsync((await signedIn.CookiesAsync()).Select(c => new Cookie
         {
             Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path, Secure = c.Secure, HttpOnly = c.HttpOnly, SameSite = c.SameSite,

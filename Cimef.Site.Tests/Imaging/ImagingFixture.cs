@@ -10,7 +10,8 @@ namespace Cimef.Site.Tests.Imaging;
 /// </summary>
 public sealed class ImagingFixture : IAsyncLifetime
 {
-    public CimefFactory Factory { get; } = new();
+    /// <summary>Served by Kestrel too once a browser test asks for its <see cref="KestrelFactory.Address"/>.</summary>
+    public KestrelFactory Factory { get; } = new();
     public OrthancServer Orthanc { get; private set; } = null!;
 
     public async Task InitializeAsync()

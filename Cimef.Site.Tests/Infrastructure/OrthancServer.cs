@@ -151,7 +151,7 @@ public sealed class OrthancServer : IAsyncDisposable
 /// <summary>What a modality would send: the tags it sets on a study, and its series.</summary>
 public sealed record DicomStudySpec(string AccessionNumber, string PatientId = "P-0001", string PatientName = "DIOP^Awa",
     string StudyDate = "20261125", string Modality = "CT", string StudyDescription = "Scanner thoracique",
-    int Series = 2, int InstancesPerSeries = 3, int Width = 96, int Height = 64, string? StudyInstanceUid = null);
+    int Series = 2, int InstancesPerSeries = 3, int Width = 96, int Height = 64, string? StudyInstanceUid = null, bool Noise = false);
 
 /// <summary>A study written to disk: its UIDs and files.</summary>
 public sealed record DicomStudyFiles(string StudyInstanceUid, IReadOnlyList<string> SopInstanceUids, IReadOnlyList<string> Files);
@@ -175,7 +175,7 @@ public static class DicomStudies
         {
             var seriesUid = NewUid();
             var bmp = Path.Combine(directory, $"s{s}-{Guid.NewGuid():N}.bmp");
-            await File.WriteAllBytesAsync(bmp, Bitmap(spec.Width, spec.Height, s));
+            await File.WriteAllBytesAsync(bmp, Bitmap(spec.Width, spec.Height, s, spec.Noise));
             var first = NewUid();
             var template = Path.Combine(directory, $"{first}.dcm");
             await RunAsync("img2dcm", "-i", "BMP", bmp, template,
@@ -224,9 +224,10 @@ public static class DicomStudies
         return copy;
     }
 
-    /// <summary>A 24-bit BMP with a gradient that differs per series.</summary>
-    public static byte[] Bitmap(int width, int height, int seed)
+    /// <summary>A 24-bit grey BMP: a disc on a gradient that differs per series; with noise, as a scanner's image has (it weighs like one as a JPEG).</summary>
+    public static byte[] Bitmap(int width, int height, int seed, bool noise = false)
     {
+        var random = new Random(seed);
         var row = (width * 3 + 3) & ~3;
         var data = new byte[54 + row * height];
         var s = data.AsSpan();
@@ -244,9 +245,18 @@ public static class DicomStudies
             for (var x = 0; x < width; x++)
             {
                 var p = 54 + y * row + x * 3;
-                data[p] = (byte)(x * 255 / Math.Max(1, width - 1));
-                data[p + 1] = (byte)(y * 255 / Math.Max(1, height - 1));
-                data[p + 2] = (byte)(seed * 60 % 256);
+                if (!noise)
+                {
+                    data[p] = (byte)(x * 255 / Math.Max(1, width - 1));
+                    data[p + 1] = (byte)(y * 255 / Math.Max(1, height - 1));
+                    data[p + 2] = (byte)(seed * 60 % 256);
+                    continue;
+                }
+                var dx = x - width / 2.0;
+                var dy = y - height / 2.0;
+                var inside = dx * dx + dy * dy < width * height / 6.0;
+                var grey = Math.Clamp((inside ? 150 + seed * 10 : 20) + (x + y) % 40 + random.Next(-25, 26), 0, 255);
+                data[p] = data[p + 1] = data[p + 2] = (byte)grey;
             }
         return data;
     }
