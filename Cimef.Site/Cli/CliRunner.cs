@@ -258,9 +258,10 @@ public static class CliRunner
         // harmless (unreachable) and never deleted here, since a running site may be about to commit it.
         var store = sp.GetRequiredService<ReportStore>();
         var known = (await db.PatientReports.Select(r => r.StoredFileName).ToListAsync()).ToHashSet(StringComparer.Ordinal);
+        known.UnionWith(await db.ImagingStudies.Where(i => i.ArchiveFile != null).Select(i => i.ArchiveFile!).ToListAsync());
         var orphans = new List<string>();
         await foreach (var name in store.ListAsync())
-            if (!known.Contains(name)) orphans.Add(name);
+            if (!known.Contains(name) && !Imaging.StudyImages.IsCached(name)) orphans.Add(name);
         await stdout.WriteLineAsync($"Fichiers sans rapport associé (sans danger, à examiner) : {orphans.Count}");
         foreach (var f in orphans.Take(20)) await stdout.WriteLineAsync("  " + f);
 

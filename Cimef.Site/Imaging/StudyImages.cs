@@ -18,8 +18,13 @@ public sealed class StudyImages(OrthancClient orthanc, ReportStore store)
 
     public enum Size { Thumbnail, Full }
 
+    private const string Prefix = "imaging/";
+
     public static string StoredName(string studyOrthancId, string instanceId, Size size) =>
-        $"imaging/{studyOrthancId}/{instanceId}-{(size == Size.Thumbnail ? "t" : "f")}.jpg";
+        $"{Prefix}{studyOrthancId}/{instanceId}-{(size == Size.Thumbnail ? "t" : "f")}.jpg";
+
+    /// <summary>A rendered image kept in the report store (no report row points to it; the check does not call it an orphan).</summary>
+    public static bool IsCached(string storedName) => storedName.StartsWith(Prefix, StringComparison.Ordinal);
 
     /// <summary>The JPEG, or null when the instance is not one of the study's.</summary>
     public async Task<byte[]?> JpegAsync(ImagingStudy study, string instanceId, Size size, CancellationToken ct)
