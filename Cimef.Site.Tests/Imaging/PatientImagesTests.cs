@@ -56,6 +56,7 @@ public sealed class PatientImagesTests(ImagingFixture fixture) : IClassFixture<I
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         var html = await page.TextAsync();
         Assert.Contains("Télécharger l'examen complet (DICOM, ", html);
+        Assert.Contains($"href=\"/api/studies/{study.Id}/archive/\" download", html);
         Assert.Equal(2, CountOf(html, "?t=1\"")); // one thumbnail per series
         Assert.Equal(7, CountOf(html, "loading=\"lazy\"")); // 2 thumbnails + 5 images; the first image is asked for at once
         await Factory.FlushEventsAsync();

@@ -12,7 +12,7 @@ namespace Cimef.Site.Imaging;
 /// runs, is mapped or shows (the pages answer 404). The routes:
 /// <list type="bullet">
 /// <item><c>GET /api/studies/patient/</c>: the session's patient's released studies (JSON).</item>
-/// <item><c>GET /api/studies/{id}/archive/</c> and <c>/patient/images/{id}/archive</c>: the study's ZIP.</item>
+/// <item><c>GET /api/studies/{id}/archive/</c>: the study's ZIP (the images page links it).</item>
 /// <item><c>GET /patient/images/{id}/i/{instance}</c> (<c>?t=1</c>: the thumbnail): one JPEG.</item>
 /// <item><c>GET /s/{token}/images/{id}/i/{instance}</c> and <c>/s/{token}/images/{id}/archive</c>: the same through a doctor's share.</item>
 /// </list>
@@ -46,7 +46,6 @@ public static class ImagingSetup
         var patient = app.MapGroup("").RequireAuthorization(Policies.Patient);
         patient.MapGet("/api/studies/patient/", PatientStudiesAsync);
         patient.MapGet("/api/studies/{id}/archive/", PatientArchiveAsync);
-        patient.MapGet("/patient/images/{id}/archive", PatientArchiveAsync);
         patient.MapGet("/patient/images/{id}/i/{instance}", PatientImageAsync);
         var share = app.MapGroup("").AllowAnonymous();
         share.MapGet("/s/{token}/images/{id}/i/{instance}", ShareImageAsync);

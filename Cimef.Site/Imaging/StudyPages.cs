@@ -10,14 +10,14 @@ public static class StudyPages
 {
     public sealed record Result(StudyView? View, string? Message);
 
-    public static async Task<Result> LoadAsync(PageModel page, ImagingStudy study, int? number, string basePath, ReportDelivery.Recipient to)
+    public static async Task<Result> LoadAsync(PageModel page, ImagingStudy study, int? number, string basePath, string archiveUrl, ReportDelivery.Recipient to)
     {
         var http = page.HttpContext;
         var services = http.RequestServices;
         try
         {
             var view = await StudyView.LoadAsync(services.GetRequiredService<OrthancClient>(), study, number ?? 1,
-                services.GetRequiredService<IOptions<ImagingOptions>>().Value.ImagesPerPage, basePath, http.RequestAborted);
+                services.GetRequiredService<IOptions<ImagingOptions>>().Value.ImagesPerPage, basePath, archiveUrl, http.RequestAborted);
             if (view.Page == 1 && number is null or 1)
                 await services.GetRequiredService<StudyDelivery>().CountViewAsync(http, study, to, http.RequestAborted);
             return new Result(view, null);

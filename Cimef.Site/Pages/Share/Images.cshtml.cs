@@ -24,7 +24,7 @@ public class ImagesModel(IOptions<ImagingOptions> options, IServiceProvider serv
         var found = await ImagingSetup.ShareStudyAsync(HttpContext, token, id, shares, services.GetRequiredService<StudyRelease>());
         if (found is not var (study, share)) return NotFound();
         Token = token!;
-        var result = await StudyPages.LoadAsync(this, study, n, $"/s/{token}/images/{study.Id}",
+        var result = await StudyPages.LoadAsync(this, study, n, $"/s/{token}/images/{study.Id}", $"/s/{token}/images/{study.Id}/archive",
             new ReportDelivery.Share(share.PatientAccessId, ReportShares.Detail(share)));
         View = result.View;
         Message = result.Message;
