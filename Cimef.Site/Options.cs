@@ -200,7 +200,7 @@ public sealed class KeyRingOptions : IValidatableObject
 
 /// <summary>
 /// <c>KeyRing:AllowUnprotected=true</c> accepts the key ring in the database without a certificate outside Development
-/// (see <see cref="Access.KeyRing.Unprotected"/>): the operator's explicit acknowledgement that whoever reads the
+/// (see <see cref="Data.KeyRing.Unprotected"/>): the operator's explicit acknowledgement that whoever reads the
 /// database holds the keys too.
 /// </summary>
 public sealed class KeyRingSafetyOptions

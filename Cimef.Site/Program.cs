@@ -22,6 +22,8 @@ using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting.WindowsServices;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 
 // Composition root only: services, middleware, endpoint mapping and CLI dispatch.
 var verb = CliRunner.VerbOf(args);
@@ -66,7 +68,7 @@ builder.Services.AddSingleton<Cimef.Site.Data.ClusterLeader>();
 builder.Services.AddDatabase();
 builder.Services.AddSingleton<SqliteWriteGate>();
 builder.Services.AddSingleton<Cimef.Site.Pages.Portal.RenderedDashboards>();
-builder.Services.AddSingleton<Cimef.Site.Access.MonthlyDownloads>();
+builder.Services.AddSingleton<Cimef.Site.Reports.MonthlyDownloads>();
 builder.Services.AddSingleton<Cimef.Site.Pages.AuditPages.ClosedDays>();
 
 // Key ring (and the credential HMAC secret with it): keys directory or database, optionally certificate-encrypted.

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Cimef.Site.Access;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Tests.Bench;
 

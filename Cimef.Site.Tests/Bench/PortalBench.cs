@@ -39,7 +39,7 @@ public class PortalBench : IClassFixture<KestrelFactory>, IClassFixture<Chromium
         var client = NewClient(_factory.Address);
         var login = await client.LoginJsonAsync(p.Key, p.Password);
         if (login.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"login {(int)login.StatusCode}");
-        client.DefaultRequestHeaders.Add("Cookie", $"{Cimef.Site.Access.PatientSessions.CookieName}={PortalData.SessionCookie(login)}");
+        client.DefaultRequestHeaders.Add("Cookie", $"{Cimef.Site.Portal.PatientSessions.CookieName}={PortalData.SessionCookie(login)}");
         return client;
     }
 

@@ -1,9 +1,9 @@
 using System.Net;
-using Cimef.Site.Access;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Tests.Portal;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Cimef.Site.Access;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Api;
 

@@ -1,11 +1,11 @@
 using System.Text.Json;
-using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Api;
 

@@ -1,7 +1,7 @@
-using Cimef.Site.Access;
 using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Api;
 

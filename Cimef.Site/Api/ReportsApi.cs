@@ -1,13 +1,12 @@
 using Microsoft.AspNetCore.Http.Features;
-using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Reports;
-using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.EntityFrameworkCore;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Api;
 

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Data;
 

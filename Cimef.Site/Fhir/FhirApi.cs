@@ -1,5 +1,4 @@
 using System.Globalization;
-using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;

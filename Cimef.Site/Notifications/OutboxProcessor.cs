@@ -3,6 +3,7 @@ using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Notifications;
 
@@ -216,9 +217,9 @@ public sealed class OutboxProcessor(
     private string RecoveryCodeOf(OutboxMessage m, DateTime now)
     {
         var row = m.RecoveryCode;
-        if (row is null || string.IsNullOrEmpty(row.ProtectedCode) || row.UsedAt is not null || row.ExpiresAt <= now || row.Attempts >= Access.PatientRecovery.MaxCodeAttempts)
+        if (row is null || string.IsNullOrEmpty(row.ProtectedCode) || row.UsedAt is not null || row.ExpiresAt <= now || row.Attempts >= Portal.PatientRecovery.MaxCodeAttempts)
             throw new DeliveryException("Code de récupération expiré ou déjà utilisé avant l'envoi : message non envoyé", true);
-        return Access.PatientRecovery.UnprotectCode(dataProtection, row.ProtectedCode);
+        return Portal.PatientRecovery.UnprotectCode(dataProtection, row.ProtectedCode);
     }
 
     /// <summary>A staff-created share's token and code, only while the share is still usable.</summary>

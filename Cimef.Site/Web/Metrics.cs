@@ -4,7 +4,6 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
-using Cimef.Site.Access;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Microsoft.AspNetCore.Authorization;
@@ -13,6 +12,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Web;
 

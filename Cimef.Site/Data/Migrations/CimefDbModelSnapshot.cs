@@ -4,6 +4,8 @@ using Cimef.Site.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 
 #nullable disable
 

@@ -13,6 +13,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Net.Http.Headers;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Pages.Portal;
 

@@ -1,4 +1,3 @@
-using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
@@ -8,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages.Portal;
 

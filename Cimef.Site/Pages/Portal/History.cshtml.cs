@@ -7,6 +7,8 @@ using Dapper;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Pages.Portal;
 

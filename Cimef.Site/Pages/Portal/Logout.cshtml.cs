@@ -1,6 +1,6 @@
-using Cimef.Site.Access;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages.Portal;
 

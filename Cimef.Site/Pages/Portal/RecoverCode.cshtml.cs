@@ -1,4 +1,3 @@
-using Cimef.Site.Access;
 using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authorization;
@@ -6,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages.Portal;
 
