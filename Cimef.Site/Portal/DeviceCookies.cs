@@ -11,16 +11,15 @@ namespace Cimef.Site.Portal;
 /// (<see cref="LoginThrottle"/>), a staff member's computer for their account (<see cref="StaffLockout"/>). The
 /// patient cookie holds the key's keyed hash and an expiry, never the key; the staff one the account's id and an expiry.
 /// </summary>
-public sealed class DeviceCookies(IDataProtectionProvider dataProtection, CredentialProtector credentials, IOptions<PortalOptions> options, TimeProvider time)
+public sealed class DeviceCookies(IDataProtectionProvider dataProtection, IOptions<PortalOptions> options, TimeProvider time)
 {
     public const string CookieName = "__Host-cimef_device";
     public const string StaffCookieName = "__Host-cimef_staff_device";
     private readonly IDataProtector _protector = dataProtection.CreateProtector("Cimef.PatientDevice.v1");
     private readonly IDataProtector _staffProtector = dataProtection.CreateProtector("Cimef.StaffDevice.v1");
 
-    /// <summary>True when the request carries an unexpired device cookie issued for this (normalised) key.</summary>
-    public bool Recognises(HttpRequest request, string normalizedKey) =>
-        Recognises(request, CookieName, _protector, credentials.KeyHash(normalizedKey));
+    /// <summary>True when the request carries an unexpired device cookie issued for this key.</summary>
+    public bool Recognises(HttpRequest request, LoginKey key) => Recognises(request, CookieName, _protector, key.Hash);
 
     /// <summary>True when the request carries an unexpired staff device cookie issued at a sign-in of this account.</summary>
     public bool RecognisesStaff(HttpRequest request, string userId) => Recognises(request, StaffCookieName, _staffProtector, userId);
@@ -29,7 +28,7 @@ public sealed class DeviceCookies(IDataProtectionProvider dataProtection, Creden
     public static void Delete(HttpResponse response) =>
         response.Cookies.Delete(CookieName, new CookieOptions { HttpOnly = true, Secure = true, SameSite = SameSiteMode.Strict, Path = "/" });
 
-    public void Issue(HttpResponse response, string normalizedKey) => Issue(response, CookieName, _protector, credentials.KeyHash(normalizedKey));
+    public void Issue(HttpResponse response, LoginKey key) => Issue(response, CookieName, _protector, key.Hash);
 
     public void IssueStaff(HttpResponse response, string userId) => Issue(response, StaffCookieName, _staffProtector, userId);
 

@@ -31,12 +31,11 @@ public sealed class LoginThrottle(IServiceProvider services, CredentialProtector
     public readonly record struct Reservation(bool Reserved, int RetryAfterSeconds, bool AddressOverLimit = false);
 
     /// <summary>What the Key column holds: bucket letter, keyed hash, last 4 characters (the part events and alerts may show).</summary>
-    public static string StoredKey(CredentialProtector protector, string normalizedKey, bool device) =>
-        (device ? "d" : "k") + protector.KeyHash(normalizedKey) + CredentialGenerator.Suffix(normalizedKey);
+    public static string StoredKey(LoginKey key, bool device) => (device ? "d" : "k") + key.Hash + key.Suffix;
 
     /// <summary>The reservation in a write transaction of its own (see <see cref="ReserveAsync"/>).</summary>
-    public Task<Reservation> TryReserveAsync(string normalizedKey, bool device, int? accessId, string clientBucket, CancellationToken ct = default) =>
-        queries.WriteAsync(() => db, c => ReserveAsync(c, normalizedKey, device, accessId, clientBucket, ct), ct);
+    public Task<Reservation> TryReserveAsync(LoginKey loginKey, bool device, int? accessId, string clientBucket, CancellationToken ct = default) =>
+        queries.WriteAsync(() => db, c => ReserveAsync(c, loginKey, device, accessId, clientBucket, ct), ct);
 
     /// <summary>
     /// Reserves the attempt inside the caller's write transaction (<see cref="HotQueries.WriteAsync{T}"/>): SQLite's
@@ -44,12 +43,12 @@ public sealed class LoginThrottle(IServiceProvider services, CredentialProtector
     /// concurrent statements all see the same count) the transaction first takes advisory locks on the key bucket,
     /// then the address (<see cref="SqlDialect.TransactionLock"/>).
     /// </summary>
-    public async Task<Reservation> ReserveAsync(HotQueries.Commands c, string normalizedKey, bool device, int? accessId, string clientBucket, CancellationToken ct)
+    public async Task<Reservation> ReserveAsync(HotQueries.Commands c, LoginKey loginKey, bool device, int? accessId, string clientBucket, CancellationToken ct)
     {
         var o = options.Value;
         var now = time.GetUtcNow().UtcDateTime;
         var since = now.AddSeconds(-o.LoginAttemptDelaySeconds);
-        var key = StoredKey(protector, normalizedKey, device);
+        var key = StoredKey(loginKey, device);
         var ip = Bounded(clientBucket, 45);
         // Device-cookie rows carry no access id: the staff lock state is the one every other device sees.
         var owner = device ? null : accessId;
@@ -93,16 +92,17 @@ public sealed class LoginThrottle(IServiceProvider services, CredentialProtector
         }, async r => await r.ReadAsync(ct) ? HotQueries.Long(r, 0) : 0, ct);
 
     /// <summary>A successful login resets the counter of the bucket it succeeded in (inside its write transaction).</summary>
-    public Task<int> ClearBucketAsync(HotQueries.Commands c, string normalizedKey, bool device, CancellationToken ct)
+    public Task<int> ClearBucketAsync(HotQueries.Commands c, LoginKey loginKey, bool device, CancellationToken ct)
     {
-        var key = StoredKey(protector, normalizedKey, device);
+        var key = StoredKey(loginKey, device);
         return c.ExecuteAsync(ClearBucketSql, cmd => HotQueries.Add(cmd, "key", key), ct);
     }
 
     /// <summary>Staff unlock: both buckets of the key.</summary>
     public Task<int> ClearKeyAsync(string normalizedKey, CancellationToken ct = default)
     {
-        var keys = new[] { StoredKey(protector, normalizedKey, false), StoredKey(protector, normalizedKey, true) };
+        var loginKey = LoginKey.Of(normalizedKey, protector);
+        var keys = new[] { StoredKey(loginKey, false), StoredKey(loginKey, true) };
         return db.LoginFailures.Where(f => keys.Contains(f.Key)).ExecuteDeleteAsync(ct);
     }
 

@@ -33,18 +33,18 @@ public sealed class PatientSignIn(
 
     public async Task<Result> SignInAsync(HttpContext http, string? submittedKey, string? password, bool remember, CancellationToken ct)
     {
-        var key = CredentialGenerator.NormalizeKey(submittedKey);
+        var key = LoginKey.Of(submittedKey, protector);
         var ip = ClientIp.Of(http);
         var bucket = ClientIp.Bucket(http);
         var now = time.GetUtcNow().UtcDateTime;
 
-        if (!CredentialGenerator.IsWellFormedKey(key))
+        if (!key.IsWellFormed)
         {
             var counted = malformed.Count(bucket, now);
             if (counted.Sample)
             {
                 Audit.Patient(db, http, now, counted.OverLimit ? AccessEventKinds.LoginThrottled : AccessEventKinds.LoginFailure, null,
-                    submittedKey: key, detail: $"clé mal formée (échantillon, {counted.Count} essai(s) de cette adresse dans la fenêtre)");
+                    keySuffix: key.Suffix, detail: $"clé mal formée (échantillon, {counted.Count} essai(s) de cette adresse dans la fenêtre)");
                 await db.SaveChangesAsync(ct);
             }
             var refused = counted.OverLimit ? new Result(Outcome.Throttled, counted.RetryAfterSeconds) : new Result(Outcome.Invalid);
@@ -58,15 +58,15 @@ public sealed class PatientSignIn(
         // locks inside it. The reservation, the password check (in memory) and the outcome (event, or session + count
         // + event) commit together; the whole attempt either commits or rolls back.
         var phone = phones.Read(http.Request) ?? PhoneCookies.NewPhone();
-        var device = devices.Recognises(http.Request, key) || phone.Remembers(protector.KeyHash(key));
+        var device = devices.Recognises(http.Request, key) || phone.Remembers(key);
         var pageLanguage = http.Request.Path.StartsWithSegments("/api") ? null : PatientLanguages.Current;
         string? token = null;
         var (result, access) = await queries.WriteAsync(() => db, async c =>
         {
-            var access = await c.ReadAsync(FindAccessSql, cmd => HotQueries.Add(cmd, "key", key), async r => await r.ReadAsync(ct)
+            var access = await c.ReadAsync(FindAccessSql, cmd => HotQueries.Add(cmd, "key", key.Text), async r => await r.ReadAsync(ct)
                 ? new PatientAccess
                 {
-                    Id = (int)HotQueries.Long(r, 0), PatientId = (int)HotQueries.Long(r, 1), AccessKey = key, PasswordHash = (byte[])r.GetValue(2),
+                    Id = (int)HotQueries.Long(r, 0), PatientId = (int)HotQueries.Long(r, 1), AccessKey = key.Text, PasswordHash = (byte[])r.GetValue(2),
                     IsActive = HotQueries.Long(r, 3) != 0, AccessCount = (int)HotQueries.Long(r, 4), LastAccess = HotQueries.NullableDate(r, 5),
                     Patient = new Patient { Id = (int)HotQueries.Long(r, 1), FullName = r.GetString(6), Phone = r.GetString(7), Language = HotQueries.NullableString(r, 8) },
                 }
@@ -124,6 +124,6 @@ public sealed class PatientSignIn(
     private const string LanguageSql = """UPDATE "Patients" SET "Language" = @language WHERE "Id" = @id""";
 
     /// <summary>The attempt's one AccessEvent, in its transaction.</summary>
-    private static Task<int> EventAsync(HotQueries.Commands c, HttpContext http, DateTime now, string kind, int? accessId, string key, CancellationToken ct) =>
-        Audit.InsertAsync(c, Audit.PatientEvent(http, now, kind, accessId, submittedKey: key), ct);
+    private static Task<int> EventAsync(HotQueries.Commands c, HttpContext http, DateTime now, string kind, int? accessId, LoginKey key, CancellationToken ct) =>
+        Audit.InsertAsync(c, Audit.PatientEvent(http, now, kind, accessId, keySuffix: key.Suffix), ct);
 }

@@ -40,7 +40,7 @@ public sealed class PhoneCookies(IDataProtectionProvider dataProtection, Credent
         /// <summary>What PatientSession.DeviceHash stores for this phone.</summary>
         [JsonIgnore] public string DeviceHash => PatientSessions.Hash(DeviceId);
 
-        public bool Remembers(string keyHash) => Keys.Any(e => string.Equals(e.KeyHash, keyHash, StringComparison.Ordinal));
+        public bool Remembers(LoginKey key) => Keys.Any(e => string.Equals(e.KeyHash, key.Hash, StringComparison.Ordinal));
     }
 
     /// <summary>The request's phone cookie, or null when absent, tampered, expired, oversized or malformed.</summary>
@@ -65,10 +65,10 @@ public sealed class PhoneCookies(IDataProtectionProvider dataProtection, Credent
     public static Phone NewPhone() =>
         new(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_'), 0, []);
 
-    /// <summary>The phone with <paramref name="normalizedKey"/> remembered as its newest entry (a 6th drops the oldest).</summary>
-    public Phone Remember(Phone phone, int accessId, string normalizedKey, string fullName)
+    /// <summary>The phone with <paramref name="key"/> remembered as its newest entry (a 6th drops the oldest).</summary>
+    public Phone Remember(Phone phone, int accessId, LoginKey key, string fullName)
     {
-        var entry = new Entry(accessId, credentials.KeyHash(normalizedKey), Initials(fullName), CredentialGenerator.Suffix(normalizedKey));
+        var entry = new Entry(accessId, key.Hash, Initials(fullName), key.Suffix);
         var keys = phone.Keys.Where(e => e.AccessId != accessId).Append(entry).ToList();
         return phone with { Keys = keys.Skip(Math.Max(0, keys.Count - MaxKeys)).ToList() };
     }

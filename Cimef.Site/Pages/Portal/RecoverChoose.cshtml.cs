@@ -21,7 +21,7 @@ namespace Cimef.Site.Pages.Portal;
 /// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(RateLimits.PatientLogin)]
-public class RecoverChooseModel(PatientRecovery recovery, PatientSessions sessions, PhoneCookies phones, CimefDb db, IOptions<ClinicOptions> clinic) : PageModel
+public class RecoverChooseModel(PatientRecovery recovery, PatientSessions sessions, PhoneCookies phones, CredentialProtector protector, CimefDb db, IOptions<ClinicOptions> clinic) : PageModel
 {
     [BindProperty] public int AccessId { get; set; }
     [BindProperty] public bool Remember { get; set; }
@@ -77,7 +77,7 @@ public class RecoverChooseModel(PatientRecovery recovery, PatientSessions sessio
             var access = await db.PatientAccesses.AsNoTracking().Where(a => a.Id == accessId)
                 .Select(a => new { a.AccessKey, a.Patient.FullName }).SingleAsync(HttpContext.RequestAborted);
             var phone = phones.Read(Request) ?? PhoneCookies.NewPhone();
-            phones.Issue(Response, phones.Remember(phone, accessId, access.AccessKey, access.FullName));
+            phones.Issue(Response, phones.Remember(phone, accessId, LoginKey.Of(access.AccessKey, protector), access.FullName));
         }
         return Redirect("/patient/dashboard");
     }
