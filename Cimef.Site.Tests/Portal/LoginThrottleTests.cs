@@ -102,7 +102,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
         {
             foreach (var s in scopes) await s.DisposeAsync();
         }
-        Assert.Equal(5, await _factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.Key.EndsWith("0001") && f.ClientIp.StartsWith("198.51.100."))));
+        Assert.Equal(5, await _factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.Key.EndsWith("6789") && f.ClientIp.StartsWith("198.51.100."))));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public static class RecoveryApi
 
     public static void MapRecoveryApi(this IEndpointRouteBuilder app)
     {
-        var recover = app.MapGroup("/api/patients/portal/recover").AllowAnonymous().RequireRateLimiting(RateLimits.PatientLogin);
+        var recover = app.MapGroup("/api/patients/portal/recover").AllowAnonymous().RequireRateLimiting(RateLimits.PatientLogin).ForPatients();
         recover.MapPost("/", RequestAsync);
         recover.MapPost("/verify/", VerifyAsync);
         recover.MapPost("/reset/", ResetAsync);

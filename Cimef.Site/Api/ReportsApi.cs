@@ -33,8 +33,8 @@ public static class ReportsApi
 
         // The patient's own reports (spec's patient API): a valid patient session, nothing else.
         var patient = app.MapGroup("/api/reports").RequireAuthorization(Policies.Patient);
-        patient.MapGet("/patient/", PatientReports).WithMetadata(new ReadsPatientReportsAttribute(PatientReads.Reports));
-        patient.MapMethods("/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync);
+        patient.MapGet("/patient/", PatientReports).WithMetadata(new ReadsPatientReportsAttribute(PatientReads.Reports)).ForPatients();
+        patient.MapMethods("/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync).ForPatients(download: true);
     }
 
 

@@ -30,6 +30,8 @@ public static class FhirApi
     public const int DefaultCount = 20;
     public const int MaxCount = 100;
 
+    public static IServiceCollection AddFhir(this IServiceCollection services) => services.AddScoped<FhirPush>();
+
     public static void MapFhirApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/fhir/metadata", Capability);

@@ -4,6 +4,7 @@ using Cimef.Site.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Cimef.Site.Reports;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Notifications;
 
@@ -211,7 +212,7 @@ public sealed class OutboxProcessor(
     }
 
     /// <summary>Where a recovery code is typed: the portal's own « /patient/recover » page.</summary>
-    private string RecoverUrl => new Uri(new Uri(portal.Value.Url), "/patient/recover").ToString();
+    private string RecoverUrl => new Uri(new Uri(portal.Value.Url), PatientRoutes.Recover).ToString();
 
     /// <summary>A recovery code, only while it can still be typed (not expired, not used, not dead); its encrypted copy is dropped once sent.</summary>
     private string RecoveryCodeOf(OutboxMessage m, DateTime now)

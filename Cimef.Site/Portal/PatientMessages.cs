@@ -26,7 +26,6 @@ public static class PatientMessages
     public static string PasswordRequired => PatientText.Get("password_required");
     public static string FieldTooLong => PatientText.Get("field_too_long");
     public const string BadRequest = "Requête invalide : envoyez un objet JSON {\"access_key\", \"password\"}.";
-    public const string JsonRequired = "Le type de contenu doit être application/json.";
 
     /// <summary>Deactivated access, with the clinic's phone so the patient knows whom to call.</summary>
     public static string AccessDisabled(string clinicPhone) => PatientText.Format("access_disabled_phone", AccessDisabledText, clinicPhone);

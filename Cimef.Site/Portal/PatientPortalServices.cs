@@ -1,10 +1,9 @@
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authentication;
-using Cimef.Site.Reports;
 
 namespace Cimef.Site.Portal;
 
-/// <summary>Registrations of the patient portal: session scheme, throttle, sign-in, downloads.</summary>
+/// <summary>Registrations of the patient portal: session scheme, throttle, sign-in, recovery, the rendered dashboards.</summary>
 public static class PatientPortalServices
 {
     public static IServiceCollection AddPatientPortal(this IServiceCollection services)
@@ -15,12 +14,8 @@ public static class PatientPortalServices
         services.AddSingleton<PhoneCookies>();
         services.AddScoped<PatientSessions>();
         services.AddScoped<PatientSignIn>();
-        services.AddScoped<PatientReportFiles>();
-        services.AddScoped<Reports.ReportDelivery>(); // every path that serves a report file (patient, share, FHIR)
-        services.AddScoped<ReportShares>();
+        services.AddSingleton<RenderedDashboards>();
         services.AddScoped<PatientRecovery>();
-        services.AddSingleton<Auditing.AccessEventBatch>();
-        services.AddHostedService(sp => sp.GetRequiredService<Auditing.AccessEventBatch>());
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, PatientSessionHandler>(AuthSchemes.Patient, null);
         return services;
     }

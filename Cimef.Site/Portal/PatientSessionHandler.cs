@@ -13,7 +13,7 @@ public sealed class PatientSessionHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, PatientSessions sessions)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string LoginPath = "/patient";
+    public const string LoginPath = PatientRoutes.Login;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {

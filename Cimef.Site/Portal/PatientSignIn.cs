@@ -1,3 +1,4 @@
+using Cimef.Site.Api;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
@@ -59,7 +60,7 @@ public sealed class PatientSignIn(
         // + event) commit together; the whole attempt either commits or rolls back.
         var phone = phones.Read(http.Request) ?? PhoneCookies.NewPhone();
         var device = devices.Recognises(http.Request, key) || phone.Remembers(key);
-        var pageLanguage = http.Request.Path.StartsWithSegments("/api") ? null : PatientLanguages.Current;
+        var pageLanguage = http.Request.IsApi() ? null : PatientLanguages.Current;
         string? token = null;
         var (result, access) = await queries.WriteAsync(() => db, async c =>
         {

@@ -44,7 +44,7 @@ public class HistoryModel(CimefDb db, ClinicClock clock, TimeProvider time) : Pa
     /// <summary>An htmx « Voir plus » request: the next rows and the next link only.</summary>
     public bool Fragment { get; private set; }
 
-    public string PageUrl(int page) => $"/patient/history?p={page}";
+    public string PageUrl(int page) => PatientRoutes.HistoryPage(page);
 
     public async Task<IActionResult> OnGetAsync()
     {

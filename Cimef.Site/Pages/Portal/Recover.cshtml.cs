@@ -41,6 +41,6 @@ public class RecoverModel(PatientRecovery recovery) : PageModel
             return Page();
         }
         recovery.WriteProgress(Response, contact.Normalized, null);
-        return Redirect("/patient/recover/code");
+        return Redirect(PatientRoutes.RecoverCode);
     }
 }

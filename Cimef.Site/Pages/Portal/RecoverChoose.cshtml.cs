@@ -70,7 +70,7 @@ public class RecoverChooseModel(PatientRecovery recovery, PatientSessions sessio
     public async Task<IActionResult> OnPostContinueAsync()
     {
         var auth = await HttpContext.AuthenticateAsync(AuthSchemes.Patient);
-        if (!auth.Succeeded) return Redirect("/patient");
+        if (!auth.Succeeded) return Redirect(PatientRoutes.Login);
         if (Remember)
         {
             var accessId = auth.Principal!.AccessId();
@@ -79,7 +79,7 @@ public class RecoverChooseModel(PatientRecovery recovery, PatientSessions sessio
             var phone = phones.Read(Request) ?? PhoneCookies.NewPhone();
             phones.Issue(Response, phones.Remember(phone, accessId, LoginKey.Of(access.AccessKey, protector), access.FullName));
         }
-        return Redirect("/patient/dashboard");
+        return Redirect(PatientRoutes.Dashboard);
     }
 
     private async Task<bool> LoadAsync()

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Cimef.Site.Pages.Portal;
+namespace Cimef.Site.Portal;
 
 /// <summary>
 /// The dashboard as last rendered for one session: the page is the same bytes as long as the session,
