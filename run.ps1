@@ -7,6 +7,7 @@
 #   ./run.ps1 bench [load]    benchmark table (Cimef.Site.Tests/Bench/results/benchmark.md); "load" adds the 200-patient load and soak
 #   ./run.ps1 bench peer      the published site side by side with the seed's Django design (../shared/peers/django-seed), wrk A/B/A/B
 #   ./run.ps1 backup [DIR]    verified backup of the data directory (default: data/backups/<date>)
+#   ./run.ps1 migration NAME  after a model change: migration NAME for SQLite and for PostgreSQL, both compiled models regenerated
 param(
     [Parameter(Position = 0)][string]$Verb = "run",
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest
@@ -62,8 +63,29 @@ switch ($Verb) {
         $out = $(if ($Rest) { $Rest[0] } else { Join-Path "Cimef.Site/data/backups" (Get-Date -Format "yyyyMMdd-HHmmss") })
         Invoke-Checked "dotnet" @("run", "--project", "Cimef.Site", "--", "backup", "--out", $out)
     }
+    "migration" {
+        if (-not $Rest -or $Rest.Count -ne 1) {
+            [Console]::Error.WriteLine("Usage: ./run.ps1 migration NAME (one migration NAME per engine, compiled models regenerated)")
+            exit 2
+        }
+        $name = $Rest[0]
+        Restore-Npm
+        Invoke-Checked "dotnet" @("tool", "restore")
+        Invoke-Checked "dotnet" @("build", "Cimef.Site")
+        # One model, one migration set per engine (siblings under Data/Migrations) and one compiled model per engine;
+        # output paths are relative to the project. The build above serves all four commands.
+        $engines = @(@{ Context = "CimefDb"; Folder = "Sqlite" }, @{ Context = "PostgresCimefDb"; Folder = "Postgres" })
+        foreach ($engine in $engines) {
+            Invoke-Checked "dotnet" @("ef", "migrations", "add", $name, "--project", "Cimef.Site", "--no-build",
+                "--context", $engine.Context, "-o", "Data/Migrations/$($engine.Folder)")
+        }
+        foreach ($engine in $engines) {
+            Invoke-Checked "dotnet" @("ef", "dbcontext", "optimize", "--project", "Cimef.Site", "--no-build",
+                "-c", $engine.Context, "-o", "Data/CompiledModels/$($engine.Folder)", "-n", "Cimef.Site.Data.CompiledModels.$($engine.Folder)")
+        }
+    }
     default {
-        [Console]::Error.WriteLine("Unknown verb '$Verb'. Use: run | test [sqlite|postgres] | publish | bench [load|peer] | backup [DIR]")
+        [Console]::Error.WriteLine("Unknown verb '$Verb'. Use: run | test [sqlite|postgres] | publish | bench [load|peer] | backup [DIR] | migration NAME")
         exit 2
     }
 }
