@@ -4,7 +4,7 @@
 #   ./run.ps1 test [sqlite|postgres]  run every test on both engines (the same commands as README and .ci/run), or one pass
 #   ./run.ps1 test postgres   the PostgreSQL pass: feature tests against a throwaway PostgreSQL cluster the tests start
 #   ./run.ps1 publish         self-contained folders for linux-x64 and win-x64 under publish/
-#   ./run.ps1 bench [load]    benchmark table (Cimef.Site.Tests/Bench/results/benchmark.md); "load" adds the 200-patient load and soak
+#   ./run.ps1 bench [load]    benchmark table (Cimef.Site.Bench/results/benchmark.md); "load" adds the 200-patient load and soak
 #   ./run.ps1 bench peer      the published site side by side with the seed's Django design (../shared/peers/django-seed), wrk A/B/A/B
 #   ./run.ps1 backup [DIR]    verified backup of the data directory (default: data/backups/<date>)
 #   ./run.ps1 migration NAME  after a model change: migration NAME for SQLite and for PostgreSQL, both compiled models regenerated
@@ -56,8 +56,8 @@ switch ($Verb) {
             $rid = $(if ($IsWindows -or $env:OS -eq "Windows_NT") { "win-x64" } else { "linux-x64" })
             Invoke-Checked "dotnet" @("publish", "Cimef.Site", "-c", "Release", "-r", $rid, "--self-contained", "true", "-o", "publish/$rid")
         }
-        Invoke-Checked "dotnet" @("test", "Cimef.Site.Tests", "-c", "Release", "--filter", $filter, "--logger", "console;verbosity=normal")
-        Get-Content "Cimef.Site.Tests/Bench/results/benchmark.md"
+        Invoke-Checked "dotnet" @("test", "Cimef.Site.Bench", "-c", "Release", "--filter", $filter, "--logger", "console;verbosity=normal")
+        Get-Content "Cimef.Site.Bench/results/benchmark.md"
     }
     "backup" {
         $out = $(if ($Rest) { $Rest[0] } else { Join-Path "Cimef.Site/data/backups" (Get-Date -Format "yyyyMMdd-HHmmss") })

@@ -1,11 +1,11 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>
-/// Collects benchmark rows from every bench class into Cimef.Site.Tests/Bench/results/benchmark.json and renders the one
-/// Markdown table (Cimef.Site.Tests/Bench/results/benchmark.md) that `./run.ps1 bench` prints. Rows keep their section order.
+/// Collects benchmark rows from every bench class into Cimef.Site.Bench/results/benchmark.json and renders the one
+/// Markdown table (Cimef.Site.Bench/results/benchmark.md) that `./run.ps1 bench` prints. Rows keep their section order.
 /// </summary>
 public static class BenchReport
 {
@@ -28,7 +28,7 @@ public static class BenchReport
     {
         get
         {
-            var path = Path.Combine(RepoRoot, "Cimef.Site.Tests", "Bench", "results");
+            var path = Path.Combine(RepoRoot, "Cimef.Site.Bench", "results");
             Directory.CreateDirectory(path);
             return path;
         }

@@ -7,7 +7,7 @@ using Cimef.Site.Pdf;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>Front desk and billing budgets: invoice PDF time (warm, median of 100) and size; patient search at 100,000 patients.</summary>
 [Trait("Category", "Bench")]

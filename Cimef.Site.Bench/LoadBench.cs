@@ -5,7 +5,7 @@ using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>
 /// `./run.ps1 bench load`: 200 simulated patients (login → dashboard → download) for 60 s against the published

@@ -6,7 +6,7 @@ using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>
 /// Seeds a data directory for the benches that run the published site: N patients, each with a sent invoice, its

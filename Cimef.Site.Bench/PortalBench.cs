@@ -4,7 +4,7 @@ using Cimef.Site.Tests.Browser;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Portal;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>
 /// Patient portal: page bytes as a phone browser transfers them, dashboard throughput against a static

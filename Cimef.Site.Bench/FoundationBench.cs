@@ -3,7 +3,7 @@ using System.Net;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>Foundation measurements: staff sign-in page bytes, /healthz throughput over real Kestrel, backup MB/s.</summary>
 [Trait("Category", "Bench")]

@@ -5,7 +5,7 @@ using Cimef.Site.Access;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>
 /// `./run.ps1 bench peer`: the published site and the seed's Django design side by side on loopback, with the

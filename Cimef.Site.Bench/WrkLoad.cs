@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>
 /// The side-by-side bench's load generator: Debian's wrk (2 threads, 16 connections) driven by side-by-side.lua,
@@ -47,7 +47,7 @@ public static class WrkLoad
             await File.WriteAllLinesAsync(data, lines);
             var psi = new ProcessStartInfo(WrkPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in new[] { $"-t{Threads}", $"-c{Connections}", $"-d{(int)duration.TotalSeconds}s", "--timeout", "10s",
-                         "-s", Path.Combine(AppContext.BaseDirectory, "Bench", "side-by-side.lua"), baseUrl })
+                         "-s", Path.Combine(AppContext.BaseDirectory, "side-by-side.lua"), baseUrl })
                 psi.ArgumentList.Add(a);
             psi.Environment["BENCH_MODE"] = mode;
             psi.Environment["BENCH_DATA"] = data;

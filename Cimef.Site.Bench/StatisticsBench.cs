@@ -5,7 +5,7 @@ using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>The statistics page over 1,000,000 access events (a year of heavy use), warm median through the real pipeline.</summary>
 [Trait("Category", "Bench")]

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Cimef.Site.Tests.Notifications;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>
 /// The seed's own design (../shared/peers/django-seed: Django + DRF under gunicorn, SQLite), run from a copy in a

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Cimef.Site.Tests.Bench;
+namespace Cimef.Site.Bench;
 
 /// <summary>
 /// .NET fallback load generator (wrk is used by the bench when present): N connections issuing requests
