@@ -1,10 +1,9 @@
 using System.Text.RegularExpressions;
-using Cimef.Site.Tests.Browser;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
-namespace Cimef.Site.Tests.Shares;
+namespace Cimef.Site.Tests.Browser;
 
 /// <summary>
 /// On a 360×640 phone in Chromium over real Kestrel: the patient shares a report, the doctor opens the link in

@@ -1,15 +1,15 @@
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Notifications;
 using Cimef.Site.Payments;
-using Cimef.Site.Tests.Browser;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Notifications;
+using Cimef.Site.Tests.Payments;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
-namespace Cimef.Site.Tests.Payments;
+namespace Cimef.Site.Tests.Browser;
 
 /// <summary>The site on real Kestrel at a port known in advance, so Wave's success_url (from Portal:Url) points back at it.</summary>
 public sealed class WaveKestrelFactory : WaveFactory

@@ -1,10 +1,10 @@
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Tests.Browser;
+using Cimef.Site.Tests.Cluster;
 using Cimef.Site.Tests.Data;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Playwright;
 
-namespace Cimef.Site.Tests.Cluster;
+namespace Cimef.Site.Tests.Browser;
 
 /// <summary>
 /// The browser journey served alternately by two nodes (<see cref="ClusterFixture"/>: one PostgreSQL database, one S3
