@@ -93,4 +93,24 @@ public static class PatientLanguages
             });
         return next(context);
     });
+
+    /// <summary>Whether <paramref name="chosen"/> changes the patient's saved language (none saved means French).</summary>
+    public static bool Changes(string? saved, string? chosen) => (saved ?? French) != (chosen ?? French);
+
+    /// <summary>
+    /// Saves the patient's language in the caller's write transaction (the login's, or the dashboard's switch): the
+    /// one writer of Patients.Language on the patient side. Nothing is written when the choice does not change it.
+    /// </summary>
+    public static async Task<bool> SaveAsync(Data.HotQueries.Commands c, int patientId, string? saved, string chosen, CancellationToken ct)
+    {
+        if (!Changes(saved, chosen)) return false;
+        await c.ExecuteAsync(SaveSql, cmd =>
+        {
+            Data.HotQueries.Add(cmd, "id", patientId);
+            Data.HotQueries.Add(cmd, "language", chosen);
+        }, ct);
+        return true;
+    }
+
+    private const string SaveSql = """UPDATE "Patients" SET "Language" = @language WHERE "Id" = @id""";
 }

@@ -97,15 +97,8 @@ public sealed class PatientSignIn(
                 HotQueries.Add(cmd, "now", now);
             }, ct);
             // The page's language is the patient's last choice (null means French); the JSON API has no switch.
-            if (pageLanguage is not null && (access.Patient.Language ?? PatientLanguages.French) != pageLanguage)
-            {
+            if (pageLanguage is not null && await PatientLanguages.SaveAsync(c, access.PatientId, access.Patient.Language, pageLanguage, ct))
                 access.Patient.Language = pageLanguage;
-                await c.ExecuteAsync(LanguageSql, cmd =>
-                {
-                    HotQueries.Add(cmd, "id", access.PatientId);
-                    HotQueries.Add(cmd, "language", pageLanguage);
-                }, ct);
-            }
             token = await sessions.StartAsync(c, access.Id, ip, phone.DeviceHash, ct);
             await EventAsync(c, http, now, AccessEventKinds.LoginSuccess, access.Id, key, ct);
             return (new Result(Outcome.Success, SessionToken: token, Access: access), access);
@@ -122,7 +115,6 @@ public sealed class PatientSignIn(
         FROM "PatientAccesses" a JOIN "Patients" p ON p."Id" = a."PatientId" WHERE a."AccessKey" = @key
         """;
     private const string CountAccessSql = """UPDATE "PatientAccesses" SET "AccessCount" = "AccessCount" + 1, "LastAccess" = @now WHERE "Id" = @id""";
-    private const string LanguageSql = """UPDATE "Patients" SET "Language" = @language WHERE "Id" = @id""";
 
     /// <summary>The attempt's one AccessEvent, in its transaction.</summary>
     private static Task<int> EventAsync(HotQueries.Commands c, HttpContext http, DateTime now, string kind, int? accessId, LoginKey key, CancellationToken ct) =>
