@@ -19,12 +19,10 @@ public static class PatientsApi
         group.MapGet("/", SearchAsync);
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, PatientRegistration registration, TimeProvider time,
-        ClinicClock clock, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(HttpRequest request, PatientRegistration registration, ClinicClock clock, CancellationToken ct)
     {
         var (body, error) = await ApiJson.ReadAsync<CreateBody>(request);
         if (error is not null) return error;
-        var now = time.GetUtcNow().UtcDateTime;
         var (dob, dobError) = string.IsNullOrWhiteSpace(body!.DateOfBirth)
             ? (null, null)
             : UserDates.ParseDay(body.DateOfBirth, "Date de naissance invalide (format AAAA-MM-JJ).");
