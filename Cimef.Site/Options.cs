@@ -200,7 +200,7 @@ public sealed class KeyRingOptions : IValidatableObject
 
 /// <summary>
 /// <c>KeyRing:AllowUnprotected=true</c> accepts the key ring in the database without a certificate outside Development
-/// (see <see cref="Access.KeyRing.Unprotected"/>): the operator's explicit acknowledgement that whoever reads the
+/// (see <see cref="Data.KeyRing.Unprotected"/>): the operator's explicit acknowledgement that whoever reads the
 /// database holds the keys too.
 /// </summary>
 public sealed class KeyRingSafetyOptions
@@ -380,5 +380,41 @@ public sealed class WaveOptions
             yield return new ValidationResult("Payments:Wave demande les trois réglages BaseUrl, ApiKey et WebhookSecret (ou aucun pour désactiver Wave).");
         if (!string.IsNullOrWhiteSpace(BaseUrl) && (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
             yield return new ValidationResult($"Payments:Wave:BaseUrl « {BaseUrl} » n'est pas une adresse valide (par exemple https://api.wave.com).");
+    }
+}
+
+public static class OptionsSetup
+{
+    /// <summary>Typed configuration: every section bound and validated at start (a wrong setting stops the start with a readable message).</summary>
+    public static WebApplicationBuilder AddCimefOptions(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        Add<StorageOptions>(StorageOptions.Section).PostConfigure<IHostEnvironment>((o, env) =>
+            o.Root = Path.GetFullPath(Path.Combine(env.ContentRootPath, o.DataDirectory)));
+        Add<PortalOptions>(PortalOptions.Section);
+        Add<ClinicOptions>(ClinicOptions.Section);
+        Add<EmailOptions>(EmailOptions.Section);
+        Add<SmsOptions>(SmsOptions.Section);
+        Add<ReportsOptions>(ReportsOptions.Section);
+        Add<NotificationsOptions>(NotificationsOptions.Section);
+        Add<AlertsOptions>(AlertsOptions.Section);
+        Add<AuditOptions>(AuditOptions.Section);
+        Add<NetworkOptions>(NetworkOptions.Section);
+        Add<AdminOptions>(AdminOptions.Section);
+        // The binder appends configured array items to the defaults; a configured role list replaces them instead.
+        Add<AccessOptions>(AccessOptions.Section).PostConfigure(o =>
+            o.CredentialRoles = config.GetSection(AccessOptions.Section + ":" + nameof(AccessOptions.CredentialRoles)).Get<string[]>() ?? o.CredentialRoles);
+        Add<StaffOptions>(StaffOptions.Section);
+        Add<BackupOptions>(BackupOptions.Section);
+        Add<PaymentsOptions>(PaymentsOptions.Section).Validate<IHostEnvironment>((o, env) => o.Wave.HasSecureBaseUrl(env), WaveOptions.HttpsRequired);
+        Add<DatabaseOptions>(DatabaseOptions.Section);
+        Add<ClusterOptions>(ClusterOptions.Section);
+        // Key ring (and the credential HMAC secret with it): keys directory or database, optionally certificate-encrypted.
+        Add<KeyRingOptions>(KeyRingOptions.Section);
+        Add<KeyRingSafetyOptions>(KeyRingSafetyOptions.Section);
+        return builder;
+
+        Microsoft.Extensions.Options.OptionsBuilder<T> Add<T>(string section) where T : class =>
+            builder.Services.AddOptions<T>().Bind(config.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
     }
 }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Tests.Billing;
+using Cimef.Site.Tests.Invoicing;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -81,7 +81,7 @@ public class AccessManagementTests(CimefFactory factory) : IClassFixture<CimefFa
         var (client, _, accessId) = await PatientWithAccessAsync("Verrou Clé");
         var key = await factory.WithDbAsync(db => db.PatientAccesses.Where(a => a.Id == accessId).Select(a => a.AccessKey).SingleAsync());
         // Rows as the throttle writes them: keyed hash of the key, the access it belongs to.
-        var stored = Cimef.Site.Access.LoginThrottle.StoredKey(factory.Services.GetRequiredService<Cimef.Site.Access.CredentialProtector>(), key, device: false);
+        var stored = Cimef.Site.Portal.LoginThrottle.StoredKey(Cimef.Site.Portal.LoginKey.Of(key, factory.Services.GetRequiredService<Cimef.Site.Access.CredentialProtector>()), device: false);
         await factory.WithDbAsync(async db =>
         {
             for (var i = 0; i < 5; i++)

@@ -1,6 +1,6 @@
 using System.Net;
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Tests.Billing;
+using Cimef.Site.Tests.Invoicing;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

@@ -3,7 +3,7 @@ using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Pdf;
-using Cimef.Site.Tests.Billing;
+using Cimef.Site.Tests.Invoicing;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Tests.Billing;
+using Cimef.Site.Tests.Invoicing;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

@@ -6,6 +6,7 @@ using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Portal;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Tests.Api;
 

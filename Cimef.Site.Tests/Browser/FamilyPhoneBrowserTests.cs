@@ -1,9 +1,9 @@
-using Cimef.Site.Access;
 using Cimef.Site.Tests.Infrastructure;
 using Deque.AxeCore.Playwright;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Tests.Browser;
 

@@ -1,11 +1,11 @@
 using System.Security.Claims;
-using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
 using Deque.AxeCore.Playwright;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Tests.Browser;
 

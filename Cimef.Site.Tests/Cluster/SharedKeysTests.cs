@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Cimef.Site.Access;
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Tests.Billing;
+using Cimef.Site.Tests.Invoicing;
 using Cimef.Site.Tests.Data;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Portal;
@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Cimef.Site.Data;
 
 namespace Cimef.Site.Tests.Cluster;
 

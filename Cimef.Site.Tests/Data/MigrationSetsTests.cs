@@ -103,7 +103,7 @@ public class MigrationSetsTests : IDisposable
     }
 
     /// <summary>
-    /// Each engine's model is compiled ahead (Data/CompiledModels, `dotnet ef dbcontext optimize`, README): it must be
+    /// Each engine's model is compiled ahead (Data/CompiledModels, `./run.ps1 migration NAME`): it must be
     /// the model OnModelCreating builds, or the site would run on a stale one. Regenerate it when this fails.
     /// </summary>
     [Fact]
@@ -127,7 +127,7 @@ public class MigrationSetsTests : IDisposable
                     e.GetProperties().Select(p => $"{e.Name}.{p.Name}:{p.ClrType.Name}:{p.GetValueConverter()?.GetType().Name}:{p.GetMaxLength()}:{p.IsNullable}:{p.ValueGenerated}")
                         .Concat(e.GetNavigations().Select(n => $"{e.Name}.{n.Name}->{n.TargetEntityType.Name}"))));
             Assert.True(Shape(built).SequenceEqual(Shape(compiled)),
-                $"{db.GetType().Name}: the compiled model differs from OnModelCreating; run dotnet ef dbcontext optimize (README)");
+                $"{db.GetType().Name}: the compiled model differs from OnModelCreating; regenerate it (./run.ps1 migration NAME, docs/development.md)");
         }
     }
 
@@ -162,7 +162,7 @@ public class MigrationSetsTests : IDisposable
         var migrations = db.Database.GetMigrations().ToList();
         Assert.Single(migrations, m => m.EndsWith("_InitialPostgres", StringComparison.Ordinal));
         Assert.Empty(migrations.Intersect(ClinicMigrations));
-        Assert.False(db.Database.HasPendingModelChanges(), "the PostgreSQL model differs from its snapshot: add a migration to Data/Migrations/Postgres");
+        Assert.False(db.Database.HasPendingModelChanges(), "the PostgreSQL model differs from its snapshot: add a migration (./run.ps1 migration NAME)");
     }
 
     [PostgresFact]

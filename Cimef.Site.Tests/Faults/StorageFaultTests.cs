@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Reports;
 using static Cimef.Site.Tests.Reports.ReportTestData;
 
 namespace Cimef.Site.Tests.Faults;

@@ -1,7 +1,7 @@
 using System.Net;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.FrontDesk;
-using Cimef.Site.Tests.Billing;
+using Cimef.Site.Tests.Invoicing;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

@@ -6,7 +6,11 @@ using Cimef.Site.Tests.Portal;
 
 namespace Cimef.Site.Tests.Imaging;
 
-/// <summary>A 2,000-instance study: the page shows one page of images at a time, the ZIP streams without being held in memory.</summary>
+/// <summary>
+/// A 2,000-instance study: the page shows one page of images at a time, the ZIP streams without being held in memory.
+/// Alone (no other test class running), so the managed heap it samples grows only with this request.
+/// </summary>
+[Collection(nameof(HugeStudyCollection))]
 public sealed class HugeStudyTests(ImagingFixture fixture) : IClassFixture<ImagingFixture>
 {
     private CimefFactory Factory => fixture.Factory;
@@ -61,3 +65,6 @@ public sealed class HugeStudyTests(ImagingFixture fixture) : IClassFixture<Imagi
 
     private static int Encoding(string html) => System.Text.Encoding.UTF8.GetByteCount(html);
 }
+
+[CollectionDefinition(nameof(HugeStudyCollection), DisableParallelization = true)]
+public sealed class HugeStudyCollection;

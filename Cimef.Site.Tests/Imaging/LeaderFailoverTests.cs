@@ -52,11 +52,14 @@ public sealed class LeaderFailoverTests
     /// <summary>Ticks the nodes' clocks (their workers poll on them) until the study is linked.</summary>
     private static async Task LinkedAsync(TwoHosts nodes, string orthancId, bool onlyB = false)
     {
-        for (var i = 0; i < 300; i++)
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
         {
             if (onlyB) nodes.B.Time.Advance(TimeSpan.FromSeconds(1));
             else nodes.Advance(TimeSpan.FromSeconds(1));
-            if (await nodes.B.WithDbAsync(db => db.ImagingStudies.AnyAsync(s => s.OrthancId == orthancId && s.PatientId != null))) return;
+            if (await nodes.B.WithDbAsync(db => db.ImagingStudies.AnyAsync(s => s.OrthancId == orthancId && s.PatientId != null))
+                    .WaitAsync(TimeSpan.FromSeconds(30)))
+                return;
             await Task.Delay(100);
         }
         throw new TimeoutException("No node linked the study.");

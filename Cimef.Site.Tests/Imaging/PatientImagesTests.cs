@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Imaging;
+using Cimef.Site.Reports;
 using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Portal;

@@ -1,9 +1,9 @@
 using System.Net;
-using Cimef.Site.Access;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Tests.Portal;
 
@@ -83,7 +83,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
     [Fact]
     public async Task Fifty_reservations_released_together_on_one_key_reserve_at_most_five()
     {
-        const string key = "RACE00000001";
+        const string key = "RACE23456789";
         var scopes = Enumerable.Range(0, 50).Select(_ => _factory.Services.CreateAsyncScope()).ToList();
         try
         {
@@ -92,7 +92,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
             var attempts = scopes.Select((s, i) => Task.Run(async () =>
             {
                 await go.WaitAsync();
-                return await s.ServiceProvider.GetRequiredService<LoginThrottle>().TryReserveAsync(key, false, null, $"198.51.100.{i}");
+                return await s.ServiceProvider.GetRequiredService<LoginThrottle>().TryReserveAsync(LoginKey.Of(key, s.ServiceProvider.GetRequiredService<Cimef.Site.Access.CredentialProtector>()), false, null, $"198.51.100.{i}");
             })).ToList();
             go.Release(attempts.Count);
             var reservations = await Task.WhenAll(attempts);
@@ -102,7 +102,7 @@ public class LoginThrottleTests : IClassFixture<CimefFactory>
         {
             foreach (var s in scopes) await s.DisposeAsync();
         }
-        Assert.Equal(5, await _factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.Key.EndsWith("0001") && f.ClientIp.StartsWith("198.51.100."))));
+        Assert.Equal(5, await _factory.WithDbAsync(db => db.LoginFailures.CountAsync(f => f.Key.EndsWith("6789") && f.ClientIp.StartsWith("198.51.100."))));
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Cimef.Site.Auditing;
-using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -10,6 +10,7 @@ using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Tests.Portal;
 

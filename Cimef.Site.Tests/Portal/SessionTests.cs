@@ -5,6 +5,7 @@ using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Tests.Portal;
 

@@ -6,6 +6,7 @@ using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Tests.Portal;
 

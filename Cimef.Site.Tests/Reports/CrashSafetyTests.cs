@@ -1,7 +1,6 @@
 using System.Net;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;

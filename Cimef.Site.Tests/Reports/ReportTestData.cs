@@ -1,7 +1,7 @@
 using System.Text;
-using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Tests.Reports;
 

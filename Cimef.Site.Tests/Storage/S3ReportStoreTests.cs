@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Amazon.S3.Model;
-using Cimef.Site.Access;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Storage;
@@ -9,6 +8,8 @@ using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Portal;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 using static Cimef.Site.Tests.Reports.ReportTestData;
 
 namespace Cimef.Site.Tests.Storage;

@@ -1,6 +1,5 @@
 using System.Net;
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Storage;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Notifications;
 using Microsoft.EntityFrameworkCore;

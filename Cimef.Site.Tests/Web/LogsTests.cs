@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Cimef.Site.Data.Entities;
-using Cimef.Site.Tests.Billing;
+using Cimef.Site.Tests.Invoicing;
 using Cimef.Site.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using static Cimef.Site.Tests.Reports.ReportTestData;

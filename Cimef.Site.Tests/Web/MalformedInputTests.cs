@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Reflection;
 using System.Text;
-using Cimef.Site.Access;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Tests.Infrastructure;
 using Cimef.Site.Tests.Portal;

@@ -4,6 +4,8 @@ using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Notifications;
 using Microsoft.EntityFrameworkCore;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Access;
 

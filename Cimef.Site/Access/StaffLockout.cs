@@ -2,6 +2,7 @@ using System.Globalization;
 using Cimef.Site.Data.Entities;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Access;
 

@@ -11,9 +11,6 @@ namespace Cimef.Site.Api;
 /// </summary>
 public sealed class ApiCsrfFilter(IAntiforgery antiforgery) : IEndpointFilter
 {
-    public const string JsonRequired =
-        "Requête refusée : envoyez Content-Type: application/json (même sans corps) ou le jeton anti-falsification, ou utilisez un jeton d'API (Bearer).";
-
     public const string FormWithoutToken =
         "Jeton anti-falsification manquant ou invalide : envoyez du JSON (Content-Type: application/json), le formulaire du site, ou utilisez un jeton d'API (Bearer).";
 
@@ -31,6 +28,6 @@ public sealed class ApiCsrfFilter(IAntiforgery antiforgery) : IEndpointFilter
         // A multipart upload (the only form an /api endpoint takes) lacks its token: 400; anything else is the wrong media type: 415.
         return http.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true
             ? ApiJson.Error(FormWithoutToken)
-            : ApiJson.Error(JsonRequired, StatusCodes.Status415UnsupportedMediaType);
+            : ApiJson.NotJson();
     }
 }

@@ -1,18 +1,24 @@
 using System.Text.Json;
-using Cimef.Site.Access;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Api;
 
 /// <summary>
 /// Body reading and error shapes shared by the JSON APIs and the middleware that answers them: a malformed or
-/// non-JSON body is a 400 {"error": "..."} (never a 500); field errors are {"errors": {"field": ["..."]}}.
+/// body is a 400 {"error": "..."} (never a 500), a body that is not JSON a 415 (<see cref="NotJson"/>); field errors are {"errors": {"field": ["..."]}}.
 /// </summary>
 public static class ApiJson
 {
-    public const string JsonRequired = "Le corps de la requête doit être du JSON (Content-Type: application/json).";
+    /// <summary>
+    /// The one answer to a request that must be JSON and is not (a form, text, no content type): the patient API's
+    /// POSTs, every staff API body, and a cookie-authenticated state change without a JSON content type (CSRF).
+    /// </summary>
+    public const string JsonRequired = "Le corps de la requête doit être du JSON (Content-Type: application/json, même sans corps).";
+
+    public static IResult NotJson() => Error(JsonRequired, StatusCodes.Status415UnsupportedMediaType);
     public const string InvalidJson = "JSON invalide : vérifiez la syntaxe et le type de chaque champ.";
 
     /// <summary>
@@ -25,7 +31,7 @@ public static class ApiJson
     public static async Task<(T? Body, IResult? Error)> ReadAsync<T>(HttpRequest request) where T : class
     {
         if (!request.HasJsonContentType())
-            return (null, Error(JsonRequired));
+            return (null, NotJson());
         try
         {
             var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;

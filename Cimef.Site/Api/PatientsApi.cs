@@ -15,42 +15,43 @@ public static class PatientsApi
     public static void MapPatientsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/patients").RequireAuthorization(Policies.FrontDesk);
+        group.MapPost("/", CreateAsync);
+        group.MapGet("/", SearchAsync);
+    }
 
-        group.MapPost("/", async (HttpRequest request, PatientRegistration registration, TimeProvider time, ClinicClock clock, CancellationToken ct) =>
+    private static async Task<IResult> CreateAsync(HttpRequest request, PatientRegistration registration, ClinicClock clock, CancellationToken ct)
+    {
+        var (body, error) = await ApiJson.ReadAsync<CreateBody>(request);
+        if (error is not null) return error;
+        var (dob, dobError) = string.IsNullOrWhiteSpace(body!.DateOfBirth)
+            ? (null, null)
+            : UserDates.ParseDay(body.DateOfBirth, "Date de naissance invalide (format AAAA-MM-JJ).");
+        var (clean, errors) = PatientRules.Clean(body.FullName, body.Phone, body.Email, dob, clock.Today);
+        if (dobError is not null) errors["date_of_birth"] = [dobError];
+        if (errors.Count > 0) return ApiJson.Errors(errors);
+
+        var (patient, duplicates) = await registration.RegisterAsync(clean!, request.HttpContext.User, ct);
+        return Results.Json(new
         {
-            var (body, error) = await ApiJson.ReadAsync<CreateBody>(request);
-            if (error is not null) return error;
-            var now = time.GetUtcNow().UtcDateTime;
-            var (dob, dobError) = string.IsNullOrWhiteSpace(body!.DateOfBirth)
-                ? (null, null)
-                : UserDates.ParseDay(body.DateOfBirth, "Date de naissance invalide (format AAAA-MM-JJ).");
-            var (clean, errors) = PatientRules.Clean(body.FullName, body.Phone, body.Email, dob, clock.Today);
-            if (dobError is not null) errors["date_of_birth"] = [dobError];
-            if (errors.Count > 0) return ApiJson.Errors(errors);
+            id = patient.Id,
+            full_name = patient.FullName,
+            phone = patient.Phone,
+            email = patient.Email,
+            date_of_birth = patient.DateOfBirth?.ToString("yyyy-MM-dd"),
+            warnings = duplicates.Select(d => $"Patient existant avec {d.Reason} : {d.FullName} (n° {d.Id}).").ToList(),
+        }, statusCode: StatusCodes.Status201Created);
+    }
 
-            var (patient, duplicates) = await registration.RegisterAsync(clean!, request.HttpContext.User, ct);
-            return Results.Json(new
-            {
-                id = patient.Id,
-                full_name = patient.FullName,
-                phone = patient.Phone,
-                email = patient.Email,
-                date_of_birth = patient.DateOfBirth?.ToString("yyyy-MM-dd"),
-                warnings = duplicates.Select(d => $"Patient existant avec {d.Reason} : {d.FullName} (n° {d.Id}).").ToList(),
-            }, statusCode: StatusCodes.Status201Created);
-        });
-
-        group.MapGet("/", async (string? q, int? page, CimefDb db, HttpRequest request, CancellationToken ct) =>
+    private static async Task<IResult> SearchAsync(string? q, int? page, CimefDb db, HttpRequest request, CancellationToken ct)
+    {
+        var result = await PatientSearch.RunAsync(db.Database.GetDbConnection(), q, page ?? 1, ct);
+        var next = result.HasNext
+            ? $"{request.PathBase}/api/patients/?q={Uri.EscapeDataString(q ?? "")}&page={result.PageNumber + 1}"
+            : null;
+        return Results.Json(new
         {
-            var result = await PatientSearch.RunAsync(db.Database.GetDbConnection(), q, page ?? 1, ct);
-            var next = result.HasNext
-                ? $"{request.PathBase}/api/patients/?q={Uri.EscapeDataString(q ?? "")}&page={result.PageNumber + 1}"
-                : null;
-            return Results.Json(new
-            {
-                results = result.Rows.Select(r => new PatientJson((int)r.Id, r.FullName, r.Phone, r.Email, r.DateOfBirth?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))),
-                next,
-            });
+            results = result.Rows.Select(r => new PatientJson((int)r.Id, r.FullName, r.Phone, r.Email, r.DateOfBirth?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))),
+            next,
         });
     }
 }

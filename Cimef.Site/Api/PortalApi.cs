@@ -1,11 +1,11 @@
 using System.Text.Json;
-using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Api;
 
@@ -25,10 +25,10 @@ public static class PortalApi
 
     public static void MapPortalApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/patients/portal/login/", LoginAsync).AllowAnonymous().RequireRateLimiting(RateLimits.PatientLogin);
+        app.MapPost("/api/patients/portal/login/", LoginAsync).AllowAnonymous().RequireRateLimiting(RateLimits.PatientLogin).ForPatients();
         app.MapRecoveryApi();
 
-        var session = app.MapGroup("").RequireAuthorization(Policies.Patient);
+        var session = app.MapGroup("").RequireAuthorization(Policies.Patient).ForPatients();
         session.MapGet("/api/patients/portal/profile/", ProfileAsync);
         session.MapPost("/api/patients/portal/logout/", LogoutAsync);
     }
@@ -37,7 +37,7 @@ public static class PortalApi
     private static async Task<IResult> LoginAsync(HttpContext http, PatientSignIn signIn, IOptions<ClinicOptions> clinic)
     {
         http.Response.Headers.CacheControl = "no-store";
-        if (!http.Request.HasJsonContentType()) return ApiJson.Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
+        if (!http.Request.HasJsonContentType()) return ApiJson.NotJson();
         if (http.Request.ContentLength > MaxBodyBytes) return ApiJson.Error(PatientMessages.BadRequest, StatusCodes.Status400BadRequest);
         LoginRequest? body;
         try
@@ -98,7 +98,7 @@ public static class PortalApi
 
     private static async Task<IResult> LogoutAsync(HttpContext http, PatientSessions sessions)
     {
-        if (!http.Request.HasJsonContentType()) return ApiJson.Error(PatientMessages.JsonRequired, StatusCodes.Status415UnsupportedMediaType);
+        if (!http.Request.HasJsonContentType()) return ApiJson.NotJson();
         await sessions.LogoutAsync(http);
         return Results.Json(new { success = true });
     }

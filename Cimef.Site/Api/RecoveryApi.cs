@@ -1,7 +1,7 @@
-using Cimef.Site.Access;
 using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Api;
 
@@ -22,7 +22,7 @@ public static class RecoveryApi
 
     public static void MapRecoveryApi(this IEndpointRouteBuilder app)
     {
-        var recover = app.MapGroup("/api/patients/portal/recover").AllowAnonymous().RequireRateLimiting(RateLimits.PatientLogin);
+        var recover = app.MapGroup("/api/patients/portal/recover").AllowAnonymous().RequireRateLimiting(RateLimits.PatientLogin).ForPatients();
         recover.MapPost("/", RequestAsync);
         recover.MapPost("/verify/", VerifyAsync);
         recover.MapPost("/reset/", ResetAsync);

@@ -1,13 +1,12 @@
 using Microsoft.AspNetCore.Http.Features;
-using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Cimef.Site.Reports;
-using Cimef.Site.Storage;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.EntityFrameworkCore;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Api;
 
@@ -34,8 +33,8 @@ public static class ReportsApi
 
         // The patient's own reports (spec's patient API): a valid patient session, nothing else.
         var patient = app.MapGroup("/api/reports").RequireAuthorization(Policies.Patient);
-        patient.MapGet("/patient/", PatientReports).WithMetadata(new ReadsPatientReportsAttribute(PatientReads.Reports));
-        patient.MapMethods("/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync);
+        patient.MapGet("/patient/", PatientReports).WithMetadata(new ReadsPatientReportsAttribute(PatientReads.Reports)).ForPatients();
+        patient.MapMethods("/download/{id}/", [HttpMethods.Get, HttpMethods.Head], DownloadAsync).ForPatients(download: true);
     }
 
 

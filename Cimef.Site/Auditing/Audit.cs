@@ -35,15 +35,15 @@ public static class Audit
         Detail = Truncate(detail, 500),
     };
 
-    public static AccessEvent Patient(CimefDb db, HttpContext? http, DateTime at, string kind, int? accessId, int? reportId = null, string? submittedKey = null, string? detail = null)
+    public static AccessEvent Patient(CimefDb db, HttpContext? http, DateTime at, string kind, int? accessId, int? reportId = null, string? keySuffix = null, string? detail = null)
     {
-        var ev = PatientEvent(http, at, kind, accessId, reportId, submittedKey, detail);
+        var ev = PatientEvent(http, at, kind, accessId, reportId, keySuffix, detail);
         db.AccessEvents.Add(ev);
         return ev;
     }
 
     /// <summary>The same event, not yet added to any unit of work (for <see cref="AccessEventBatch"/>).</summary>
-    public static AccessEvent PatientEvent(HttpContext? http, DateTime at, string kind, int? accessId, int? reportId = null, string? submittedKey = null, string? detail = null)
+    public static AccessEvent PatientEvent(HttpContext? http, DateTime at, string kind, int? accessId, int? reportId = null, string? keySuffix = null, string? detail = null)
     {
         return new AccessEvent
         {
@@ -51,7 +51,7 @@ public static class Audit
             Kind = kind,
             PatientAccessId = accessId,
             ReportId = reportId,
-            KeySuffix = string.IsNullOrEmpty(submittedKey) ? null : Access.CredentialGenerator.Suffix(submittedKey),
+            KeySuffix = string.IsNullOrEmpty(keySuffix) ? null : Access.CredentialGenerator.Suffix(keySuffix),
             ClientIp = http?.Connection.RemoteIpAddress?.ToString(),
             UserAgent = Truncate(http?.Request.Headers.UserAgent.ToString(), 200),
             Detail = Truncate(detail, 200),

@@ -12,6 +12,9 @@ public static class AuditingSetup
         services.AddScoped<AlertRules>();
         services.AddHostedService<AlertMonitor>();
         services.AddHostedService<RetentionJob>();
+        services.AddSingleton<AccessEventBatch>(); // downloads and FHIR reads, written in batches
+        services.AddHostedService(sp => sp.GetRequiredService<AccessEventBatch>());
+        services.AddSingleton<ClosedDays>(); // the statistics page's closed days
         return services;
     }
 }

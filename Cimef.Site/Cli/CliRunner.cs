@@ -236,7 +236,7 @@ public static class CliRunner
                 + "Si un proxy inverse est placé devant le site, tous les patients partagent son adresse (limites de connexion communes) : déclarez-le dans Network:KnownProxies.");
 
         // Refused at the site's start; accepted (AllowUnprotected, Development) it is still worth saying.
-        if (Access.KeyRing.Unprotected(sp) is { } keyRing)
+        if (Data.KeyRing.Unprotected(sp) is { } keyRing)
         {
             if (keyRing.Refused)
             {

@@ -3,11 +3,13 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Data;
 
 /// <summary>
-/// The model, on SQLite (this class, migrations in Data/Migrations) or PostgreSQL (<see cref="PostgresCimefDb"/>,
+/// The model, on SQLite (this class, migrations in Data/Migrations/Sqlite) or PostgreSQL (<see cref="PostgresCimefDb"/>,
 /// migrations in Data/Migrations/Postgres).
 /// </summary>
 public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext

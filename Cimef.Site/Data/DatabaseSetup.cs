@@ -23,6 +23,8 @@ public static class DatabaseSetup
         services.AddDbContext<PostgresCimefDb>((sp, o) => o
             .UseNpgsql(Postgres.ConnectionString(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value)), optionsLifetime: ServiceLifetime.Singleton);
         services.AddSingleton<HotQueries>();
+        services.AddSingleton<SqliteWriteGate>();
+        services.AddSingleton<ClusterLeader>(); // one node at a time for the background jobs
         // Everything asks for CimefDb (pages, Identity stores, workers): hand out the context of the configured engine.
         services.Replace(ServiceDescriptor.Scoped<CimefDb>(sp =>
             IsPostgres(sp) ? sp.GetRequiredService<PostgresCimefDb>() : new CimefDb(sp.GetRequiredService<DbContextOptions<CimefDb>>())));

@@ -91,7 +91,7 @@ public static class DatabaseStartup
         }
 
         // Key ring in the database: the keys directory's keys imported once, a warning without a certificate.
-        await Access.KeyRing.PrepareAsync(services, log, ct);
+        await Data.KeyRing.PrepareAsync(services, log, ct);
 
         // Files left readable by an older version (or copied in) are made private; SQLite's WAL/SHM copy the database's mode.
         PrivateFiles.Restrict(storage.Root);

@@ -137,6 +137,6 @@ public enum LockSpace
     StatisticsRollup = 6,
     /// <summary>A node's start-up (migrations, pre-migration backup, seed rows): one node at a time (<see cref="StartupLock"/>).</summary>
     Startup = 7,
-    /// <summary>A phone number or e-mail address asking for recovery codes (its daily count, <c>Access.PatientRecovery</c>).</summary>
+    /// <summary>A phone number or e-mail address asking for recovery codes (its daily count, <c>Portal.PatientRecovery</c>).</summary>
     RecoveryContact = 8,
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
@@ -31,24 +30,22 @@ public static class FhirApi
     public const int DefaultCount = 20;
     public const int MaxCount = 100;
 
+    public static IServiceCollection AddFhir(this IServiceCollection services) => services.AddScoped<FhirPush>();
+
     public static void MapFhirApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/fhir/metadata", Capability);
         var fhir = app.MapGroup("/fhir").AddEndpointFilter(BearerOnly);
         fhir.MapGet("/Patient/{id}", ReadPatientAsync);
         fhir.MapGet("/Patient", SearchPatientsAsync);
-        fhir.MapGet("/DiagnosticReport/{id}", (HttpContext http, string id, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
-            ReadReportAsync(http, id, asDocument: false, db, store, clinic.Value, ct));
-        fhir.MapGet("/DocumentReference/{id}", (HttpContext http, string id, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
-            ReadReportAsync(http, id, asDocument: true, db, store, clinic.Value, ct));
-        fhir.MapGet("/DiagnosticReport", (HttpContext http, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
-            SearchReportsAsync(http, asDocument: false, db, store, clinic.Value, ct));
-        fhir.MapGet("/DocumentReference", (HttpContext http, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
-            SearchReportsAsync(http, asDocument: true, db, store, clinic.Value, ct));
+        fhir.MapGet("/DiagnosticReport/{id}", ReadDiagnosticReportAsync);
+        fhir.MapGet("/DocumentReference/{id}", ReadDocumentReferenceAsync);
+        fhir.MapGet("/DiagnosticReport", SearchDiagnosticReportsAsync);
+        fhir.MapGet("/DocumentReference", SearchDocumentReferencesAsync);
         fhir.MapMethods("/Binary/{id}", [HttpMethods.Get, HttpMethods.Head], ReadBinaryAsync);
         Imaging.ImagingFhir.Map(fhir); // ImagingStudy, when the PACS is configured
-        fhir.MapPost("/DiagnosticReport", (HttpContext http, FhirPush push) => push.CreateAsync(http, asDocument: false));
-        fhir.MapPost("/DocumentReference", (HttpContext http, FhirPush push) => push.CreateAsync(http, asDocument: true));
+        fhir.MapPost("/DiagnosticReport", CreateDiagnosticReportAsync);
+        fhir.MapPost("/DocumentReference", CreateDocumentReferenceAsync);
         fhir.MapFallback("/{**rest}", Unsupported);
     }
 
@@ -195,6 +192,24 @@ public static class FhirApi
         var baseUrl = BaseUrl(http.Request);
         return FhirJson.Resource(Searchset(http.Request, paging, total, page.Select(p => ((Resource)FhirResources.Patient(p), $"{baseUrl}/Patient/{p.Id}"))));
     }
+
+    // A report is served as two resource types (DiagnosticReport, DocumentReference) by one implementation each for
+    // read, search and create; these handlers only fix which type the route answers.
+    private static Task<IResult> ReadDiagnosticReportAsync(HttpContext http, string id, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
+        ReadReportAsync(http, id, asDocument: false, db, store, clinic.Value, ct);
+
+    private static Task<IResult> ReadDocumentReferenceAsync(HttpContext http, string id, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
+        ReadReportAsync(http, id, asDocument: true, db, store, clinic.Value, ct);
+
+    private static Task<IResult> SearchDiagnosticReportsAsync(HttpContext http, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
+        SearchReportsAsync(http, asDocument: false, db, store, clinic.Value, ct);
+
+    private static Task<IResult> SearchDocumentReferencesAsync(HttpContext http, CimefDb db, ReportStore store, IOptions<ClinicOptions> clinic, CancellationToken ct) =>
+        SearchReportsAsync(http, asDocument: true, db, store, clinic.Value, ct);
+
+    private static Task<IResult> CreateDiagnosticReportAsync(HttpContext http, FhirPush push) => push.CreateAsync(http, asDocument: false);
+
+    private static Task<IResult> CreateDocumentReferenceAsync(HttpContext http, FhirPush push) => push.CreateAsync(http, asDocument: true);
 
     private static async Task<IResult> ReadReportAsync(HttpContext http, string id, bool asDocument, CimefDb db, ReportStore store, ClinicOptions clinic, CancellationToken ct)
     {

@@ -6,6 +6,7 @@ using Hl7.Fhir.Serialization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Reports;
 using Task = System.Threading.Tasks.Task;
 
 namespace Cimef.Site.Fhir;

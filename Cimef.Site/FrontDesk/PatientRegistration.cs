@@ -39,3 +39,11 @@ public sealed class PatientRegistration(CimefDb db, TimeProvider time)
         return (patient, duplicates);
     }
 }
+
+public static class FrontDeskSetup
+{
+    /// <summary>The front desk and the billing desk: registering patients, invoices and their payments.</summary>
+    public static IServiceCollection AddFrontDesk(this IServiceCollection services) => services
+        .AddScoped<PatientRegistration>()
+        .AddScoped<Invoicing.InvoiceWorkflow>();
+}

@@ -1,4 +1,5 @@
 using Cimef.Site.Access;
+using Cimef.Site.Portal;
 using Cimef.Site.Api;
 using Cimef.Site.Languages;
 using Cimef.Site.Reports;
@@ -44,9 +45,9 @@ public static class ImagingSetup
     {
         if (!app.ServiceProvider.GetRequiredService<IOptions<ImagingOptions>>().Value.Enabled) return;
         var patient = app.MapGroup("").RequireAuthorization(Policies.Patient);
-        patient.MapGet("/api/studies/patient/", PatientStudiesAsync);
-        patient.MapGet("/api/studies/{id}/archive/", PatientArchiveAsync);
-        patient.MapGet("/patient/images/{id}/i/{instance}", PatientImageAsync);
+        patient.MapGet("/api/studies/patient/", PatientStudiesAsync).ForPatients();
+        patient.MapGet("/api/studies/{id}/archive/", PatientArchiveAsync).ForPatients(download: true);
+        patient.MapGet(PatientRoutes.Images + "/{id}/i/{instance}", PatientImageAsync).ForPatients();
         var share = app.MapGroup("").AllowAnonymous();
         share.MapGet("/s/{token}/images/{id}/i/{instance}", ShareImageAsync);
         share.MapGet("/s/{token}/images/{id}/archive", ShareArchiveAsync);

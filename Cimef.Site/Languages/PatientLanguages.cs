@@ -1,6 +1,8 @@
+using Cimef.Site.Api;
 using System.Globalization;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Languages;
 
@@ -43,7 +45,7 @@ public static class PatientLanguages
     /// <summary>The language a request asks for, without side effects.</summary>
     public static string Choose(HttpRequest request)
     {
-        var api = request.Path.StartsWithSegments("/api");
+        var api = request.IsApi();
         if (!api && Normalize(request.Query["lang"]) is { } asked) return asked;
         if (!api && Normalize(request.Cookies[CookieName]) is { } remembered) return remembered;
         var header = request.Headers.AcceptLanguage.ToString();
@@ -64,7 +66,7 @@ public static class PatientLanguages
     {
         var reExecuted = http.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>();
         var failed = http.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerPathFeature>();
-        var path = reExecuted?.OriginalPath ?? failed?.Path ?? http.Request.Path.Value ?? "/patient";
+        var path = reExecuted?.OriginalPath ?? failed?.Path ?? http.Request.Path.Value ?? PatientRoutes.Login;
         var query = reExecuted is not null ? QueryHelpers.ParseQuery(reExecuted.OriginalQueryString)
             : failed is not null ? [] : http.Request.Query.ToDictionary(q => q.Key, q => q.Value);
         var kept = query.Where(q => !string.Equals(q.Key, "lang", StringComparison.OrdinalIgnoreCase))
@@ -78,7 +80,7 @@ public static class PatientLanguages
     {
         var language = Choose(context.Request);
         CultureInfo.CurrentUICulture = Culture(language);
-        if (Normalize(context.Request.Query["lang"]) is not null && !context.Request.Path.StartsWithSegments("/api")
+        if (Normalize(context.Request.Query["lang"]) is not null && !context.Request.IsApi()
             && context.Request.Cookies[CookieName] != language)
             context.Response.Cookies.Append(CookieName, language, new CookieOptions
             {
@@ -91,4 +93,24 @@ public static class PatientLanguages
             });
         return next(context);
     });
+
+    /// <summary>Whether <paramref name="chosen"/> changes the patient's saved language (none saved means French).</summary>
+    public static bool Changes(string? saved, string? chosen) => (saved ?? French) != (chosen ?? French);
+
+    /// <summary>
+    /// Saves the patient's language in the caller's write transaction (the login's, or the dashboard's switch): the
+    /// one writer of Patients.Language on the patient side. Nothing is written when the choice does not change it.
+    /// </summary>
+    public static async Task<bool> SaveAsync(Data.HotQueries.Commands c, int patientId, string? saved, string chosen, CancellationToken ct)
+    {
+        if (!Changes(saved, chosen)) return false;
+        await c.ExecuteAsync(SaveSql, cmd =>
+        {
+            Data.HotQueries.Add(cmd, "id", patientId);
+            Data.HotQueries.Add(cmd, "language", chosen);
+        }, ct);
+        return true;
+    }
+
+    private const string SaveSql = """UPDATE "Patients" SET "Language" = @language WHERE "Id" = @id""";
 }

@@ -3,6 +3,8 @@ using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Reports;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Notifications;
 
@@ -210,15 +212,15 @@ public sealed class OutboxProcessor(
     }
 
     /// <summary>Where a recovery code is typed: the portal's own « /patient/recover » page.</summary>
-    private string RecoverUrl => new Uri(new Uri(portal.Value.Url), "/patient/recover").ToString();
+    private string RecoverUrl => new Uri(new Uri(portal.Value.Url), PatientRoutes.Recover).ToString();
 
     /// <summary>A recovery code, only while it can still be typed (not expired, not used, not dead); its encrypted copy is dropped once sent.</summary>
     private string RecoveryCodeOf(OutboxMessage m, DateTime now)
     {
         var row = m.RecoveryCode;
-        if (row is null || string.IsNullOrEmpty(row.ProtectedCode) || row.UsedAt is not null || row.ExpiresAt <= now || row.Attempts >= Access.PatientRecovery.MaxCodeAttempts)
+        if (row is null || string.IsNullOrEmpty(row.ProtectedCode) || row.UsedAt is not null || row.ExpiresAt <= now || row.Attempts >= Portal.PatientRecovery.MaxCodeAttempts)
             throw new DeliveryException("Code de récupération expiré ou déjà utilisé avant l'envoi : message non envoyé", true);
-        return Access.PatientRecovery.UnprotectCode(dataProtection, row.ProtectedCode);
+        return Portal.PatientRecovery.UnprotectCode(dataProtection, row.ProtectedCode);
     }
 
     /// <summary>A staff-created share's token and code, only while the share is still usable.</summary>

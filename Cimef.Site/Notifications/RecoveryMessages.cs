@@ -5,7 +5,7 @@ using MimeKit;
 namespace Cimef.Site.Notifications;
 
 /// <summary>
-/// The messages of « Clé ou mot de passe perdu ? » (<see cref="Access.PatientRecovery"/>), in the patient's language: the
+/// The messages of « Clé ou mot de passe perdu ? » (<see cref="Portal.PatientRecovery"/>), in the patient's language: the
 /// code (only the code, its lifetime and the portal's address — never a name, a key or a result) and the notice that a
 /// password was renewed from a phone, sent on the channel the code did not take.
 /// </summary>

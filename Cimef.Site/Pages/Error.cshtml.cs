@@ -5,6 +5,7 @@ using Cimef.Site.Web;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages;
 
@@ -43,8 +44,9 @@ public class ErrorModel : PageModel
         code ??= feature?.OriginalStatusCode ?? Response.StatusCode;
         if (code is < 400 or > 599) code = 404; // ?code= is client text: never set an impossible status (it threw, a 500)
         var original = feature?.OriginalPath ?? failure?.Path ?? "";
-        // By segment: /patient… is the patient side, /Patients/… the staff's patient pages.
-        UsePortalLayout = new PathString(original).StartsWithSegments("/patient", StringComparison.OrdinalIgnoreCase);
+        // The endpoint that failed says whether it is the patient side; a path no endpoint matched, its prefix.
+        var endpoint = feature?.Endpoint ?? failure?.Endpoint;
+        UsePortalLayout = endpoint is not null ? PatientSide.Of(endpoint) is not null : PatientRoutes.Contains(original);
         Fragment = Request.WantsFragment();
         // One set of words for both sides: a patient path reads the patient catalogue in the request's language, a
         // staff path the same catalogue in French (the staff side is French only).

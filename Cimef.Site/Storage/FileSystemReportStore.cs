@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Storage;
 

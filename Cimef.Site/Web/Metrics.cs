@@ -4,7 +4,6 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
-using Cimef.Site.Access;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
 using Microsoft.AspNetCore.Authorization;
@@ -13,6 +12,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Web;
 
@@ -182,8 +182,7 @@ public sealed class MetricsGauges
 
 /// <summary>
 /// The low-cardinality group every request's <c>http.server.request.duration</c> carries (<c>cimef.endpoint.group</c>):
-/// patient_pages and patient_api (the portal's paths, <see cref="PortalTimings.IsPortal"/>, except the staff's report
-/// uploads that share /api/reports), fhir, staff (every page or API behind a staff policy, and the staff sign-in pages),
+/// patient_pages and patient_api (the patient side's endpoints, <see cref="Portal.PatientSide"/>), fhir, staff (every page or API behind a staff policy, and the staff sign-in pages),
 /// other (static files, health probes, a doctor's share link, payment returns and webhooks, unknown paths).
 /// </summary>
 public static class EndpointGroups
@@ -196,9 +195,8 @@ public static class EndpointGroups
         if (path.StartsWithSegments("/fhir")) return "fhir";
         var endpoint = http.GetEndpoint();
         if (endpoint is null) return "other";
+        if (Portal.PatientSide.Of(endpoint) is not null) return Api.ApiJson.IsApi(http.Request) ? "patient_api" : "patient_pages";
         var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>();
-        if (PortalTimings.IsPortal(path) && !policies.Any(a => a.Policy is { } p && p != Policies.Patient))
-            return path.StartsWithSegments("/api") ? "patient_api" : "patient_pages";
         if (policies.Count > 0 && (endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null || path.StartsWithSegments("/Account"))) return "staff";
         return "other";
     }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Web;
 
@@ -12,14 +13,14 @@ namespace Cimef.Site.Web;
 /// </summary>
 public static class PortalApp
 {
-    public const string ManifestPath = "/patient/manifest.webmanifest";
-    public const string ServiceWorkerPath = "/patient/sw.js";
+    public const string ManifestPath = PatientRoutes.Manifest;
+    public const string ServiceWorkerPath = PatientRoutes.ServiceWorker;
     public const string ThemeColor = "#0b5d8a";
     private const string Background = "#ffffff";
     private const string LongCache = "public, max-age=86400";
 
     private static readonly byte[] Manifest = Encoding.UTF8.GetBytes($$"""
-        {"name":"CIMEF","short_name":"CIMEF","start_url":"/patient/","scope":"/patient/","display":"standalone","background_color":"{{Background}}","theme_color":"{{ThemeColor}}","icons":[{"src":"/patient/icons/cimef.svg","sizes":"any","type":"image/svg+xml"},{"src":"/patient/icons/cimef-192.png","sizes":"192x192","type":"image/png","purpose":"any maskable"},{"src":"/patient/icons/cimef-512.png","sizes":"512x512","type":"image/png","purpose":"any maskable"}]}
+        {"name":"CIMEF","short_name":"CIMEF","start_url":"{{PatientRoutes.Root}}/","scope":"{{PatientRoutes.Root}}/","display":"standalone","background_color":"{{Background}}","theme_color":"{{ThemeColor}}","icons":[{"src":"{{PatientRoutes.Icons}}/cimef.svg","sizes":"any","type":"image/svg+xml"},{"src":"{{PatientRoutes.Icons}}/cimef-192.png","sizes":"192x192","type":"image/png","purpose":"any maskable"},{"src":"{{PatientRoutes.Icons}}/cimef-512.png","sizes":"512x512","type":"image/png","purpose":"any maskable"}]}
         """);
 
     // The icon: a white cross on the theme colour, inside the central 60 % (the maskable safe zone).
@@ -34,11 +35,12 @@ public static class PortalApp
 
     public static void MapPortalApp(this IEndpointRouteBuilder app)
     {
-        app.MapGet(ManifestPath, (HttpContext http) => Bytes(http, Manifest, "application/manifest+json")).AllowAnonymous();
-        app.MapGet("/patient/icons/cimef.svg", (HttpContext http) => Bytes(http, Svg, "image/svg+xml")).AllowAnonymous();
-        app.MapGet("/patient/icons/cimef-192.png", (HttpContext http) => Bytes(http, Png192.Value, "image/png")).AllowAnonymous();
-        app.MapGet("/patient/icons/cimef-512.png", (HttpContext http) => Bytes(http, Png512.Value, "image/png")).AllowAnonymous();
-        app.MapGet(ServiceWorkerPath, (HttpContext http, IWebHostEnvironment env) =>
+        var files = app.MapGroup("").AllowAnonymous().ForPatients();
+        files.MapGet(ManifestPath, (HttpContext http) => Bytes(http, Manifest, "application/manifest+json"));
+        files.MapGet(PatientRoutes.Icons + "/cimef.svg", (HttpContext http) => Bytes(http, Svg, "image/svg+xml"));
+        files.MapGet(PatientRoutes.Icons + "/cimef-192.png", (HttpContext http) => Bytes(http, Png192.Value, "image/png"));
+        files.MapGet(PatientRoutes.Icons + "/cimef-512.png", (HttpContext http) => Bytes(http, Png512.Value, "image/png"));
+        files.MapGet(ServiceWorkerPath, (HttpContext http, IWebHostEnvironment env) =>
         {
             var file = env.WebRootFileProvider.GetFileInfo("js/portal-sw.js");
             if (!file.Exists || file.PhysicalPath is null) return Results.NotFound();
@@ -46,7 +48,7 @@ public static class PortalApp
             http.Response.Headers.CacheControl = "no-cache";
             var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{file.LastModified.UtcTicks:x}-{file.Length:x}\"");
             return Results.File(file.PhysicalPath, "text/javascript; charset=utf-8", lastModified: file.LastModified, entityTag: etag);
-        }).AllowAnonymous();
+        });
     }
 
     private static IResult Bytes(HttpContext http, byte[] bytes, string contentType)

@@ -3,11 +3,12 @@ using Dapper;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Web;
 
 /// <summary>
-/// Response times of patient-portal requests (/patient, /Portal, /api/patients/portal, /api/reports), aggregated per
+/// Response times of patient-side requests (<see cref="PatientSide"/>), aggregated per
 /// minute into fixed latency buckets: in memory until flushed (every minute by <see cref="PortalTimingsFlusher"/>, on
 /// shutdown, and before each alert pass), then added to this node's rows of the PortalTimings table, so the slow-portal
 /// alert sees every node. The bucket edges include Alerts:SlowMilliseconds, so "p95 above the threshold" is decided
@@ -26,12 +27,6 @@ public sealed class PortalTimings
         _edges = [.. DefaultEdges.Append(alerts.Value.SlowMilliseconds).Append(int.MaxValue).Distinct().Order()];
         _node = cluster.Value.NodeName;
     }
-
-    public static bool IsPortal(PathString path) =>
-        path.StartsWithSegments("/patient", StringComparison.OrdinalIgnoreCase)
-        || path.StartsWithSegments("/Portal", StringComparison.OrdinalIgnoreCase)
-        || path.StartsWithSegments("/api/patients/portal", StringComparison.OrdinalIgnoreCase)
-        || path.StartsWithSegments("/api/reports", StringComparison.OrdinalIgnoreCase);
 
     public void Record(DateTime atUtc, double milliseconds)
     {
@@ -111,7 +106,7 @@ public sealed class PortalTimingMiddleware(RequestDelegate next, PortalTimings t
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!PortalTimings.IsPortal(context.Request.Path))
+        if (PatientSide.Of(context) is null)
         {
             await next(context);
             return;

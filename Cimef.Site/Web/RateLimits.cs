@@ -1,3 +1,8 @@
+using System.Threading.RateLimiting;
+using Cimef.Site.Api;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 namespace Cimef.Site.Web;
 
 public static class RateLimits
@@ -34,9 +39,59 @@ public static class RateLimits
     /// long as it likes, and a handful of them would stop every patient — and not the POSTs, whose body a slow client
     /// could likewise trickle (logins already queue at the write gate and have their own per-address limits).
     /// </summary>
-    public static bool IsPatientRequest(HttpRequest request) =>
-        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-        && (request.Path.StartsWithSegments("/patient") || request.Path.StartsWithSegments("/api/patients/portal")
-            || request.Path.StartsWithSegments("/api/reports/patient"))
-        && !request.Path.StartsWithSegments("/patient/reports");
+    public static bool IsPatientRequest(HttpContext http) =>
+        (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
+        && PatientSide.Of(http) is { Download: false };
+
+    /// <summary>
+    /// The global patient concurrency limit and the named per-address policies. A rejection answers 429 with
+    /// Retry-After: JSON callers {"error", "retry_after"}, pages the French 429 page.
+    /// </summary>
+    public static IServiceCollection AddRateLimits(this IServiceCollection services) => services.AddRateLimiter(o =>
+    {
+        o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        o.OnRejected = (ctx, _) =>
+        {
+            var seconds = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 60;
+            ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ctx.HttpContext.Request.IsApi()
+                ? new ValueTask(ApiJson.Throttled(seconds).ExecuteAsync(ctx.HttpContext))
+                : ValueTask.CompletedTask;
+        };
+        o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => IsPatientRequest(http)
+            ? RateLimitPartition.GetConcurrencyLimiter("patient", _ =>
+            {
+                var portal = PortalOf(http);
+                return new ConcurrencyLimiterOptions
+                {
+                    PermitLimit = PatientRequestsAtOnce(portal),
+                    QueueLimit = portal.PatientRequestsWaiting,
+                    QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                };
+            })
+            : RateLimitPartition.GetNoLimiter("staff"));
+        // Only submissions are capped; displaying the login page, a share's code form or the staff sign-in is not.
+        o.AddPolicy(PatientLogin, http => IsSubmission(http)
+            ? SharedRateLimits.PerMinute(http, PatientLogin, PortalOf(http).LoginRequestsPerMinutePerIp)
+            : RateLimitPartition.GetNoLimiter("read"));
+        o.AddPolicy(ShareCode, http => HttpMethods.IsPost(http.Request.Method)
+            ? SharedRateLimits.PerMinute(http, ShareCode, PortalOf(http).LoginRequestsPerMinutePerIp)
+            : RateLimitPartition.GetNoLimiter("read"));
+        o.AddPolicy(PatientShare, http => HttpMethods.IsPost(http.Request.Method) && http.Request.Query["handler"] == "Create"
+            ? SharedRateLimits.PerMinute(http, PatientShare, PortalOf(http).LoginRequestsPerMinutePerIp)
+            : RateLimitPartition.GetNoLimiter("other"));
+        o.AddPolicy(Health, http => RateLimitPartition.GetFixedWindowLimiter(ClientIp.Bucket(http), _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = HealthRequestsPerMinutePerIp,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        }));
+        o.AddPolicy(StaffSignIn, http => HttpMethods.IsPost(http.Request.Method)
+            ? SharedRateLimits.PerMinute(http, StaffSignIn, http.RequestServices.GetRequiredService<IOptions<StaffOptions>>().Value.SignInRequestsPerMinutePerIp)
+            : RateLimitPartition.GetNoLimiter("read"));
+    });
+
+    private static PortalOptions PortalOf(HttpContext http) => http.RequestServices.GetRequiredService<IOptions<PortalOptions>>().Value;
+
+    private static bool IsSubmission(HttpContext http) => !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method);
 }

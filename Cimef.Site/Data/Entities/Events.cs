@@ -27,7 +27,7 @@ public class LoginFailure
     public long Id { get; set; }
     /// <summary>
     /// Keyed hash of the normalised submitted key (known or not) plus its last 4 characters, never the key itself
-    /// (<see cref="Access.LoginThrottle.StoredKey"/>).
+    /// (<see cref="Portal.LoginThrottle.StoredKey"/>).
     /// </summary>
     public string Key { get; set; } = "";
     /// <summary>Client address, IPv6 reduced to its network prefix (<see cref="Web.ClientIp.Bucket"/>).</summary>

@@ -1,7 +1,7 @@
 namespace Cimef.Site.Data.Entities;
 
 /// <summary>
-/// One request of « Clé ou mot de passe perdu ? » for a phone number or e-mail address (<c>Access.PatientRecovery</c>).
+/// One request of « Clé ou mot de passe perdu ? » for a phone number or e-mail address (<c>Portal.PatientRecovery</c>).
 /// A row is written for every request, known address or not (an unknown one's code is never sent), so both cost the
 /// same and count alike towards Portal:RecoveryCodesPerDay; rows older than a day are deleted by the next request.
 /// Only keyed hashes are stored: of the address, of the code (bound to the address) and of the recovery token the right

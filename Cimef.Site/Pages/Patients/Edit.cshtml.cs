@@ -1,6 +1,7 @@
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.FrontDesk;
+using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -40,13 +41,13 @@ public class EditModel(CimefDb db, TimeProvider time, ClinicClock clock) : Staff
         if (patient.Phone != clean.Phone) changed.Add("téléphone");
         if (patient.Email != clean.Email) changed.Add("e-mail");
         if (patient.DateOfBirth != clean.DateOfBirth) changed.Add("date de naissance");
-        if ((patient.Language ?? "fr") != (clean.Language ?? "fr")) changed.Add("langue des messages");
+        if (PatientLanguages.Changes(patient.Language, clean.Language)) changed.Add("langue des messages");
         patient.FullName = clean.FullName;
         patient.SearchName = Text.SearchForm(clean.FullName);
         patient.Phone = clean.Phone;
         patient.Email = clean.Email;
         patient.DateOfBirth = clean.DateOfBirth;
-        if ((patient.Language ?? "fr") != (clean.Language ?? "fr")) patient.Language = clean.Language;
+        if (PatientLanguages.Changes(patient.Language, clean.Language)) patient.Language = clean.Language;
         if (changed.Count > 0)
         {
             Audit.Staff(db, User, now, "patient.update", "Patient", patient.Id, "modifié : " + string.Join(", ", changed));

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
@@ -9,6 +8,7 @@ using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Pages.Patients;
 

@@ -13,6 +13,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Net.Http.Headers;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Pages.Portal;
 
@@ -25,7 +27,7 @@ namespace Cimef.Site.Pages.Portal;
 /// </summary>
 [ReadsPatientReports]
 [RenderedDashboards.Keep]
-public class DashboardModel(AccessEventBatch events, TimeProvider time, CredentialProtector protector, SqliteWriteGate gate,
+public class DashboardModel(AccessEventBatch events, TimeProvider time, CredentialProtector protector,
     RenderedDashboards rendered, PatientSessions sessions) : PageModel
 {
     /// <summary>Changes with every build, so new markup is never answered with an old fragment's 304.</summary>
@@ -115,11 +117,9 @@ public class DashboardModel(AccessEventBatch events, TimeProvider time, Credenti
     /// <summary>The language switch used while signed in (?lang=): saved on the patient, one UPDATE only when it changed.</summary>
     private async Task SaveLanguageAsync()
     {
-        if (PatientLanguages.Normalize(Request.Query["lang"]) is not { } language || language == (Patient.Language ?? PatientLanguages.French)) return;
-        var db = HttpContext.RequestServices.GetRequiredService<CimefDb>();
-        using (await gate.EnterAsync(db, HttpContext.RequestAborted))
-            await db.Database.GetDbConnection().ExecuteAsync(new CommandDefinition(
-                """UPDATE "Patients" SET "Language" = @language WHERE "Id" = @id""",
-                new { language, id = User.PatientId() }, cancellationToken: HttpContext.RequestAborted));
+        if (PatientLanguages.Normalize(Request.Query["lang"]) is not { } language || !PatientLanguages.Changes(Patient.Language, language)) return;
+        var queries = HttpContext.RequestServices.GetRequiredService<HotQueries>();
+        await queries.WriteAsync(() => HttpContext.RequestServices.GetRequiredService<CimefDb>(),
+            c => PatientLanguages.SaveAsync(c, User.PatientId(), Patient.Language, language, HttpContext.RequestAborted), HttpContext.RequestAborted);
     }
 }

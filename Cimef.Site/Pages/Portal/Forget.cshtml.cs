@@ -1,4 +1,3 @@
-using Cimef.Site.Access;
 using Cimef.Site.Auditing;
 using Cimef.Site.Data;
 using Cimef.Site.Data.Entities;
@@ -8,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages.Portal;
 
@@ -24,7 +24,7 @@ public class ForgetModel(CimefDb db, PhoneCookies phones, TimeProvider time) : P
     public const string MessageKey = "phone_forgotten";
     public const string EndReason = "phone_forgotten";
 
-    public IActionResult OnGet() => Redirect("/patient");
+    public IActionResult OnGet() => Redirect(PatientRoutes.Login);
 
     public async Task<IActionResult> OnPostAsync()
     {
@@ -52,6 +52,6 @@ public class ForgetModel(CimefDb db, PhoneCookies phones, TimeProvider time) : P
         Response.Headers["Clear-Site-Data"] = "\"cache\", \"storage\"";
         Response.Headers.CacheControl = "no-store";
         TempData[MessageKey] = PatientText.Get("phone_forgotten");
-        return Redirect("/patient");
+        return Redirect(PatientRoutes.Login);
     }
 }

@@ -7,6 +7,8 @@ using Dapper;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Pages.Portal;
 
@@ -42,7 +44,7 @@ public class HistoryModel(CimefDb db, ClinicClock clock, TimeProvider time) : Pa
     /// <summary>An htmx « Voir plus » request: the next rows and the next link only.</summary>
     public bool Fragment { get; private set; }
 
-    public string PageUrl(int page) => $"/patient/history?p={page}";
+    public string PageUrl(int page) => PatientRoutes.HistoryPage(page);
 
     public async Task<IActionResult> OnGetAsync()
     {

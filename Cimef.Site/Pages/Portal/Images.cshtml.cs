@@ -1,4 +1,5 @@
 using Cimef.Site.Access;
+using Cimef.Site.Portal;
 using Cimef.Site.Imaging;
 using Cimef.Site.Reports;
 using Microsoft.AspNetCore.Mvc;

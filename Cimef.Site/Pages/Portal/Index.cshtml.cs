@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages.Portal;
 
@@ -55,7 +56,7 @@ public class IndexModel(PatientSignIn signIn, PhoneCookies phones, CimefDb db, I
     {
         if (Request.Cookies.ContainsKey(PatientSessions.CookieName)
             && (await HttpContext.AuthenticateAsync(AuthSchemes.Patient)).Succeeded)
-            return Redirect("/patient/dashboard");
+            return Redirect(PatientRoutes.Dashboard);
         if (!string.IsNullOrEmpty(Key))
         {
             var key = CredentialGenerator.NormalizeKey(Key);
@@ -88,7 +89,7 @@ public class IndexModel(PatientSignIn signIn, PhoneCookies phones, CimefDb db, I
         {
             case PatientSignIn.Outcome.Success:
                 PatientSessions.WriteCookie(Response, result.SessionToken!);
-                return Redirect("/patient/dashboard");
+                return Redirect(PatientRoutes.Dashboard);
             case PatientSignIn.Outcome.Throttled:
                 Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 Response.Headers.RetryAfter = result.RetryAfterSeconds.ToString();

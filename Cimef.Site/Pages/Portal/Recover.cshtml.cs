@@ -1,10 +1,10 @@
-using Cimef.Site.Access;
 using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages.Portal;
 
@@ -41,6 +41,6 @@ public class RecoverModel(PatientRecovery recovery) : PageModel
             return Page();
         }
         recovery.WriteProgress(Response, contact.Normalized, null);
-        return Redirect("/patient/recover/code");
+        return Redirect(PatientRoutes.RecoverCode);
     }
 }

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages.Portal;
 
@@ -20,7 +21,7 @@ namespace Cimef.Site.Pages.Portal;
 /// </summary>
 [AllowAnonymous]
 [EnableRateLimiting(RateLimits.PatientLogin)]
-public class RecoverChooseModel(PatientRecovery recovery, PatientSessions sessions, PhoneCookies phones, CimefDb db, IOptions<ClinicOptions> clinic) : PageModel
+public class RecoverChooseModel(PatientRecovery recovery, PatientSessions sessions, PhoneCookies phones, CredentialProtector protector, CimefDb db, IOptions<ClinicOptions> clinic) : PageModel
 {
     [BindProperty] public int AccessId { get; set; }
     [BindProperty] public bool Remember { get; set; }
@@ -69,16 +70,16 @@ public class RecoverChooseModel(PatientRecovery recovery, PatientSessions sessio
     public async Task<IActionResult> OnPostContinueAsync()
     {
         var auth = await HttpContext.AuthenticateAsync(AuthSchemes.Patient);
-        if (!auth.Succeeded) return Redirect("/patient");
+        if (!auth.Succeeded) return Redirect(PatientRoutes.Login);
         if (Remember)
         {
             var accessId = auth.Principal!.AccessId();
             var access = await db.PatientAccesses.AsNoTracking().Where(a => a.Id == accessId)
                 .Select(a => new { a.AccessKey, a.Patient.FullName }).SingleAsync(HttpContext.RequestAborted);
             var phone = phones.Read(Request) ?? PhoneCookies.NewPhone();
-            phones.Issue(Response, phones.Remember(phone, accessId, access.AccessKey, access.FullName));
+            phones.Issue(Response, phones.Remember(phone, accessId, LoginKey.Of(access.AccessKey, protector), access.FullName));
         }
-        return Redirect("/patient/dashboard");
+        return Redirect(PatientRoutes.Dashboard);
     }
 
     private async Task<bool> LoadAsync()

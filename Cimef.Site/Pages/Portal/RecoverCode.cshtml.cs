@@ -1,4 +1,3 @@
-using Cimef.Site.Access;
 using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Authorization;
@@ -6,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages.Portal;
 
@@ -26,13 +26,13 @@ public class RecoverCodeModel(PatientRecovery recovery, IOptions<PortalOptions> 
     public IActionResult OnGet()
     {
         Response.Headers.CacheControl = "no-cache, no-store";
-        return Load() is null ? Redirect("/patient/recover") : Page();
+        return Load() is null ? Redirect(PatientRoutes.Recover) : Page();
     }
 
     public async Task<IActionResult> OnPostAsync()
     {
         Response.Headers.CacheControl = "no-cache, no-store";
-        if (Load() is not { } contact) return Redirect("/patient/recover");
+        if (Load() is not { } contact) return Redirect(PatientRoutes.Recover);
         var verified = await recovery.VerifyAsync(contact, Code?.Trim(), HttpContext.RequestAborted);
         if (verified is not { } v)
         {
@@ -41,7 +41,7 @@ public class RecoverCodeModel(PatientRecovery recovery, IOptions<PortalOptions> 
             return Page();
         }
         recovery.WriteProgress(Response, contact.Normalized, v.Token);
-        return Redirect("/patient/recover/choose");
+        return Redirect(PatientRoutes.RecoverChoose);
     }
 
     private PatientRecovery.Contact? Load()

@@ -1,11 +1,12 @@
-using Cimef.Site.Access;
 using Cimef.Site.Reports;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages.Portal;
 
 /// <summary>Downloads (or, with ?view=1, opens for viewing/printing) one of the session's patient's reports.</summary>
+[PatientSide(Download = true)]
 public class ReportModel(PatientReportFiles files) : PageModel
 {
     public string Message { get; private set; } = "";

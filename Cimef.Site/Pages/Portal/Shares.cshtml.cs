@@ -1,10 +1,11 @@
-using Cimef.Site.Access;
 using Cimef.Site.Languages;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Cimef.Site.Portal;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Pages.Portal;
 

@@ -1,8 +1,8 @@
-using Cimef.Site.Access;
 using Cimef.Site.Web;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
+using Cimef.Site.Reports;
 
 namespace Cimef.Site.Pages.Share;
 

@@ -1,7 +1,7 @@
-using Cimef.Site.Access;
 using Cimef.Site.Reports;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Cimef.Site.Portal;
 
 namespace Cimef.Site.Pages.Share;
 

@@ -12,7 +12,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
     public partial class PostgresCimefDbModel
     {
         private PostgresCimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("cab34935-2bdd-49ec-b8b1-fbf1daf6e08e"), entityTypeCount: 33)
+            : base(skipDetectChanges: false, modelId: new Guid("81ee7479-4a40-44e7-97e5-bb96b3fecb33"), entityTypeCount: 33)
         {
         }
 

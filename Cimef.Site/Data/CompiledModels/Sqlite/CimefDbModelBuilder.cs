@@ -11,7 +11,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
     public partial class CimefDbModel
     {
         private CimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("897cd0ed-8106-49c3-a43f-2078d8137bb2"), entityTypeCount: 33)
+            : base(skipDetectChanges: false, modelId: new Guid("bdda1f77-7930-4ccf-911d-95b81a257ccb"), entityTypeCount: 33)
         {
         }
 
