@@ -24,7 +24,7 @@ public class ImagesModel(IOptions<ImagingOptions> options, IServiceProvider serv
         var release = services.GetRequiredService<StudyRelease>();
         var study = await release.FindAsync(User.PatientId(), id, HttpContext.RequestAborted);
         if (study is null) return NotFound();
-        var result = await StudyPages.LoadAsync(this, study, n, $"/patient/images/{study.Id}",
+        var result = await StudyPages.LoadAsync(this, study, n, $"{PatientRoutes.Images}/{study.Id}",
             // The ZIP from the API route: a long download on a slow line holds none of the patient pages' permits.
             $"/api/studies/{study.Id}/archive/", new ReportDelivery.Patient(User.AccessId()));
         View = result.View;
