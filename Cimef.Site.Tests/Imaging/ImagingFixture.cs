@@ -49,7 +49,7 @@ public sealed class ImagingFixture : IAsyncLifetime
             var row = await Factory.WithDbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions
                 .FirstOrDefaultAsync(db.ImagingStudies, s => s.OrthancId == orthancId));
             if (row is not null) return row;
-            await Task.Delay(100);
+            await Task.Delay(100); // Orthanc publishes the change in its own time (another process)
         }
         throw new TimeoutException("The study never came through the changes feed.");
     }

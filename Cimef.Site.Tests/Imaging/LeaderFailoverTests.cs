@@ -60,7 +60,7 @@ public sealed class LeaderFailoverTests
             if (await nodes.B.WithDbAsync(db => db.ImagingStudies.AnyAsync(s => s.OrthancId == orthancId && s.PatientId != null))
                     .WaitAsync(TimeSpan.FromSeconds(30)))
                 return;
-            await Task.Delay(100);
+            await Task.Delay(100); // the surviving node polls Orthanc, another process, in real time
         }
         throw new TimeoutException("No node linked the study.");
     }

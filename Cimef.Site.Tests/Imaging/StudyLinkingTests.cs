@@ -94,7 +94,7 @@ public sealed class StudyLinkingTests(ImagingFixture fixture) : IClassFixture<Im
         for (var i = 0; i < 50 && await Factory.WithDbAsync(db => db.ImagingStudies.Where(s => s.Id == study.Id).Select(s => s.InstanceCount).SingleAsync()) < 2; i++)
         {
             await fixture.FollowChangesAsync();
-            await Task.Delay(100);
+            await Task.Delay(100); // Orthanc indexes the new instance in its own time (another process)
         }
         Assert.Equal(2, await Factory.WithDbAsync(db => db.ImagingStudies.Where(s => s.Id == study.Id).Select(s => s.InstanceCount).SingleAsync()));
         await Factory.Data.ReportAsync(x);
@@ -113,7 +113,7 @@ public sealed class StudyLinkingTests(ImagingFixture fixture) : IClassFixture<Im
         // Wait for the StableStudy change, then let two passes (two nodes, a leader dying after recording) race on it.
         for (var i = 0; i < 100 && !(await fixture.Orthanc.GetAsync($"changes?since=0&limit=1000"))["Changes"]!.AsArray()
                  .Any(c => (string?)c!["ChangeType"] == "StableStudy" && (string?)c["ID"] == orthancId); i++)
-            await Task.Delay(100);
+            await Task.Delay(100); // Orthanc publishes StableStudy in its own time (another process)
         await Factory.WithDbAsync(db => db.JobStates.Where(j => j.Name == StudyLinker.JobName).ExecuteDeleteAsync());
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(fixture.FollowChangesAsync)));
         await fixture.FollowChangesAsync();

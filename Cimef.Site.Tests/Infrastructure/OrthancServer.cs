@@ -97,7 +97,7 @@ public sealed class OrthancServer : IAsyncDisposable
                 await server.DisposeAsync();
                 throw new InvalidOperationException("Orthanc did not start; see its log in " + dir);
             }
-            await Task.Delay(100);
+            await Task.Delay(100); // Orthanc is another process: its start takes real time
         }
     }
 
@@ -134,7 +134,7 @@ public sealed class OrthancServer : IAsyncDisposable
         {
             var json = JsonNode.Parse(await Client.GetStringAsync($"studies/{studyId}"))!;
             if ((bool?)json["IsStable"] == true) return;
-            await Task.Delay(200);
+            await Task.Delay(200); // Orthanc marks a study stable after its own real-time StableAge
         }
         throw new TimeoutException("Study " + studyId + " never became stable.");
     }
