@@ -45,7 +45,8 @@ public class AccessHistoryBrowserTests : IClassFixture<KestrelFactory>, IClassFi
             db.AccessEvents.Add(new AccessEvent { Kind = AccessEventKinds.LoginSuccess, At = now.AddHours(-30), PatientAccessId = access,
                 UserAgent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148 Safari/604.1" });
             db.AuditEntries.Add(new AuditEntry { At = now.AddHours(-50), UserName = "caisse@cimef.test", Action = CredentialHandover.RevealAction,
-                EntityType = nameof(PatientAccess), EntityId = access.ToString(), Detail = $"patient {p.PatientId}, facture {p.InvoiceNumber}, canal page" });
+                EntityType = nameof(PatientAccess), EntityId = access.ToString(), Detail = $"patient {p.PatientId}, facture {p.InvoiceNumber}, canal page",
+                Handover = CredentialHandoverKind.Printed });
             return await db.SaveChangesAsync();
         });
         return p;

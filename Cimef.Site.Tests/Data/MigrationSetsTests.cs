@@ -50,6 +50,7 @@ public class MigrationSetsTests : IDisposable
         "20261204163312_StaffOutboxMessages",
         "20261204174422_PatientRecovery",
         "20261204190637_Imaging",
+        "20261204205602_CredentialHandoverKind",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cimef-migrations", Guid.NewGuid().ToString("N"));

@@ -25,8 +25,8 @@ public partial class AccessHistoryTests(CimefFactory factory) : IClassFixture<Ci
     private static AccessEvent Event(string kind, DateTime at, int accessId, int? reportId = null, string? ua = null, string? detail = null) =>
         new() { Kind = kind, At = at, PatientAccessId = accessId, ReportId = reportId, ClientIp = Ip, UserAgent = ua, Detail = detail };
 
-    private static AuditEntry Staff(string action, DateTime at, int accessId, string detail) =>
-        new() { At = at, UserId = "staff-1", UserName = StaffName, Action = action, EntityType = "PatientAccess", EntityId = accessId.ToString(), Detail = detail };
+    private static AuditEntry Staff(string action, DateTime at, int accessId, string detail, CredentialHandoverKind? handover = null) =>
+        new() { At = at, UserId = "staff-1", UserName = StaffName, Action = action, EntityType = "PatientAccess", EntityId = accessId.ToString(), Detail = detail, Handover = handover };
 
     private Task AddAsync(params object[] rows) => factory.WithDbAsync(async db =>
     {
@@ -42,6 +42,24 @@ public partial class AccessHistoryTests(CimefFactory factory) : IClassFixture<Ci
         var i = html.IndexOf(text, StringComparison.Ordinal);
         Assert.True(i >= 0, $"« {text} » missing from the page");
         return i;
+    }
+
+    [Fact]
+    public async Task A_credentials_handover_reads_as_its_recorded_kind_never_as_its_detail_text()
+    {
+        var p = await factory.Data.PatientAsync("Awa Remise");
+        var access = p.AccessId!.Value;
+        // Details that would mislead a reading of the text: the kind the handover recorded decides.
+        await AddAsync(
+            Staff(CredentialHandover.RevealAction, Now.AddHours(-1), access, $"patient {p.PatientId}, canal api", CredentialHandoverKind.Printed),
+            Staff(CredentialHandover.RevealAction, Now.AddHours(-2), access, $"patient {p.PatientId}, facture X, canal page", CredentialHandoverKind.Shown),
+            Staff(CredentialHandover.RevealAction, Now.AddHours(-3), access, $"patient {p.PatientId}, facture Y, canal page", CredentialHandoverKind.Handed));
+
+        var html = await (await (await factory.PatientClientAsync(p)).GetAsync("/patient/history")).TextAsync();
+        string[] expected = ["Identifiants imprimés par le cabinet", "Identifiants affichés par le cabinet", "Identifiants transmis par le cabinet"];
+        var positions = expected.Select(e => Position(html, e)).ToList();
+        Assert.Equal(positions.Order(), positions);
+        Assert.Equal(1, html.Split("Identifiants imprimés").Length - 1);
     }
 
     [Fact]
@@ -61,8 +79,8 @@ public partial class AccessHistoryTests(CimefFactory factory) : IClassFixture<Ci
             Event(AccessEventKinds.LoginSuccess, now.AddHours(-5), access, ua: WindowsUa),
             Event(AccessEventKinds.LoginFailure, now.AddHours(-5).AddMinutes(10), access, ua: WindowsUa), // not shown
             Event(AccessEventKinds.ReportList, now.AddHours(-5).AddMinutes(5), access, ua: WindowsUa), // not shown
-            Staff(CredentialHandover.RevealAction, now.AddHours(-6), access, $"patient {p.PatientId}, facture {p.InvoiceNumber}, canal page"),
-            Staff(CredentialHandover.RevealAction, now.AddHours(-7), access, $"patient {p.PatientId}, canal page"),
+            Staff(CredentialHandover.RevealAction, now.AddHours(-6), access, $"patient {p.PatientId}, facture {p.InvoiceNumber}, canal page", CredentialHandoverKind.Printed),
+            Staff(CredentialHandover.RevealAction, now.AddHours(-7), access, $"patient {p.PatientId}, canal page", CredentialHandoverKind.Shown),
             Staff("access.deactivate", now.AddHours(-8), access, $"patient {p.PatientId}, motif : perte"),
             Staff("access.activate", now.AddHours(-9), access, $"patient {p.PatientId}, mêmes identifiants"),
             Staff("access.regenerate", now.AddHours(-10), access, "nouvelle clé …ABCD"),

@@ -27,7 +27,8 @@ public sealed class CredentialHandover(CimefDb db, AccessProvisioning provisioni
     {
         if (!await AllowedAsync(user)) return null;
         var detail = $"patient {access.PatientId}{(invoice is null ? "" : $", facture {invoice.Number}")}, canal {channel}";
-        Audit.Staff(db, user, time.GetUtcNow().UtcDateTime, RevealAction, "PatientAccess", access.Id, detail);
+        Audit.Staff(db, user, time.GetUtcNow().UtcDateTime, RevealAction, "PatientAccess", access.Id, detail).Handover =
+            invoice is not null ? CredentialHandoverKind.Printed : channel == PageChannel ? CredentialHandoverKind.Shown : CredentialHandoverKind.Handed;
         return provisioning.RevealPassword(access);
     }
 }

@@ -41,16 +41,18 @@ public static class Labels
     /// at the clinic, never an address. <paramref name="detail"/> is the stored detail, read to tell the kinds of
     /// one action apart, never shown; null for kinds the patient does not see.
     /// </summary>
-    public static string? PatientHistory(string kind, string? detail, string? reportTitle, string date) => kind switch
+    public static string? PatientHistory(string kind, CredentialHandoverKind? handover, string? reportTitle, string date) => kind switch
     {
         AccessEventKinds.LoginSuccess => PatientText.Get("history_login"),
         AccessEventKinds.Download => PatientText.Format("history_download", reportTitle ?? PatientText.Get("history_removed_report")),
         AccessEventKinds.ShareOpen => PatientText.Format("history_share_open", reportTitle ?? PatientText.Get("history_report"), date),
         AccessEventKinds.ShareDownload => PatientText.Format("history_share_download", reportTitle ?? PatientText.Get("history_report"), date),
-        Access.CredentialHandover.RevealAction when detail?.Contains(", facture ", StringComparison.Ordinal) == true => PatientText.Get("history_credentials_printed"),
-        Access.CredentialHandover.RevealAction when detail?.EndsWith("canal " + Access.CredentialHandover.PageChannel, StringComparison.Ordinal) == true
-            => PatientText.Get("history_credentials_shown"),
-        Access.CredentialHandover.RevealAction => PatientText.Get("history_credentials_handed"),
+        Access.CredentialHandover.RevealAction => handover switch
+        {
+            CredentialHandoverKind.Printed => PatientText.Get("history_credentials_printed"),
+            CredentialHandoverKind.Shown => PatientText.Get("history_credentials_shown"),
+            _ => PatientText.Get("history_credentials_handed"),
+        },
         HistoryKinds.AccessCreated => PatientText.Get("history_access_created"),
         "access.deactivate" => PatientText.Get("history_access_deactivated"),
         "access.activate" or "access.reactivate" => PatientText.Get("history_access_reactivated"),

@@ -239,6 +239,7 @@ public class CimefDb : IdentityDbContext<StaffUser>, IDataProtectionKeyContext
             e.Property(x => x.EntityType).HasMaxLength(40);
             e.Property(x => x.EntityId).HasMaxLength(40);
             e.Property(x => x.Detail).HasMaxLength(500);
+            e.Property(x => x.Handover).HasConversion<string>().HasMaxLength(16);
             e.HasIndex(x => x.At);
             e.HasIndex(x => new { x.UserName, x.At });
             e.HasIndex(x => new { x.Action, x.At });

@@ -90,6 +90,11 @@ public class AuditEntry
     public string EntityType { get; set; } = "";
     public string? EntityId { get; set; }
     public string? Detail { get; set; }
+    /// <summary>
+    /// On an access.reveal row: how the credentials left the clinic. The patient's history reads it (the detail is
+    /// free text for staff, never parsed).
+    /// </summary>
+    public CredentialHandoverKind? Handover { get; set; }
 }
 
 /// <summary>
@@ -98,6 +103,9 @@ public class AuditEntry
 /// patient); RecoveryCode: the 6-digit code a patient asked for to renew a lost password; RecoveryNotice: the word on
 /// the other channel that the password was renewed from a phone.
 /// </summary>
+/// <summary>How a patient's credentials were handed over: printed on an invoice, shown on the staff access page, or through the API.</summary>
+public enum CredentialHandoverKind { Printed, Shown, Handed }
+
 public enum OutboxKind { Credentials, ReportAvailable, PaymentLink, ShareLink, ShareCode, StaffLockout, RecoveryCode, RecoveryNotice }
 public enum OutboxChannel { Email, Sms }
 public enum OutboxStatus { Pending, Sent, Failed }

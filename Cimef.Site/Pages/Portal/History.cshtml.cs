@@ -33,6 +33,7 @@ public class HistoryModel(CimefDb db, ClinicClock clock, TimeProvider time) : Pa
         public string Kind { get; init; } = "";
         public string? Detail { get; init; }
         public string? ReportTitle { get; init; }
+        public string? Handover { get; init; }
         /// <summary>For a share opening or download: when the patient created that share.</summary>
         public DateTime? SharedAt { get; init; }
     }
@@ -59,7 +60,8 @@ public class HistoryModel(CimefDb db, ClinicClock clock, TimeProvider time) : Pa
 
     private Row? ToRow(Entry e)
     {
-        var what = Labels.PatientHistory(e.Kind, e.Detail, e.ReportTitle, clock.ToLocal(e.SharedAt ?? e.At).ToString("dd/MM", Fr.Culture));
+        var handover = Enum.TryParse<CredentialHandoverKind>(e.Handover, out var h) ? h : (CredentialHandoverKind?)null;
+        var what = Labels.PatientHistory(e.Kind, handover, e.ReportTitle, clock.ToLocal(e.SharedAt ?? e.At).ToString("dd/MM", Fr.Culture));
         if (what is null) return null;
         if (e.Kind == AccessEventKinds.LoginSuccess) what += " — " + Labels.Device(e.Detail);
         return new Row(clock.DateTime(e.At), what);
@@ -97,9 +99,9 @@ public class HistoryModel(CimefDb db, ClinicClock clock, TimeProvider time) : Pa
         // Each branch is answered by an index: AccessEvents(PatientAccessId, At), AuditEntries(EntityType, EntityId, At),
         // OutboxMessages(PatientId), PatientAccesses' key. A report title is joined only if the report is this access's.
         var sql = $"""
-            SELECT h."At", h."Kind", h."Detail", h."ReportTitle", h."SharedAt" FROM (
+            SELECT h."At", h."Kind", h."Detail", h."ReportTitle", h."SharedAt", h."Handover" FROM (
                 SELECT e."At" AS "At", e."Kind" AS "Kind", e."UserAgent" AS "Detail", r."Title" AS "ReportTitle", s."CreatedAt" AS "SharedAt",
-                       0 AS "Source", e."Id" AS "Id"
+                       NULL AS "Handover", 0 AS "Source", e."Id" AS "Id"
                 FROM "AccessEvents" e
                 LEFT JOIN "PatientReports" r ON r."Id" = e."ReportId" AND r."PatientAccessId" = @access
                 LEFT JOIN "ReportShares" s ON e."Kind" IN (@shareOpen, @shareDownload) AND s."PatientAccessId" = @access
@@ -107,16 +109,16 @@ public class HistoryModel(CimefDb db, ClinicClock clock, TimeProvider time) : Pa
                 WHERE e."PatientAccessId" = @access AND e."At" >= @since
                   AND e."Kind" IN (@login, @download, @shareOpen, @shareDownload)
                 UNION ALL
-                SELECT a."At", a."Action", a."Detail", NULL, NULL, 1, a."Id"
+                SELECT a."At", a."Action", a."Detail", NULL, NULL, a."Handover", 1, a."Id"
                 FROM "AuditEntries" a
                 WHERE a."EntityType" = @accessEntity AND a."EntityId" = @accessText AND a."At" >= @since
                   AND a."Action" IN (@reveal, @deactivate, @activate, @reactivate, @regenerate, @unlock, @recover)
                 UNION ALL
-                SELECT o."SentAt", CASE WHEN o."Channel" = @sms THEN @credentialsSms ELSE @credentialsEmail END, NULL, NULL, NULL, 2, o."Id"
+                SELECT o."SentAt", CASE WHEN o."Channel" = @sms THEN @credentialsSms ELSE @credentialsEmail END, NULL, NULL, NULL, NULL, 2, o."Id"
                 FROM "OutboxMessages" o
                 WHERE o."PatientId" = @patient AND o."Kind" = @credentials AND o."Status" = @sent AND o."SentAt" >= @since
                 UNION ALL
-                SELECT x."CreatedAt", @created, NULL, NULL, NULL, 3, x."Id"
+                SELECT x."CreatedAt", @created, NULL, NULL, NULL, NULL, 3, x."Id"
                 FROM "PatientAccesses" x
                 WHERE x."Id" = @access AND x."CreatedAt" >= @since
             ) h

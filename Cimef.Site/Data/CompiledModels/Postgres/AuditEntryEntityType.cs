@@ -20,7 +20,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
                 "Cimef.Site.Data.Entities.AuditEntry",
                 typeof(AuditEntry),
                 baseEntityType,
-                propertyCount: 8,
+                propertyCount: 9,
                 unnamedIndexCount: 4,
                 keyCount: 1);
 
@@ -80,6 +80,16 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
                 maxLength: 40);
             entityType.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
             entityType.AddAnnotation("Relational:ColumnType", "text");
+
+            var handover = runtimeEntityType.AddProperty(
+                "Handover",
+                typeof(CredentialHandoverKind?),
+                propertyInfo: typeof(AuditEntry).GetProperty("Handover", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditEntry).GetField("<Handover>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 16,
+                providerPropertyType: typeof(string));
+            handover.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var userId = runtimeEntityType.AddProperty(
                 "UserId",

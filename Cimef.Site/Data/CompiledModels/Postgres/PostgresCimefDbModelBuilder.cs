@@ -12,7 +12,7 @@ namespace Cimef.Site.Data.CompiledModels.Postgres
     public partial class PostgresCimefDbModel
     {
         private PostgresCimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("81ee7479-4a40-44e7-97e5-bb96b3fecb33"), entityTypeCount: 33)
+            : base(skipDetectChanges: false, modelId: new Guid("c9b72058-bab0-48b2-ac9a-56e513d1adf3"), entityTypeCount: 33)
         {
         }
 

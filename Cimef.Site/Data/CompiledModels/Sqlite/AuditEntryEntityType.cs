@@ -19,7 +19,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
                 "Cimef.Site.Data.Entities.AuditEntry",
                 typeof(AuditEntry),
                 baseEntityType,
-                propertyCount: 8,
+                propertyCount: 9,
                 unnamedIndexCount: 4,
                 keyCount: 1);
 
@@ -69,6 +69,15 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
                 propertyInfo: typeof(AuditEntry).GetProperty("EntityType", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(AuditEntry).GetField("<EntityType>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 40);
+
+            var handover = runtimeEntityType.AddProperty(
+                "Handover",
+                typeof(CredentialHandoverKind?),
+                propertyInfo: typeof(AuditEntry).GetProperty("Handover", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditEntry).GetField("<Handover>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 16,
+                providerPropertyType: typeof(string));
 
             var userId = runtimeEntityType.AddProperty(
                 "UserId",

@@ -11,7 +11,7 @@ namespace Cimef.Site.Data.CompiledModels.Sqlite
     public partial class CimefDbModel
     {
         private CimefDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("bdda1f77-7930-4ccf-911d-95b81a257ccb"), entityTypeCount: 33)
+            : base(skipDetectChanges: false, modelId: new Guid("de10242f-cb1e-4f8e-ac22-4695d98246c1"), entityTypeCount: 33)
         {
         }
 

@@ -4,8 +4,6 @@ using Cimef.Site.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
-using Cimef.Site.Portal;
-using Cimef.Site.Reports;
 
 #nullable disable
 
@@ -209,6 +207,10 @@ namespace Cimef.Site.Data.Migrations.Sqlite
                     b.Property<string>("EntityType")
                         .IsRequired()
                         .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Handover")
+                        .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("UserId")
